@@ -1,0 +1,3 @@
+export * from './env.js';
+export * from './stack.js';
+export * from './services.js';

@@ -1,0 +1,50 @@
+import type { ServiceName } from '@cortexops/contracts';
+import { type Env, enumVar, hostPortVar, intVar, loadConfig, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
+import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Variables every service reads. */
+export const commonSpec = {
+  logLevel: enumVar('CORTEXOPS_LOG_LEVEL', LOG_LEVELS, 'info', 'log level'),
+  httpHost: stringVar('CORTEXOPS_HTTP_HOST', LOCAL_HOST, 'interface the service HTTP server binds'),
+  shutdownTimeoutMs: intVar('CORTEXOPS_SHUTDOWN_TIMEOUT_MS', 15000, 100, 600000, 'how long draining may take on SIGTERM'),
+  cluster: stringVar('CORTEXOPS_CLUSTER', 'local', 'name of the cluster this installation watches'),
+} as const;
+
+export const natsSpec = {
+  natsUrl: urlVar('CORTEXOPS_NATS_URL', (env) => `nats://${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_NATS_PORT')}`, ['nats', 'tls'], 'NATS server URL'),
+} as const;
+
+export const postgresSpec = {
+  databaseUrl: urlVar(
+    'CORTEXOPS_DATABASE_URL',
+    (env) => `postgres://postgres@${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_POSTGRES_PORT')}/cortexops`,
+    ['postgres', 'postgresql'],
+    'PostgreSQL connection URL',
+  ),
+} as const;
+
+export const temporalSpec = {
+  temporalAddress: hostPortVar('CORTEXOPS_TEMPORAL_ADDRESS', (env) => `${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_TEMPORAL_PORT')}`, 'Temporal frontend host:port'),
+  temporalNamespace: stringVar('CORTEXOPS_TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
+} as const;
+
+export function servicePortVar(service: ServiceName) {
+  return portVar(`CORTEXOPS_${service.toUpperCase()}_PORT`, SERVICE_PORT_DEFAULTS[service], `HTTP port of the ${service} service`);
+}
+
+/** What each service needs, composed from the pieces above. */
+export const serviceSpecs = {
+  ingestion: { ...commonSpec, ...natsSpec, port: servicePortVar('ingestion') },
+  correlator: { ...commonSpec, ...natsSpec, ...temporalSpec, port: servicePortVar('correlator') },
+  worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('worker') },
+  approvals: { ...commonSpec, ...temporalSpec, port: servicePortVar('approvals') },
+  api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
+} as const;
+
+export type ServiceConfig<S extends ServiceName> = ConfigOf<(typeof serviceSpecs)[S]>;
+
+export function loadServiceConfig<S extends ServiceName>(service: S, env: Env = process.env): ServiceConfig<S> {
+  return loadConfig(serviceSpecs[service], env) as ServiceConfig<S>;
+}

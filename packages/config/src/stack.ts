@@ -1,0 +1,55 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { type Env, portVar, stringVar } from './env.js';
+
+/** Default ports of the embedded local stack; each can be moved by its variable. */
+export const STACK_PORT_DEFAULTS = {
+  CORTEXOPS_NATS_PORT: 4222,
+  CORTEXOPS_NATS_MONITOR_PORT: 8222,
+  CORTEXOPS_POSTGRES_PORT: 5432,
+  CORTEXOPS_TEMPORAL_PORT: 7233,
+  CORTEXOPS_TEMPORAL_UI_PORT: 8233,
+  CORTEXOPS_PROMETHEUS_PORT: 9090,
+  CORTEXOPS_ALERTMANAGER_PORT: 9093,
+} as const;
+
+export const SERVICE_PORT_DEFAULTS = {
+  api: 8080,
+  ingestion: 8081,
+  correlator: 8082,
+  worker: 8083,
+  approvals: 8084,
+} as const;
+
+/** Loopback only: the local stack never listens on other interfaces. */
+export const LOCAL_HOST = '127.0.0.1';
+
+/**
+ * Where tools, data and logs of the local stack live: outside the repository, reused across clones.
+ * Root gets /var/cache (PostgreSQL runs as an unprivileged user and must reach its files; /root is 0700).
+ */
+export function defaultCacheDir(env: Env): string {
+  if (process.getuid?.() === 0) return '/var/cache/cortexops';
+  return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'cortexops');
+}
+
+export function stackPortVar(name: keyof typeof STACK_PORT_DEFAULTS, description: string) {
+  return portVar(name, STACK_PORT_DEFAULTS[name], description);
+}
+
+export const stackSpec = {
+  cacheDir: stringVar('CORTEXOPS_CACHE_DIR', defaultCacheDir, 'cache of tools, data and logs of the local stack'),
+  natsPort: stackPortVar('CORTEXOPS_NATS_PORT', 'NATS client port'),
+  natsMonitorPort: stackPortVar('CORTEXOPS_NATS_MONITOR_PORT', 'NATS monitoring port'),
+  postgresPort: stackPortVar('CORTEXOPS_POSTGRES_PORT', 'PostgreSQL port'),
+  temporalPort: stackPortVar('CORTEXOPS_TEMPORAL_PORT', 'Temporal frontend (gRPC) port'),
+  temporalUiPort: stackPortVar('CORTEXOPS_TEMPORAL_UI_PORT', 'Temporal Web UI port'),
+  prometheusPort: stackPortVar('CORTEXOPS_PROMETHEUS_PORT', 'Prometheus port'),
+  alertmanagerPort: stackPortVar('CORTEXOPS_ALERTMANAGER_PORT', 'Alertmanager port'),
+} as const;
+
+/** A stack port from the environment, or its default (used to derive default URLs). */
+export function stackPort(env: Env, name: keyof typeof STACK_PORT_DEFAULTS): string {
+  const given = env[name];
+  return given !== undefined && given !== '' ? given : String(STACK_PORT_DEFAULTS[name]);
+}

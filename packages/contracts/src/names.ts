@@ -1,0 +1,95 @@
+/** Every name shared across services: subjects, streams, queues, workflow ids, metrics, annotations. */
+
+export const STREAMS = {
+  telemetry: 'TELEMETRY',
+  signals: 'SIGNALS',
+  deadLetter: 'DEADLETTER',
+} as const;
+
+export const SUBJECTS = {
+  /** Raw telemetry: `telemetry.<source>`. */
+  telemetryPrefix: 'telemetry',
+  telemetryAll: 'telemetry.>',
+  /** Normalised signals: `signals.<cluster>.<namespace>`. */
+  signalsPrefix: 'signals',
+  signalsAll: 'signals.>',
+  /** Rejected input: `deadletter.<stage>`. */
+  deadLetterPrefix: 'deadletter',
+  deadLetterAll: 'deadletter.>',
+} as const;
+
+export const CONSUMERS = {
+  ingestion: 'ingestion',
+  correlator: 'correlator',
+} as const;
+
+export function telemetrySubject(source: string): string {
+  return `${SUBJECTS.telemetryPrefix}.${source}`;
+}
+
+export function signalSubject(cluster: string, namespace: string | undefined): string {
+  return `${SUBJECTS.signalsPrefix}.${cluster}.${namespace ?? '_cluster'}`;
+}
+
+export function deadLetterSubject(stage: string): string {
+  return `${SUBJECTS.deadLetterPrefix}.${stage}`;
+}
+
+export const TASK_QUEUES = {
+  remediation: 'cortexops-remediation',
+} as const;
+
+export const WORKFLOW_TYPES = {
+  remediation: 'remediationWorkflow',
+} as const;
+
+/** One incident, one workflow: the workflow id is a pure function of the incident id. */
+export function incidentWorkflowId(incidentId: string): string {
+  return `incident-${incidentId}`;
+}
+
+export const SIGNAL_NAMES = {
+  incidentSignal: 'incidentSignal',
+} as const;
+
+export const UPDATE_NAMES = {
+  approvalDecision: 'approvalDecision',
+} as const;
+
+export const QUERY_NAMES = {
+  remediationState: 'remediationState',
+} as const;
+
+/** Temporal search attributes registered on the namespace (name → indexed type). */
+export const SEARCH_ATTRIBUTES = {
+  CortexopsIncidentId: 'Keyword',
+  CortexopsState: 'Keyword',
+  CortexopsTarget: 'Keyword',
+  CortexopsNamespace: 'Keyword',
+  CortexopsRisk: 'Keyword',
+} as const;
+export type SearchAttributeName = keyof typeof SEARCH_ATTRIBUTES;
+
+export const ANNOTATIONS = {
+  remediationId: 'cortexops.io/remediation-id',
+} as const;
+
+export const METRIC_PREFIX = 'cortexops_';
+
+export const METRICS = {
+  eventsIngestedTotal: 'cortexops_events_ingested_total',
+  correlationLatencySeconds: 'cortexops_correlation_latency_seconds',
+  workflowsTotal: 'cortexops_workflows_total',
+  llmTokensTotal: 'cortexops_llm_tokens_total',
+  dependencyUp: 'cortexops_dependency_up',
+  dependencyCheckSeconds: 'cortexops_dependency_check_seconds',
+} as const;
+
+export const SERVICE_NAMES = ['ingestion', 'correlator', 'worker', 'approvals', 'api'] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const HTTP_PATHS = {
+  metrics: '/metrics',
+  health: '/debug/healthz',
+  alertmanagerWebhook: '/v1/alertmanager',
+} as const;

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { identifier, isoTimestamp, riskLevel } from './common.js';
+import { actionSchema } from './remediation.js';
+import { defineContract } from './validation.js';
+
+/** What the OPA gate is asked about one action. Counts are supplied by the caller. */
+export const policyInputSchema = z.object({
+  incidentId: identifier,
+  cluster: identifier,
+  environment: z.string().min(1).max(64),
+  action: actionSchema,
+  risk: riskLevel,
+  dryRun: z.object({ ok: z.boolean(), error: z.string().optional() }),
+  counts: z.object({
+    targetActionsLastHour: z.int().min(0),
+    clusterActionsLastHour: z.int().min(0),
+    consecutiveFailures: z.int().min(0),
+  }),
+  now: isoTimestamp,
+});
+export type PolicyInput = z.output<typeof policyInputSchema>;
+export const PolicyInput = defineContract('PolicyInput', policyInputSchema);
+
+export const policyDecisionSchema = z.object({
+  allow: z.boolean(),
+  requireApproval: z.boolean(),
+  reasons: z.array(z.string()),
+  violations: z.array(z.string()),
+});
+export type PolicyDecision = z.output<typeof policyDecisionSchema>;
+export const PolicyDecision = defineContract('PolicyDecision', policyDecisionSchema);
