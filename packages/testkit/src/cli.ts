@@ -1,0 +1,64 @@
+#!/usr/bin/env -S node --import tsx
+import { Command } from 'commander';
+import { createStackContext } from './stack/context.js';
+import { createLauncher, type ServerStatus, type UpResult } from './stack/launcher.js';
+import { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js';
+
+const launcher = createLauncher(createStackContext(), ALL_SERVERS);
+
+function namesOf(names: string[], options: { services?: boolean; all?: boolean }): string[] {
+  if (names.length > 0) return names;
+  if (options.all) return ALL_SERVERS.map((s) => s.name);
+  if (options.services) return SERVICE_SERVERS.map((s) => s.name);
+  return STACK_SERVERS.map((s) => s.name);
+}
+
+function printUp(r: UpResult): void {
+  const where = Object.entries(r.endpoints).map(([k, v]) => `${k} ${v}`).join('  ');
+  process.stdout.write(`${r.name.padEnd(24)} ${r.action.padEnd(16)} ${(r.millis / 1000).toFixed(1).padStart(6)} s  ${where}\n`);
+}
+
+function printStatus(statuses: ServerStatus[]): void {
+  for (const s of statuses) {
+    const state = s.healthy ? 'healthy' : s.pid === undefined ? 'stopped' : `unhealthy: ${s.problem ?? ''}`;
+    const where = Object.entries(s.endpoints).map(([k, v]) => `${k} ${v}`).join('  ');
+    process.stdout.write(`${s.name.padEnd(24)} ${String(s.pid ?? '-').padStart(7)}  ${state.padEnd(12)} ${where}\n`);
+  }
+}
+
+const program = new Command('cortexops-stack').description('the embedded local stack: real servers on loopback, no Docker');
+program
+  .command('up')
+  .argument('[servers...]', 'servers to start (with their dependencies); default: the infrastructure')
+  .option('--services', 'CortexOps services (and the infrastructure they need)')
+  .option('--all', 'infrastructure and services')
+  .description('install what is missing and start what is not running; a second run changes nothing')
+  .action(async (names: string[], options: { services?: boolean; all?: boolean }) => {
+    const started = Date.now();
+    process.stdout.write(`cache: ${launcher.ctx.cacheDir}\n`);
+    await launcher.up(namesOf(names, options), printUp);
+    process.stdout.write(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s; logs in ${launcher.ctx.logDir}\n`);
+  });
+program
+  .command('down')
+  .argument('[servers...]', 'servers to stop; default: everything')
+  .description('stop servers (data is kept in the cache)')
+  .action(async (names: string[]) => {
+    const stopped = await launcher.down(names);
+    process.stdout.write(stopped.length > 0 ? `stopped ${stopped.join(', ')}\n` : 'nothing was running\n');
+  });
+program
+  .command('status')
+  .argument('[servers...]', 'servers to report; default: everything')
+  .option('--check', 'exit with status 3 unless every listed server is healthy')
+  .description('report every server: pid, health, where it listens')
+  .action(async (names: string[], options: { check?: boolean }) => {
+    const statuses = await launcher.status(names);
+    printStatus(statuses);
+    if (options.check && statuses.some((s) => !s.healthy)) process.exitCode = 3;
+  });
+
+program.parseAsync().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 1;
+});

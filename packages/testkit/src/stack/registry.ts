@@ -1,0 +1,14 @@
+import { alertmanager, prometheus } from './servers/prometheus.js';
+import { nats } from './servers/nats.js';
+import { postgres } from './servers/postgres.js';
+import { api, approvals, correlator, ingestion, worker } from './servers/services.js';
+import { temporal } from './servers/temporal.js';
+import type { ServerDefinition } from './types.js';
+
+/** Infrastructure of the embedded stack, in start order. Add a server here to add it to `make up`. */
+export const STACK_SERVERS: readonly ServerDefinition[] = [nats, postgres, temporal, prometheus, alertmanager];
+
+/** CortexOps' own processes, started by `make demo` after the stack. */
+export const SERVICE_SERVERS: readonly ServerDefinition[] = [ingestion, correlator, worker, approvals, api];
+
+export const ALL_SERVERS: readonly ServerDefinition[] = [...STACK_SERVERS, ...SERVICE_SERVERS];
