@@ -28,6 +28,8 @@ export const TERMINAL_STATES: ReadonlySet<WorkflowState> = new Set(['RESOLVED', 
 /** Argument of the remediation workflow, passed once by signal-with-start. */
 export interface RemediationWorkflowInput {
   readonly incident: Incident;
+  /** How long a human has to decide; DEFAULT_APPROVAL_TIMEOUT_MS when absent. */
+  readonly approvalTimeoutMs?: number;
 }
 
 /** Later signals of the same incident reach the running workflow through this signal. */

@@ -1,0 +1,66 @@
+import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import {
+  type ApprovalDecision,
+  type ApprovalDecisionOutcome,
+  approvalDecisionUpdate,
+  DEFAULT_APPROVAL_TIMEOUT_MS,
+  incidentSignal,
+  type RemediationStateView,
+  type RemediationWorkflowInput,
+  remediationStateQuery,
+  type Signal,
+  type WorkflowState,
+} from '@cortexops/contracts';
+
+export interface RemediationOutcome {
+  readonly state: WorkflowState;
+  readonly decision?: ApprovalDecision;
+  readonly signalsReceived: number;
+}
+
+/**
+ * The remediation workflow's contract (signal, update, query) with a minimal body: it holds the
+ * incident, collects later signals and waits for a human decision until the approval times out.
+ * Planning, dry-run, policy, apply and verification replace the body in the workflow issue.
+ */
+export async function remediationWorkflow(input: RemediationWorkflowInput): Promise<RemediationOutcome> {
+  const history: { state: WorkflowState; at: string }[] = [];
+  let state: WorkflowState = 'DIAGNOSING';
+  const transition = (next: WorkflowState) => {
+    state = next;
+    history.push({ state: next, at: new Date().toISOString() });
+  };
+  transition('DIAGNOSING');
+
+  const signals: Signal[] = [];
+  let decision: ApprovalDecision | undefined;
+
+  setHandler(incidentSignal, (signal) => {
+    signals.push(signal);
+  });
+  setHandler(remediationStateQuery, (): RemediationStateView => ({ state, incidentId: input.incident.id, history }));
+  setHandler(
+    approvalDecisionUpdate,
+    (d): ApprovalDecisionOutcome => {
+      decision = d;
+      transition(d.decision === 'approve' ? 'APPLYING' : 'REJECTED');
+      return { accepted: true, decision: d.decision, state };
+    },
+    {
+      validator: (d) => {
+        if (decision) throw ApplicationFailure.nonRetryable(`already decided: ${decision.decision} by ${decision.approver}`, 'DuplicateDecision');
+        if (state !== 'APPROVAL_PENDING') throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, 'NotAwaitingApproval');
+        if (!d.approver) throw ApplicationFailure.nonRetryable('approver is required', 'InvalidDecision');
+      },
+    },
+  );
+
+  transition('APPROVAL_PENDING');
+  const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
+  if (!decided) {
+    transition('EXPIRED');
+    return { state, signalsReceived: signals.length };
+  }
+  if (decision?.decision === 'approve') transition('RESOLVED');
+  return { state, ...(decision ? { decision } : {}), signalsReceived: signals.length };
+}
