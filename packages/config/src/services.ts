@@ -46,5 +46,5 @@ export const serviceSpecs = {
 export type ServiceConfig<S extends ServiceName> = ConfigOf<(typeof serviceSpecs)[S]>;
 
 export function loadServiceConfig<S extends ServiceName>(service: S, env: Env = process.env): ServiceConfig<S> {
-  return loadConfig(serviceSpecs[service], env) as ServiceConfig<S>;
+  return loadConfig(serviceSpecs[service], env);
 }

@@ -24,7 +24,7 @@ export const actionSchema = z.discriminatedUnion('type', [
 export type Action = z.output<typeof actionSchema>;
 export type ActionType = Action['type'];
 export const Action = defineContract('Action', actionSchema);
-export const ACTION_TYPES = actionSchema.options.map((o) => o.shape.type.value) as ActionType[];
+export const ACTION_TYPES: readonly ActionType[] = actionSchema.options.map((o) => o.shape.type.value);
 
 export const remediationPlanSchema = z.object({
   incidentId: identifier,

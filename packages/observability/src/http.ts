@@ -16,8 +16,9 @@ export interface HttpServerOptions {
 
 /** The small HTTP server every service uses: `/metrics`, `/debug/healthz`, and whatever the service adds. */
 export function createHttpServer(options: HttpServerOptions): FastifyInstance {
+  const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' });
   const app = fastify({
-    loggerInstance: options.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance,
     disableRequestLogging: true,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,

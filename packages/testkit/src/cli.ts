@@ -6,6 +6,7 @@ import { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js
 
 const launcher = createLauncher(createStackContext(), ALL_SERVERS);
 
+
 function namesOf(names: string[], options: { services?: boolean; all?: boolean }): string[] {
   if (names.length > 0) return names;
   if (options.all) return ALL_SERVERS.map((s) => s.name);

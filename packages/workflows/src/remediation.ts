@@ -47,7 +47,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       return { accepted: true, decision: d.decision, state };
     },
     {
-      validator: (d) => {
+      validator: (d: ApprovalDecision) => {
         if (decision) throw ApplicationFailure.nonRetryable(`already decided: ${decision.decision} by ${decision.approver}`, 'DuplicateDecision');
         if (state !== 'APPROVAL_PENDING') throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, 'NotAwaitingApproval');
         if (!d.approver) throw ApplicationFailure.nonRetryable('approver is required', 'InvalidDecision');

@@ -1,0 +1,43 @@
+# CortexOps — every target installs what it needs on first use (see README.md).
+SHELL := /bin/bash
+PNPM := scripts/pnpm
+
+.PHONY: help bootstrap build lint up demo down status test test-unit test-integration bench
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+bootstrap: ## install pnpm (pinned, into the cache) and the workspace dependencies
+	@$(PNPM) install --frozen-lockfile --reporter=silent
+
+build: bootstrap ## type-check and build every package (policy wasm included)
+	$(PNPM) run build
+
+lint: bootstrap ## eslint over the whole repository
+	$(PNPM) run lint
+
+up: bootstrap ## start the local stack and the services (idempotent; restarts only what died)
+	$(PNPM) --silent stack up --all
+
+demo: up ## bring everything up and report each service's health
+	@$(PNPM) --silent stack status --check
+	@for port in $${CORTEXOPS_API_PORT:-8080} $${CORTEXOPS_INGESTION_PORT:-8081} $${CORTEXOPS_CORRELATOR_PORT:-8082} $${CORTEXOPS_WORKER_PORT:-8083} $${CORTEXOPS_APPROVALS_PORT:-8084}; do \
+	  curl -fsS "http://127.0.0.1:$$port/debug/healthz"; echo; done
+
+down: bootstrap ## stop the services and the stack (data stays in the cache)
+	$(PNPM) --silent stack down
+
+status: bootstrap ## where everything listens, and whether it is healthy
+	$(PNPM) --silent stack status
+
+test: build lint ## every test: unit, then integration against the real local stack
+	$(PNPM) run test
+
+test-unit: bootstrap
+	$(PNPM) run test:unit
+
+test-integration: bootstrap
+	$(PNPM) run test:integration
+
+bench: build ## benchmarks (each prints a table against its same-run baseline)
+	$(PNPM) run bench

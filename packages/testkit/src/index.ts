@@ -1,0 +1,11 @@
+export * from './stack/types.js';
+export { createStackContext, stackPorts, REPO_ROOT, type StackContextOptions } from './stack/context.js';
+export { createLauncher, resolveOrder, ServerStartError, UnknownServerError, type Launcher, type ServerStatus, type UpResult } from './stack/launcher.js';
+export { PortInUseError, isPortFree } from './stack/ports.js';
+export { InstallError, installOnce, installDebianPackage, installGoModule, installPythonPackage } from './stack/install.js';
+export { runningPid, logFile } from './stack/process.js';
+export { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js';
+export { VERSIONS } from './stack/versions.js';
+export { postgresUrl, POSTGRES_DATABASE } from './stack/servers/postgres.js';
+export { temporalCli } from './stack/servers/temporal.js';
+export * from './testing.js';
