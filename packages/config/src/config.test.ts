@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, loadServiceConfig, portVar, stringVar } from './index.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadServiceConfig('api', env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems.map((p) => `${p.variable}: ${p.problem}`);
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config — service configuration', () => {
+  it('defaults point at the local stack', () => {
+    const config = loadServiceConfig('api', {});
+    expect(config).toMatchObject({
+      natsUrl: 'nats://127.0.0.1:4222',
+      databaseUrl: 'postgres://postgres@127.0.0.1:5432/cortexops',
+      temporalAddress: '127.0.0.1:7233',
+      temporalNamespace: 'default',
+      port: 8080,
+      logLevel: 'info',
+    });
+  });
+
+  it('derives default URLs from moved stack ports', () => {
+    const config = loadServiceConfig('api', { CORTEXOPS_NATS_PORT: '14222', CORTEXOPS_POSTGRES_PORT: '15432', CORTEXOPS_TEMPORAL_PORT: '17233' });
+    expect(config.natsUrl).toBe('nats://127.0.0.1:14222');
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:15432/cortexops');
+    expect(config.temporalAddress).toBe('127.0.0.1:17233');
+  });
+
+  it('reports every bad variable at once, one clear line each', () => {
+    const problems = problemsOf({
+      CORTEXOPS_API_PORT: 'eighty',
+      CORTEXOPS_NATS_URL: 'http://example',
+      CORTEXOPS_DATABASE_URL: 'not a url',
+      CORTEXOPS_LOG_LEVEL: 'loud',
+      CORTEXOPS_SHUTDOWN_TIMEOUT_MS: '5',
+      CORTEXOPS_TEMPORAL_ADDRESS: 'localhost',
+    });
+    expect(problems).toEqual([
+      'CORTEXOPS_LOG_LEVEL: must be one of fatal, error, warn, info, debug, trace, silent (got "loud")',
+      'CORTEXOPS_SHUTDOWN_TIMEOUT_MS: must be between 100 and 600000 (got "5")',
+      'CORTEXOPS_NATS_URL: must be a URL with scheme nats or tls (got "http://example")',
+      'CORTEXOPS_TEMPORAL_ADDRESS: must be host:port (got "localhost")',
+      'CORTEXOPS_DATABASE_URL: must be a URL with scheme postgres or postgresql (got "not a url")',
+      'CORTEXOPS_API_PORT: must be a port number (got "eighty")',
+    ]);
+  });
+
+  it('rejects out-of-range and fractional ports', () => {
+    expect(problemsOf({ CORTEXOPS_API_PORT: '70000' })).toEqual(['CORTEXOPS_API_PORT: must be between 1 and 65535 (got "70000")']);
+    expect(problemsOf({ CORTEXOPS_API_PORT: '0' })).toEqual(['CORTEXOPS_API_PORT: must be between 1 and 65535 (got "0")']);
+    expect(problemsOf({ CORTEXOPS_API_PORT: '80.5' })).toEqual(['CORTEXOPS_API_PORT: must be a whole number (got "80.5")']);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadServiceConfig('api', { CORTEXOPS_API_PORT: '' }).port).toBe(8080);
+  });
+
+  it('names a missing required variable', () => {
+    const spec = { token: stringVar('CORTEXOPS_TEST_TOKEN', undefined, 'a secret'), port: portVar('CORTEXOPS_TEST_PORT', 1, 'a port') };
+    expect(() => loadConfig(spec, {})).toThrowError('invalid configuration:\n  CORTEXOPS_TEST_TOKEN: is required (it is not set)');
+    expect(loadConfig(spec, { CORTEXOPS_TEST_TOKEN: 't' })).toEqual({ token: 't', port: 1 });
+  });
+
+  it('puts the whole list in the error message', () => {
+    expect(() => loadServiceConfig('api', { CORTEXOPS_API_PORT: 'x', CORTEXOPS_LOG_LEVEL: 'y' })).toThrowError(
+      /invalid configuration:\n {2}CORTEXOPS_LOG_LEVEL: .*\n {2}CORTEXOPS_API_PORT: .*/,
+    );
+  });
+});
