@@ -1,5 +1,5 @@
 import { HTTP_PATHS } from '@cortexops/contracts';
-import { fastify, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { fastify, LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { HealthMonitor } from './health.js';
@@ -19,7 +19,8 @@ export function createHttpServer(options: HttpServerOptions): FastifyInstance {
   const loggerInstance: FastifyBaseLogger = options.logger.child({ component: 'http' });
   const app = fastify({
     loggerInstance,
-    disableRequestLogging: true,
+    // Per-request lines would drown the logs (Prometheus scrapes every 5 s); errors are still logged.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

@@ -9,3 +9,4 @@ export { VERSIONS } from './stack/versions.js';
 export { postgresUrl, POSTGRES_DATABASE } from './stack/servers/postgres.js';
 export { temporalCli } from './stack/servers/temporal.js';
 export * from './testing.js';
+export * from './service-process.js';

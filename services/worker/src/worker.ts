@@ -1,7 +1,7 @@
 import type { ServiceConfig } from '@cortexops/config';
 import { TASK_QUEUES } from '@cortexops/contracts';
 import { postgresCheck, temporalCheck, type DependencyCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { workflowBundleOptions } from './bundle.js';
 
@@ -20,6 +20,8 @@ function workerRunningCheck(worker: Worker): DependencyCheck {
 export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext): Promise<RunningService> {
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
+  // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
+  Runtime.install({ shutdownSignals: [] });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await Worker.create({
     connection,
