@@ -91,6 +91,21 @@ export function optionalStringVar(name: string, description: string): EnvVar<str
   return { name, description, schema: z.string().min(1).optional() };
 }
 
+/** A comma-separated list; blanks are dropped, an unset variable is an empty list. */
+export function listVar(name: string, description: string): EnvVar<readonly string[]> {
+  return {
+    name,
+    description,
+    fallback: '',
+    schema: z.string().transform((value) => value.split(',').map((item) => item.trim()).filter((item) => item.length > 0)),
+  };
+}
+
+/** An optional secret; when set it must be long enough to resist guessing. */
+export function optionalSecretVar(name: string, minLength: number, description: string): EnvVar<string | undefined> {
+  return { name, description, schema: z.string().min(minLength, `must be at least ${minLength} characters`).optional() };
+}
+
 export function urlVar(name: string, fallback: EnvVar<string>['fallback'], protocols: readonly string[], description: string): EnvVar<string> {
   return {
     name,

@@ -1,5 +1,5 @@
 import type { ServiceName } from '@cortexops/contracts';
-import { type Env, enumVar, hostPortVar, intVar, loadConfig, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
+import { type Env, enumVar, hostPortVar, intVar, listVar, loadConfig, optionalSecretVar, optionalStringVar, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
 import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -30,6 +30,22 @@ export const temporalSpec = {
   temporalNamespace: stringVar('CORTEXOPS_TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
 } as const;
 
+/**
+ * The approvals service's Slack app, approver allow-list and HTTP approval API. Every part is off until
+ * configured: Slack needs the bot token, signing secret and channel together; the HTTP API needs its token.
+ */
+export const approvalsSpec = {
+  slackBotToken: optionalStringVar('CORTEXOPS_SLACK_BOT_TOKEN', 'Slack bot token (xoxb-...) that posts and edits approval requests'),
+  slackSigningSecret: optionalStringVar('CORTEXOPS_SLACK_SIGNING_SECRET', 'Slack signing secret that verifies interactive requests'),
+  slackChannel: optionalStringVar('CORTEXOPS_SLACK_CHANNEL', 'Slack channel id that approval requests are posted to'),
+  slackApiUrl: urlVar('CORTEXOPS_SLACK_API_URL', 'https://slack.com/api/', ['https', 'http'], 'Slack Web API base URL'),
+  slackRetries: intVar('CORTEXOPS_SLACK_RETRIES', 4, 0, 10, 'retries of a failed Slack Web API call'),
+  slackRetryMinMs: intVar('CORTEXOPS_SLACK_RETRY_MIN_MS', 500, 1, 60000, 'first retry delay of a Slack Web API call (doubles each retry)'),
+  approvers: listVar('CORTEXOPS_APPROVERS', 'who may decide: Slack user ids and HTTP/CLI approver names, comma-separated'),
+  approverGroup: optionalStringVar('CORTEXOPS_APPROVER_GROUP', 'Slack user group id whose members may decide'),
+  approvalsApiToken: optionalSecretVar('CORTEXOPS_APPROVALS_API_TOKEN', 32, 'bearer token of the HTTP approval API'),
+} as const;
+
 export function servicePortVar(service: ServiceName) {
   return portVar(`CORTEXOPS_${service.toUpperCase()}_PORT`, SERVICE_PORT_DEFAULTS[service], `HTTP port of the ${service} service`);
 }
@@ -39,7 +55,7 @@ export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, port: servicePortVar('ingestion') },
   correlator: { ...commonSpec, ...natsSpec, ...temporalSpec, port: servicePortVar('correlator') },
   worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('worker') },
-  approvals: { ...commonSpec, ...temporalSpec, port: servicePortVar('approvals') },
+  approvals: { ...commonSpec, ...temporalSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
 } as const;
 

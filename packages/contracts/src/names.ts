@@ -92,4 +92,10 @@ export const HTTP_PATHS = {
   metrics: '/metrics',
   health: '/debug/healthz',
   alertmanagerWebhook: '/v1/alertmanager',
+  /** Slack's interactivity requests (signed) into the approvals service. */
+  slackEvents: '/slack/events',
+  /** Approvals service: post an `ApprovalRequest` for a human (bearer token). */
+  approvalRequests: '/v1/approval-requests',
+  /** Approvals service: `POST /v1/approvals/<incidentId>` delivers a decision (bearer token). */
+  approvals: '/v1/approvals',
 } as const;

@@ -1,14 +1,62 @@
 import type { ServiceConfig } from '@cortexops/config';
 import { temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { Client, Connection } from '@temporalio/client';
+import { ApproverAllowList } from './approvers.js';
+import { WorkflowDecisions } from './decisions.js';
+import { registerApprovalRoutes } from './http-api.js';
+import { ApprovalService } from './service.js';
+import { SlackApp } from './slack.js';
 
-/** Connects to Temporal; the Slack app and the HTTP approval API arrive with the approvals issue. */
+const SLACK_VARIABLES = ['CORTEXOPS_SLACK_BOT_TOKEN', 'CORTEXOPS_SLACK_SIGNING_SECRET', 'CORTEXOPS_SLACK_CHANNEL'] as const;
+
+/** Slack needs its three variables together; a half-configured Slack app is a start-up error. */
+function slackSettings(config: ServiceConfig<'approvals'>) {
+  const values = [config.slackBotToken, config.slackSigningSecret, config.slackChannel];
+  const missing = SLACK_VARIABLES.filter((_, i) => values[i] === undefined);
+  if (missing.length === SLACK_VARIABLES.length) return undefined;
+  if (missing.length > 0) throw new Error(`Slack is half configured: also set ${missing.join(', ')} (or none of ${SLACK_VARIABLES.join(', ')})`);
+  return { token: config.slackBotToken!, signingSecret: config.slackSigningSecret!, channel: config.slackChannel! };
+}
+
+/**
+ * The approvals service: the Slack app (when configured), the HTTP approval API (when its token is
+ * set) and the Temporal client both deliver decisions through.
+ */
 export async function startApprovals(config: ServiceConfig<'approvals'>, context: ServiceContext): Promise<RunningService> {
+  const slackConfig = slackSettings(config);
+  if (config.approverGroup && !slackConfig) throw new Error('CORTEXOPS_APPROVER_GROUP needs Slack configured (it is a Slack user group)');
+
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  context.logger.info({ temporal: config.temporalAddress, namespace: client.options.namespace }, 'connected');
+  const slack = slackConfig
+    ? SlackApp.create({ ...slackConfig, apiUrl: config.slackApiUrl, retries: config.slackRetries, retryMinMs: config.slackRetryMinMs, logger: context.logger })
+    : undefined;
+  const allowList = new ApproverAllowList({
+    users: config.approvers,
+    ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
+  });
+  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger });
+  await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger });
+
+  context.logger.info(
+    {
+      temporal: config.temporalAddress,
+      namespace: client.options.namespace,
+      slack: slack ? 'on' : 'off',
+      httpApi: config.approvalsApiToken ? 'on' : 'off',
+      approvers: config.approvers.length,
+      approverGroup: config.approverGroup ?? null,
+    },
+    'approvals ready',
+  );
+  if (!allowList.configured) context.logger.warn('no approvers configured (CORTEXOPS_APPROVERS, CORTEXOPS_APPROVER_GROUP): every decision will be refused');
+
   return {
-    checks: [temporalCheck(connection)],
-    stop: () => connection.close(),
+    checks: [temporalCheck(connection), ...(slack ? [slack.healthCheck()] : [])],
+    stop: async () => {
+      service.beginStop();
+      await connection.close();
+      await service.drained();
+    },
   };
 }

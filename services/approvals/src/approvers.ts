@@ -1,0 +1,60 @@
+import type { ApprovalDecision } from '@cortexops/contracts';
+import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
+
+/** Who is in a Slack user group (Slack's `usergroups.users.list`). */
+export interface GroupDirectory {
+  members(groupId: string): Promise<readonly string[]>;
+}
+
+export interface AllowListOptions {
+  /** Slack user ids and HTTP/CLI approver names allowed to decide. */
+  readonly users: readonly string[];
+  /** A Slack user group whose members may decide from Slack. */
+  readonly group?: { readonly id: string; readonly directory: GroupDirectory };
+  /** How long a group's membership is trusted before it is read again. */
+  readonly groupTtlMs?: number;
+  readonly now?: () => number;
+}
+
+const DEFAULT_GROUP_TTL_MS = 60_000;
+
+/**
+ * The approver allow-list: listed users on every channel, and the members of one Slack user group on
+ * Slack. Empty means nobody may decide (fail closed). A group that cannot be read refuses too.
+ */
+export class ApproverAllowList {
+  private readonly users: ReadonlySet<string>;
+  private cached: { readonly members: ReadonlySet<string>; readonly at: number } | undefined;
+
+  constructor(private readonly options: AllowListOptions) {
+    this.users = new Set(options.users);
+  }
+
+  get configured(): boolean {
+    return this.users.size > 0 || this.options.group !== undefined;
+  }
+
+  /** Resolves when `approver` may decide on `channel`; throws {@link ApprovalError} otherwise. */
+  async check(approver: string, channel: ApprovalDecision['channel']): Promise<void> {
+    if (this.users.has(approver)) return;
+    if (channel === 'slack' && this.options.group && (await this.groupMembers()).has(approver)) return;
+    throw new ApprovalError(
+      APPROVAL_ERROR_CODES.notAllowed,
+      this.configured ? `${approver} is not on the approver allow-list; the decision was not recorded.` : 'No approvers are configured; no decision can be recorded.',
+    );
+  }
+
+  private async groupMembers(): Promise<ReadonlySet<string>> {
+    const group = this.options.group;
+    if (!group) return new Set();
+    const now = (this.options.now ?? Date.now)();
+    if (this.cached && now - this.cached.at < (this.options.groupTtlMs ?? DEFAULT_GROUP_TTL_MS)) return this.cached.members;
+    try {
+      const members = new Set(await group.directory.members(group.id));
+      this.cached = { members, at: now };
+      return members;
+    } catch (error) {
+      throw new ApprovalError(APPROVAL_ERROR_CODES.upstream, 'The approver group could not be read from Slack; the decision was not recorded. Try again.', { cause: error });
+    }
+  }
+}
