@@ -11,6 +11,12 @@ export const STACK_PORT_DEFAULTS = {
   CORTEXOPS_TEMPORAL_UI_PORT: 8233,
   CORTEXOPS_PROMETHEUS_PORT: 9090,
   CORTEXOPS_ALERTMANAGER_PORT: 9093,
+  CORTEXOPS_ETCD_PORT: 2379,
+  CORTEXOPS_ETCD_PEER_PORT: 2380,
+  CORTEXOPS_KUBE_APISERVER_PORT: 6443,
+  CORTEXOPS_KUBE_CONTROLLER_MANAGER_PORT: 10257,
+  CORTEXOPS_KUBE_SCHEDULER_PORT: 10259,
+  CORTEXOPS_KWOK_PORT: 10247,
 } as const;
 
 export const SERVICE_PORT_DEFAULTS = {
@@ -46,6 +52,12 @@ export const stackSpec = {
   temporalUiPort: stackPortVar('CORTEXOPS_TEMPORAL_UI_PORT', 'Temporal Web UI port'),
   prometheusPort: stackPortVar('CORTEXOPS_PROMETHEUS_PORT', 'Prometheus port'),
   alertmanagerPort: stackPortVar('CORTEXOPS_ALERTMANAGER_PORT', 'Alertmanager port'),
+  etcdPort: stackPortVar('CORTEXOPS_ETCD_PORT', 'etcd client port (the local Kubernetes store)'),
+  etcdPeerPort: stackPortVar('CORTEXOPS_ETCD_PEER_PORT', 'etcd peer port'),
+  kubeApiserverPort: stackPortVar('CORTEXOPS_KUBE_APISERVER_PORT', 'local Kubernetes API server (HTTPS) port'),
+  kubeControllerManagerPort: stackPortVar('CORTEXOPS_KUBE_CONTROLLER_MANAGER_PORT', 'kube-controller-manager health (HTTPS) port'),
+  kubeSchedulerPort: stackPortVar('CORTEXOPS_KUBE_SCHEDULER_PORT', 'kube-scheduler health (HTTPS) port'),
+  kwokPort: stackPortVar('CORTEXOPS_KWOK_PORT', 'kwok (simulated nodes) health and metrics port'),
 } as const;
 
 /** A stack port from the environment, or its default (used to derive default URLs). */

@@ -10,3 +10,15 @@ export { postgresUrl, POSTGRES_DATABASE } from './stack/servers/postgres.js';
 export { temporalCli } from './stack/servers/temporal.js';
 export * from './testing.js';
 export * from './service-process.js';
+export {
+  apiserverUrl,
+  kubeconfigPaths,
+  DEMO_DEPLOYMENT,
+  DEMO_NAMESPACE,
+  DEMO_REPLICAS,
+  KWOK_NODE_ANNOTATION,
+  WORKER_NAMESPACE,
+  WORKER_SERVICE_ACCOUNT,
+  type KubeconfigPaths,
+} from './stack/servers/kubernetes/index.js';
+export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';

@@ -10,4 +10,14 @@ export const VERSIONS = {
   postgres: { source: 'debian', package: 'postgresql-15', version: '15.20-0+deb12u1' },
   prometheus: { source: 'debian', package: 'prometheus', version: '2.42.0+ds-5+deb12u1' },
   alertmanager: { source: 'debian', package: 'prometheus-alertmanager', version: '0.25.0-1+b4' },
+  /**
+   * Kubernetes control plane, built from Go modules (no binary downloads outside the registries).
+   * k8s.io/kubernetes is built through packages/testkit/tools/kubernetes/go.mod, whose require line
+   * must carry the same version; etcd 3.6 is the line Kubernetes 1.36 is tested with (Debian's 3.4.23
+   * is below the 3.4.29 / 3.5.11 floor of Kubernetes >= 1.31).
+   */
+  kubernetes: { source: 'go', module: 'k8s.io/kubernetes', version: 'v1.36.3' },
+  etcd: { source: 'go', module: 'go.etcd.io/etcd/server/v3', version: 'v3.6.16' },
+  /** kwok simulates nodes and pod lifecycles; 0.8 is built against the Kubernetes 1.36 client libraries. */
+  kwok: { source: 'go', module: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
 } as const;

@@ -1,0 +1,6 @@
+export { etcd } from './etcd.js';
+export { kubeApiserver } from './kube-apiserver.js';
+export { kubeControllerManager } from './kube-controller-manager.js';
+export { kubeScheduler } from './kube-scheduler.js';
+export { kwok, demoDeployment, kwokNodeName } from './kwok.js';
+export * from './paths.js';
