@@ -1,0 +1,218 @@
+import { HTTP_PATHS, type Incident, remediationStateQuery } from '@cortexops/contracts';
+import type { WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  acceptedUpdates,
+  APPROVAL_CHANNEL,
+  bearer,
+  clickPayload,
+  fixtureIncident,
+  fixtureRequest,
+  type Harness,
+  postApprovalRequest,
+  SECRETS,
+  sendSigned,
+  signSlackRequest,
+  startHarness,
+  startPendingWorkflow,
+  USERS,
+} from './harness.js';
+
+const TEN_MINUTES = 10 * 60_000;
+
+interface Posted {
+  readonly handle: WorkflowHandle;
+  readonly incident: Incident;
+  readonly channel: string;
+  readonly ts: string;
+  readonly blocks: unknown[];
+}
+
+describe('approvals — Slack', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('approvals-slack');
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** A pending workflow whose approval request was posted to Slack through the service's API. */
+  async function posted(timeoutMs = TEN_MINUTES): Promise<Posted> {
+    const incident = fixtureIncident('slack');
+    const handle = await startPendingWorkflow(h.client, incident, timeoutMs);
+    const response = await postApprovalRequest(h.baseUrl, fixtureRequest(incident, timeoutMs));
+    expect(response.status, await response.clone().text()).toBe(201);
+    const ref = (await response.json()) as { channel: string; ts: string };
+    const post = h.slack.callsOf('chat.postMessage').find((c) => c.status === 200 && c.body['ts'] === undefined && JSON.stringify(c.body['blocks']).includes(incident.id));
+    expect(post).toBeDefined();
+    return { handle, incident, channel: ref.channel, ts: ref.ts, blocks: post?.body['blocks'] as unknown[] };
+  }
+
+  function click(p: Posted, decision: 'approve' | 'reject', userId: string, responseUrl = h.slack.responseUrl()) {
+    return { payload: clickPayload({ incidentId: p.incident.id, decision, userId, channel: p.channel, ts: p.ts, blocks: p.blocks, responseUrl }), responseUrl };
+  }
+
+  function updatesOf(p: Posted) {
+    return h.slack.callsOf('chat.update').filter((c) => c.body['ts'] === p.ts && c.status === 200);
+  }
+
+  function toldAt(responseUrl: string): string[] {
+    return h.slack
+      .responses()
+      .filter((c) => responseUrl.endsWith(c.method.replace(/^response/, '')))
+      .map((c) => String(c.body['text']));
+  }
+
+  it('request — posts Block Kit with the summary, plan, dry-run difference, policy reasons and both buttons', async () => {
+    const p = await posted();
+    const post = h.slack.callsOf('chat.postMessage').find((c) => c.body['blocks'] === p.blocks);
+    expect(post?.authorization).toBe(`Bearer ${SECRETS.botToken}`);
+    expect(post?.body['channel']).toBe(APPROVAL_CHANNEL);
+    const text = JSON.stringify(p.blocks);
+    expect(text).toContain('checkout pods crash looping &lt;OOMKilled&gt; &amp; restarting');
+    expect(text).toContain('raise-memory-limit');
+    expect(text).toContain('+ memory: 512Mi');
+    expect(text).toContain('risk high requires a human');
+    const actions = p.blocks.find((b) => (b as { type: string }).type === 'actions') as { elements: { action_id: string; value: string }[] };
+    expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
+      ['cortexops_approve', p.incident.id],
+      ['cortexops_reject', p.incident.id],
+    ]);
+    await p.handle.terminate('test over');
+  });
+
+  it('approve — a signed click by an allowed user is the update; the message shows the outcome and who decided', async () => {
+    const p = await posted();
+    const response = await sendSigned(h.baseUrl, signSlackRequest(click(p, 'approve', USERS.alice).payload, SECRETS.signingSecret));
+    expect(response.status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { decision: 'approve', approver: USERS.alice, channel: 'slack' } });
+    await expect.poll(() => updatesOf(p).map((u) => String(u.body['text'])).join('\n'), { timeout: 15_000 }).toContain(`*Approved* by <@${USERS.alice}>`);
+    const last = updatesOf(p).at(-1);
+    expect(JSON.stringify(last?.body['blocks'])).not.toContain('cortexops_approve');
+    expect(JSON.stringify(last?.body['blocks'])).toContain('raise-memory-limit');
+  });
+
+  it('reject — a member of the approver user group rejects; the message says rejected and by whom', async () => {
+    const p = await posted();
+    const response = await sendSigned(h.baseUrl, signSlackRequest(click(p, 'reject', USERS.bob).payload, SECRETS.signingSecret));
+    expect(response.status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'REJECTED', decision: { decision: 'reject', approver: USERS.bob } });
+    await expect.poll(() => updatesOf(p).map((u) => String(u.body['text'])).join('\n'), { timeout: 15_000 }).toContain(`*Rejected* by <@${USERS.bob}>`);
+    expect(h.slack.callsOf('usergroups.users.list').length).toBeGreaterThan(0);
+  });
+
+  it('forged signature — refused with 401 and nothing reaches the workflow', async () => {
+    const p = await posted();
+    const forged = signSlackRequest(click(p, 'approve', USERS.alice).payload, 'not-the-signing-secret');
+    expect((await sendSigned(h.baseUrl, forged)).status).toBe(401);
+    // A genuine signature over a different body (the user id swapped in transit) is refused too.
+    const genuine = signSlackRequest(click(p, 'approve', USERS.mallory).payload, SECRETS.signingSecret);
+    const tampered = { ...genuine, body: genuine.body.replace(USERS.mallory, USERS.alice) };
+    expect((await sendSigned(h.baseUrl, tampered)).status).toBe(401);
+    const unsigned = { body: genuine.body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': genuine.headers['x-slack-request-timestamp'] ?? '' } };
+    expect((await sendSigned(h.baseUrl, unsigned)).status).toBe(401);
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+    await p.handle.terminate('test over');
+  });
+
+  it('stale timestamp — a correctly signed request older (or newer) than five minutes, or replayed, is refused', async () => {
+    const p = await posted();
+    const now = Math.floor(Date.now() / 1000);
+    const stale = signSlackRequest(click(p, 'approve', USERS.alice).payload, SECRETS.signingSecret, now - 6 * 60);
+    expect((await sendSigned(h.baseUrl, stale)).status).toBe(401);
+    const future = signSlackRequest(click(p, 'approve', USERS.alice).payload, SECRETS.signingSecret, now + 6 * 60);
+    expect((await sendSigned(h.baseUrl, future)).status).toBe(401);
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+
+    // A request captured and sent again is refused, even within the window.
+    const reject = signSlackRequest(click(p, 'reject', USERS.alice).payload, SECRETS.signingSecret);
+    expect((await sendSigned(h.baseUrl, reject)).status).toBe(200);
+    expect((await sendSigned(h.baseUrl, reject)).status).toBe(401);
+    expect(await p.handle.result()).toMatchObject({ state: 'REJECTED' });
+    expect(await acceptedUpdates(p.handle)).toBe(1);
+  });
+
+  it('approver not allowed — the person is told why, nothing is recorded, the request stays open', async () => {
+    const p = await posted();
+    const { payload, responseUrl } = click(p, 'approve', USERS.mallory);
+    expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
+    await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain(`${USERS.mallory} is not on the approver allow-list`);
+    const told = h.slack.responses().find((c) => responseUrl.endsWith(c.method.replace(/^response/, '')));
+    expect(told?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+    expect(updatesOf(p)).toHaveLength(0);
+    await p.handle.terminate('test over');
+  });
+
+  it('decision after expiry — the message says expired; a late click and a late HTTP approval are refused, never approved', async () => {
+    const p = await posted(1500);
+    expect(await p.handle.result()).toMatchObject({ state: 'EXPIRED' });
+    await expect.poll(() => updatesOf(p).map((u) => String(u.body['text'])).join('\n'), { timeout: 15_000 }).toContain('*Expired*');
+    expect(JSON.stringify(updatesOf(p).at(-1)?.body['blocks'])).not.toContain('cortexops_approve');
+
+    const { payload, responseUrl } = click(p, 'approve', USERS.alice);
+    expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
+    await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain('expired before anyone decided');
+
+    const late = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.incident.id}`, { method: 'POST', headers: bearer(), body: JSON.stringify({ decision: 'approve', approver: USERS.alice }) });
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ error: 'APPROVAL_EXPIRED' });
+    const outcome = (await p.handle.result()) as { state: string; decision?: unknown };
+    expect(outcome.state).toBe('EXPIRED');
+    expect(outcome.decision).toBeUndefined();
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+  });
+
+  it('double click — two presses at once record one decision; the second is told it was already decided', async () => {
+    const p = await posted();
+    const first = click(p, 'approve', USERS.alice);
+    const second = click(p, 'approve', USERS.alice);
+    const responses = await Promise.all([first, second].map((c) => sendSigned(h.baseUrl, signSlackRequest(c.payload, SECRETS.signingSecret))));
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { approver: USERS.alice } });
+    await expect.poll(() => [...toldAt(first.responseUrl), ...toldAt(second.responseUrl)].join('\n'), { timeout: 15_000 }).toContain('already decided (approve by');
+    expect([...toldAt(first.responseUrl), ...toldAt(second.responseUrl)]).toHaveLength(1);
+    expect(await acceptedUpdates(p.handle)).toBe(1);
+  });
+
+  it('Slack API down — posting is retried until Slack answers; while it stays down the HTTP path still decides', async () => {
+    h.slack.failNext('chat.postMessage', 2);
+    const before = h.slack.callsOf('chat.postMessage').length;
+    const p = await posted();
+    const attempts = h.slack.callsOf('chat.postMessage').slice(before);
+    expect(attempts.map((a) => a.status)).toEqual([503, 503, 200]);
+
+    h.slack.down = true;
+    try {
+      const failedPost = await postApprovalRequest(h.baseUrl, fixtureRequest(fixtureIncident('down'), TEN_MINUTES));
+      expect(failedPost.status).toBe(502);
+      expect(await failedPost.json()).toMatchObject({ error: 'UPSTREAM_FAILED' });
+
+      const decided = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.incident.id}`, {
+        method: 'POST',
+        headers: bearer(),
+        body: JSON.stringify({ decision: 'approve', approver: 'alice@example.com', comment: 'Slack is down; approved on the bridge call' }),
+      });
+      expect(decided.status).toBe(200);
+      expect(await decided.json()).toMatchObject({ accepted: true, decision: 'approve' });
+      expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { approver: 'alice@example.com', channel: 'http' } });
+      // The edit of the message was tried (and retried) against the down API.
+      await expect.poll(() => h.slack.callsOf('chat.update').filter((c) => c.body['ts'] === p.ts && c.status === 503).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
+      const health = await fetch(`${h.baseUrl}${HTTP_PATHS.health}`);
+      expect(health.status).toBe(200);
+      expect(((await health.json()) as { dependencies: Record<string, { status: string }> }).dependencies['slack']?.status).toBe('down');
+    } finally {
+      h.slack.down = false;
+    }
+  });
+
+  it('secrets — the bot token, signing secret and API token never reach the logs', () => {
+    const logs = h.logs();
+    expect(logs).toContain('approvals ready');
+    for (const secret of Object.values(SECRETS)) expect(logs).not.toContain(secret);
+  });
+});
