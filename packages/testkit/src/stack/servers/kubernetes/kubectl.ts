@@ -33,6 +33,8 @@ export class KubectlError extends Error {
   constructor(
     readonly args: readonly string[],
     readonly stderr: string,
+    /** What kubectl printed before failing (`auth can-i` prints its "no" and exits 1). */
+    readonly stdout: string,
     options?: ErrorOptions,
   ) {
     super(`kubectl ${args.join(' ')} failed: ${stderr.trim()}`, options);
@@ -45,7 +47,7 @@ export function kubectl(ctx: StackContext, args: readonly string[], options: { s
   const fullArgs = ['--kubeconfig', options.kubeconfig ?? kubeconfigPaths(ctx).admin, ...args];
   return new Promise((resolve, reject) => {
     const child = execFile(kubernetesBinary(ctx, 'kubectl'), fullArgs, { timeout: KUBECTL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
-      if (error) reject(new KubectlError(args, stderr || error.message, { cause: error }));
+      if (error) reject(new KubectlError(args, stderr || error.message, stdout, { cause: error }));
       else resolve(stdout);
     });
     child.stdin?.end(options.stdin ?? '');
