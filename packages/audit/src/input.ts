@@ -48,6 +48,11 @@ function describe(value: unknown): string {
   return typeof value;
 }
 
+function child(parent: string, key: string | number): string {
+  if (typeof key === 'number') return parent === '(root)' ? `[${key}]` : `${parent}[${key}]`;
+  return parent === '(root)' ? key : `${parent}.${key}`;
+}
+
 /** Finds the first part of `value` that is not plain, storable JSON. Object keys holding `undefined` are allowed (dropped). */
 export function jsonProblem(value: unknown, field: string, depth = 0): ValidationIssue | undefined {
   if (depth > MAX_PAYLOAD_DEPTH) return { field, problem: `must be nested at most ${MAX_PAYLOAD_DEPTH} levels deep` };
@@ -65,8 +70,8 @@ export function jsonProblem(value: unknown, field: string, depth = 0): Validatio
       if (Array.isArray(value)) {
         for (let i = 0; i < value.length; i++) {
           const item: unknown = value[i];
-          if (item === undefined) return { field: `${field}[${i}]`, problem: 'must be a JSON value (got undefined)' };
-          const problem = jsonProblem(item, `${field}[${i}]`, depth + 1);
+          if (item === undefined) return { field: child(field, i), problem: 'must be a JSON value (got undefined)' };
+          const problem = jsonProblem(item, child(field, i), depth + 1);
           if (problem) return problem;
         }
         return undefined;
@@ -75,9 +80,9 @@ export function jsonProblem(value: unknown, field: string, depth = 0): Validatio
       if (proto !== Object.prototype && proto !== null) return { field, problem: `must be a JSON value (got ${describe(value)})` };
       for (const [key, item] of Object.entries(value)) {
         const keyProblem = storableStringProblem(key);
-        if (keyProblem) return { field: `${field}.${JSON.stringify(key)}`, problem: `key ${keyProblem}` };
+        if (keyProblem) return { field: child(field, JSON.stringify(key)), problem: `key ${keyProblem}` };
         if (item === undefined) continue;
-        const problem = jsonProblem(item, `${field}.${key}`, depth + 1);
+        const problem = jsonProblem(item, child(field, key), depth + 1);
         if (problem) return problem;
       }
       return undefined;
