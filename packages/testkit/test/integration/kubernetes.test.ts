@@ -7,6 +7,7 @@ import {
   ensureServers,
   kubeconfigPaths,
   kubectl,
+  privateStack,
   KubectlError,
   uniqueName,
   WORKER_NAMESPACE,
@@ -135,5 +136,31 @@ describe('local kubernetes — control plane with kwok nodes', () => {
     const denied = kubectl(ctx, ['auth', 'can-i', 'delete', 'nodes'], { kubeconfig: kubeconfigPaths(ctx).worker });
     await expect(denied).rejects.toBeInstanceOf(KubectlError);
     await expect(denied).rejects.toMatchObject({ stdout: 'no\n' });
+  });
+});
+
+describe('local kubernetes — a private instance', () => {
+  it('fresh instance — starts from nothing on other ports: certificates, kubeconfigs, worker token, demo workload', async () => {
+    const stack = await privateStack('k8s');
+    try {
+      const results = await stack.launcher.up(['kwok']);
+      expect(results.map((r) => [r.name, r.action])).toEqual([
+        ['etcd', 'started'],
+        ['kube-apiserver', 'started'],
+        ['kube-controller-manager', 'started'],
+        ['kube-scheduler', 'started'],
+        ['kwok', 'started'],
+      ]);
+      const paths = kubeconfigPaths(stack.ctx);
+      expect(paths.admin.startsWith(stack.ctx.dataDir)).toBe(true);
+      const admin = clients(paths.admin);
+      await expect
+        .poll(async () => (await livePods(admin.core, DEMO_NAMESPACE, DEMO_DEPLOYMENT)).filter(isRunningAndReady).length, SETTLE)
+        .toBe(DEMO_REPLICAS);
+      const review = await clients(paths.worker).authn.createSelfSubjectReview({ body: {} });
+      expect(review.status?.userInfo?.username).toBe(`system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`);
+    } finally {
+      await stack.dispose();
+    }
   });
 });
