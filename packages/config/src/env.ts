@@ -9,6 +9,8 @@ export interface EnvVar<T> {
   /** A default, possibly computed from other (already read) variables' raw values. */
   readonly fallback?: string | ((env: Env) => string | undefined);
   readonly schema: z.ZodType<T>;
+  /** A secret's value is never echoed in a configuration problem. */
+  readonly secret?: boolean;
 }
 
 export type EnvSpec = Readonly<Record<string, EnvVar<unknown>>>;
@@ -28,8 +30,9 @@ export class ConfigError extends Error {
   }
 }
 
-function describeValue(raw: string | undefined): string {
+function describeValue(raw: string | undefined, secret = false): string {
   if (raw === undefined) return 'it is not set';
+  if (secret) return `got ${raw.length} characters, value hidden`;
   return `got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`;
 }
 
@@ -50,7 +53,7 @@ export function loadConfig<S extends EnvSpec>(spec: S, env: Env = process.env): 
       out[key] = result.data;
     } else {
       const reason = result.error.issues[0]?.message ?? 'is invalid';
-      problems.push({ variable: variable.name, problem: `${reason} (${describeValue(raw)})` });
+      problems.push({ variable: variable.name, problem: `${reason} (${describeValue(raw, variable.secret)})` });
     }
   }
   if (problems.length > 0) throw new ConfigError(problems);
@@ -103,7 +106,7 @@ export function listVar(name: string, description: string): EnvVar<readonly stri
 
 /** An optional secret; when set it must be long enough to resist guessing. */
 export function optionalSecretVar(name: string, minLength: number, description: string): EnvVar<string | undefined> {
-  return { name, description, schema: z.string().min(minLength, `must be at least ${minLength} characters`).optional() };
+  return { name, description, secret: true, schema: z.string().min(minLength, `must be at least ${minLength} characters`).optional() };
 }
 
 export function urlVar(name: string, fallback: EnvVar<string>['fallback'], protocols: readonly string[], description: string): EnvVar<string> {

@@ -35,8 +35,8 @@ export const temporalSpec = {
  * configured: Slack needs the bot token, signing secret and channel together; the HTTP API needs its token.
  */
 export const approvalsSpec = {
-  slackBotToken: optionalStringVar('CORTEXOPS_SLACK_BOT_TOKEN', 'Slack bot token (xoxb-...) that posts and edits approval requests'),
-  slackSigningSecret: optionalStringVar('CORTEXOPS_SLACK_SIGNING_SECRET', 'Slack signing secret that verifies interactive requests'),
+  slackBotToken: optionalSecretVar('CORTEXOPS_SLACK_BOT_TOKEN', 8, 'Slack bot token (xoxb-...) that posts and edits approval requests'),
+  slackSigningSecret: optionalSecretVar('CORTEXOPS_SLACK_SIGNING_SECRET', 8, 'Slack signing secret that verifies interactive requests'),
   slackChannel: optionalStringVar('CORTEXOPS_SLACK_CHANNEL', 'Slack channel id that approval requests are posted to'),
   slackApiUrl: urlVar('CORTEXOPS_SLACK_API_URL', 'https://slack.com/api/', ['https', 'http'], 'Slack Web API base URL'),
   slackRetries: intVar('CORTEXOPS_SLACK_RETRIES', 4, 0, 10, 'retries of a failed Slack Web API call'),
