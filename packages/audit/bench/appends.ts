@@ -4,7 +4,7 @@
  * speed of `verify` over everything written. Bounded: each scenario stops at its row count or its
  * time budget, whichever comes first.
  *
- *   pnpm --filter @cortexops/audit bench [-- --rows 20000 --seconds 15]
+ *   pnpm --filter @cortexops/audit bench [--rows 20000 --seconds 15]
  */
 import { createTestDatabase, ensureServers } from '@cortexops/testkit';
 import { Command } from 'commander';

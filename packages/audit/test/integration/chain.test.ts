@@ -95,6 +95,17 @@ describe('audit chain', () => {
     }
   });
 
+  it('concurrency — the same event retried at once from two stores is written once', async () => {
+    const other = await AuditStore.create({ databaseUrl: f.db.url });
+    try {
+      const results = await Promise.all([f.store.append(event(1)), other.append(event(1)), f.store.appendMany([event(1), event(2)]), other.append(event(2))]);
+      expect(new Set(results.flat().map((r) => `${r.idempotencyKey}#${r.sequence}#${r.hash}`)).size).toBe(2);
+      expect(await f.store.verify()).toMatchObject({ ok: true, rows: 2 });
+    } finally {
+      await other.close();
+    }
+  });
+
   it('append-only — the database refuses UPDATE, DELETE and TRUNCATE of audit rows, and moving the head back', async () => {
     await f.store.appendMany([event(1), event(2)]);
     const statements = [
