@@ -29,9 +29,9 @@ export interface GoBuild {
   readonly ldflags?: string;
 }
 
+/** Static binaries; the caller's GOFLAGS are kept. */
 function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  // Static binaries, and go.mod/go.sum are never rewritten by a build.
-  return { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=readonly', ...extra };
+  return { ...process.env, CGO_ENABLED: '0', ...extra };
 }
 
 /** Fails, naming the files, when go.mod does not require the version versions.ts pins. */
@@ -70,7 +70,8 @@ export function buildGoTools(ctx: StackContext, build: GoBuild): Promise<string>
       build.binaries.length === 1 && only
         ? [...flags, '-o', join(bin, only.name), only.pkg]
         : [...flags, '-o', `${bin}/`, ...build.binaries.map((b) => b.pkg)];
-    await run('go', args, { cwd: build.moduleDir, env: goEnv(), maxBuffer: 64 * 1024 * 1024 });
+    // go.mod and go.sum are never rewritten by a build: a missing checksum is an error to fix in the repository.
+    await run('go', args, { cwd: build.moduleDir, env: goEnv({ GOFLAGS: `${process.env.GOFLAGS ?? ''} -mod=readonly`.trim() }), maxBuffer: 64 * 1024 * 1024 });
     for (const b of build.binaries) {
       if (!existsSync(join(bin, b.name))) throw new Error(`go build did not produce ${b.name} from ${b.pkg}`);
     }
@@ -81,14 +82,14 @@ export function buildGoTools(ctx: StackContext, build: GoBuild): Promise<string>
 export async function goInstall(dir: string, pkg: string, version: string): Promise<void> {
   await assertGo();
   await run('go', ['install', '-trimpath', '-ldflags', '-s -w', `${pkg}@${version}`], {
-    env: goEnv({ GOBIN: join(dir, 'bin'), GOFLAGS: '' }),
+    env: goEnv({ GOBIN: join(dir, 'bin') }),
     maxBuffer: 64 * 1024 * 1024,
   });
 }
 
 /** The directory of a downloaded module (`go mod download`), to read files it ships. */
 export async function goModuleDir(module: string, version: string): Promise<string> {
-  const { stdout } = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv({ GOFLAGS: '' }), maxBuffer: 16 * 1024 * 1024 });
+  const { stdout } = await run('go', ['mod', 'download', '-json', `${module}@${version}`], { env: goEnv(), maxBuffer: 16 * 1024 * 1024 });
   const info = JSON.parse(stdout) as { Dir?: string; Error?: string };
   if (!info.Dir) throw new Error(`go mod download ${module}@${version}: ${info.Error ?? 'no directory'}`);
   return info.Dir;
