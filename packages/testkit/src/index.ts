@@ -13,6 +13,7 @@ export * from './service-process.js';
 export {
   apiserverUrl,
   kubeconfigPaths,
+  kubernetesBinary,
   DEMO_DEPLOYMENT,
   DEMO_NAMESPACE,
   DEMO_REPLICAS,
