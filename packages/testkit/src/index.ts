@@ -23,3 +23,4 @@ export {
   type KubeconfigPaths,
 } from './stack/servers/kubernetes/index.js';
 export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';
+export * from './workflow-worker.js';

@@ -1,1 +1,2 @@
 export * from './remediation.js';
+export * from './bundler.js';

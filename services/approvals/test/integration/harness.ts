@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
 import { PassThrough } from 'node:stream';
 import { LOCAL_HOST, loadServiceConfig } from '@cortexops/config';
 import {
@@ -14,13 +13,11 @@ import {
   WORKFLOW_TYPES,
 } from '@cortexops/contracts';
 import { runService, type ServiceHandle } from '@cortexops/observability';
-import { createTestNamespace, ensureServers, freePort, temporalAddress, uniqueName } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress, uniqueName } from '@cortexops/testkit';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { startApprovals } from '../../src/approvals.js';
 
-const require = createRequire(import.meta.url);
 
 // ---- a local server speaking Slack's Web API (and response_url) wire format -------------------------
 
@@ -224,17 +221,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const namespace = await createTestNamespace(ctx, prefix);
   const slack = await SlackStub.start({ [APPROVER_GROUP]: [USERS.bob] });
 
-  const nativeConnection = await NativeConnection.connect({ address: temporalAddress(ctx) });
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    namespace,
-    taskQueue: TASK_QUEUES.remediation,
-    workflowsPath: require.resolve('@cortexops/workflows'),
-    bundlerOptions: {
-      webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } } }),
-    },
-  });
-  const workerRun = worker.run();
+  const worker = await startTestWorker(ctx, namespace);
 
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
   const client = new Client({ connection, namespace });
@@ -269,9 +256,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     logs: () => logText,
     close: async () => {
       await service.shutdown('test over');
-      worker.shutdown();
-      await workerRun;
-      await nativeConnection.close();
+      await worker.stop();
       await connection.close();
       await slack.close();
     },
