@@ -46,14 +46,41 @@ export const approvalsSpec = {
   approvalsApiToken: optionalSecretVar('CORTEXOPS_APPROVALS_API_TOKEN', 32, 'bearer token of the HTTP approval API'),
 } as const;
 
+/**
+ * JetStream layout and consumer tuning (packages/messaging). Defaults are written down in packages/messaging/README.md:
+ * TELEMETRY keeps at most 256 MiB / 1M messages / 24 h and discards the oldest first; a consumer pulls batches
+ * of 256 with 30 s ack wait and at most 64 messages in flight per process.
+ */
+export const jetstreamSpec = {
+  jsStorage: enumVar('CORTEXOPS_JS_STORAGE', ['file', 'memory'] as const, 'file', 'JetStream storage of the CortexOps streams'),
+  telemetryMaxBytes: intVar('CORTEXOPS_TELEMETRY_MAX_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'TELEMETRY stream byte limit (oldest discarded beyond it)'),
+  telemetryMaxMessages: intVar('CORTEXOPS_TELEMETRY_MAX_MESSAGES', 1_000_000, 1, Number.MAX_SAFE_INTEGER, 'TELEMETRY stream message limit (oldest discarded beyond it)'),
+  telemetryMaxAgeMs: intVar('CORTEXOPS_TELEMETRY_MAX_AGE_MS', 24 * 3600 * 1000, 1000, Number.MAX_SAFE_INTEGER, 'TELEMETRY stream age limit'),
+  signalsMaxBytes: intVar('CORTEXOPS_SIGNALS_MAX_BYTES', 512 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'SIGNALS stream byte limit'),
+  signalsMaxAgeMs: intVar('CORTEXOPS_SIGNALS_MAX_AGE_MS', 7 * 24 * 3600 * 1000, 1000, Number.MAX_SAFE_INTEGER, 'SIGNALS stream age limit'),
+  deadLetterMaxAgeMs: intVar('CORTEXOPS_DEADLETTER_MAX_AGE_MS', 14 * 24 * 3600 * 1000, 1000, Number.MAX_SAFE_INTEGER, 'dead-letter stream age limit'),
+  duplicateWindowMs: intVar('CORTEXOPS_JS_DUPLICATE_WINDOW_MS', 120_000, 100, 24 * 3600 * 1000, 'Nats-Msg-Id de-duplication window of every stream'),
+  ackWaitMs: intVar('CORTEXOPS_JS_ACK_WAIT_MS', 30_000, 100, 3600 * 1000, 'how long a delivered message may stay unacknowledged before redelivery'),
+  batchSize: intVar('CORTEXOPS_JS_BATCH_SIZE', 256, 1, 10_000, 'messages a pull consumer asks for at once'),
+  consumerConcurrency: intVar('CORTEXOPS_JS_CONCURRENCY', 64, 1, 10_000, 'messages a consumer processes at the same time'),
+  maxDeliver: intVar('CORTEXOPS_JS_MAX_DELIVER', 10, 1, 1000, 'deliveries of one message before it is dead-lettered'),
+  nakDelayMs: intVar('CORTEXOPS_JS_NAK_DELAY_MS', 1000, 0, 3600 * 1000, 'redelivery delay after a transient failure'),
+} as const;
+
+/** Source adapters of the ingestion service. The Kubernetes watcher is off unless a kubeconfig is configured. */
+export const ingestionSpec = {
+  kubeconfig: optionalStringVar('CORTEXOPS_KUBECONFIG', 'kubeconfig of the cluster whose Warning events are watched (watcher off when unset)'),
+  fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
+} as const;
+
 export function servicePortVar(service: ServiceName) {
   return portVar(`CORTEXOPS_${service.toUpperCase()}_PORT`, SERVICE_PORT_DEFAULTS[service], `HTTP port of the ${service} service`);
 }
 
 /** What each service needs, composed from the pieces above. */
 export const serviceSpecs = {
-  ingestion: { ...commonSpec, ...natsSpec, port: servicePortVar('ingestion') },
-  correlator: { ...commonSpec, ...natsSpec, ...temporalSpec, port: servicePortVar('correlator') },
+  ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
+  correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, port: servicePortVar('correlator') },
   worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('worker') },
   approvals: { ...commonSpec, ...temporalSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
