@@ -10,3 +10,4 @@ export * from './policy.js';
 export * from './approval.js';
 export * from './audit.js';
 export * from './workflow.js';
+export * from './sources.js';

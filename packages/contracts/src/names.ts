@@ -23,6 +23,11 @@ export const CONSUMERS = {
   correlator: 'correlator',
 } as const;
 
+export const KV_BUCKETS = {
+  /** The Kubernetes event watcher's checkpoint (last resourceVersion), so a restart resumes. */
+  kubernetesWatch: 'cortexops_kube_watch',
+} as const;
+
 export function telemetrySubject(source: string): string {
   return `${SUBJECTS.telemetryPrefix}.${source}`;
 }
@@ -78,6 +83,8 @@ export const METRIC_PREFIX = 'cortexops_';
 
 export const METRICS = {
   eventsIngestedTotal: 'cortexops_events_ingested_total',
+  /** Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion consumed it. */
+  telemetryDroppedTotal: 'cortexops_telemetry_dropped_total',
   correlationLatencySeconds: 'cortexops_correlation_latency_seconds',
   workflowsTotal: 'cortexops_workflows_total',
   llmTokensTotal: 'cortexops_llm_tokens_total',

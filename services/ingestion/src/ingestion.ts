@@ -1,13 +1,107 @@
 import type { ServiceConfig } from '@cortexops/config';
+import { CONSUMERS, KV_BUCKETS, METRICS } from '@cortexops/contracts';
+import {
+  DeadLetterPublisher,
+  ensureDurableConsumer,
+  ensureJetStreamLayout,
+  runPullConsumer,
+  type JetStreamLayoutOptions,
+  type RunningConsumer,
+} from '@cortexops/messaging';
 import { natsCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { connect } from 'nats';
+import { connect, type NatsConnection } from 'nats';
+import { Counter } from 'prom-client';
+import { registerAlertmanagerRoute } from './alertmanager.js';
+import { KubernetesEventWatcher } from './kubernetes.js';
+import { createTelemetryHandler, FingerprintWindow, type PipelineCounters } from './pipeline.js';
 
-/** Connects to NATS; the consumers and source adapters arrive with the ingestion issue. */
-export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext): Promise<RunningService> {
-  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+/** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
+export interface IngestionOverrides {
+  readonly layout?: Omit<JetStreamLayoutOptions, 'settings'>;
+  readonly durable?: string;
+  readonly kvBucket?: string;
+}
+
+/**
+ * The ingestion service: JetStream layout, the TELEMETRY consumer (validate, normalise, dedup, publish to
+ * SIGNALS, dead-letter), the Alertmanager webhook and, when a kubeconfig is configured, the Kubernetes
+ * Warning-event watcher. `stop()` stops the sources, drains the consumer (in-flight messages finish and are
+ * acked), then drains the connection.
+ */
+export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext, overrides: IngestionOverrides = {}): Promise<RunningService> {
+  const nc: NatsConnection = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   context.logger.info({ server: nc.getServer() }, 'connected to NATS');
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+  const durable = overrides.durable ?? CONSUMERS.ingestion;
+  const consumerInfo = await ensureDurableConsumer(jsm, {
+    stream: layout.streams.telemetry,
+    durable,
+    ackWaitMs: config.ackWaitMs,
+    maxDeliver: config.maxDeliver,
+    maxAckPending: Math.max(config.batchSize, config.consumerConcurrency) * 4,
+    description: 'ingestion: telemetry → signals',
+  });
+
+  const dropped = new Counter({
+    name: METRICS.telemetryDroppedTotal,
+    help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
+    registers: [context.registry],
+  });
+  const counters: PipelineCounters = {
+    ingested: (source, outcome) => context.metrics.eventsIngested.inc({ source, outcome }),
+    dropped: (count) => {
+      dropped.inc(count);
+      context.logger.warn({ count }, 'TELEMETRY discarded messages before ingestion read them');
+    },
+  };
+  const deadLetter = new DeadLetterPublisher(js, layout, 'ingestion');
+  const webhookDeadLetter = new DeadLetterPublisher(js, layout, 'webhook');
+
+  const handler = createTelemetryHandler({
+    js,
+    layout,
+    cluster: config.cluster,
+    window: new FingerprintWindow(config.fingerprintWindowMs),
+    counters,
+    // A consumer that never delivered starts at 0: telemetry discarded before ingestion first ran counts too.
+    deliveredSeq: consumerInfo.delivered.consumer_seq === 0 ? 0 : consumerInfo.delivered.stream_seq,
+  });
+  const consumer: RunningConsumer = await runPullConsumer(js, {
+    stream: layout.streams.telemetry,
+    durable,
+    batchSize: config.batchSize,
+    concurrency: config.consumerConcurrency,
+    nakDelayMs: config.nakDelayMs,
+    maxDeliver: config.maxDeliver,
+    deadLetter,
+    handler,
+    hooks: {
+      deadLettered: (msg, reason, field) => context.logger.warn({ subject: msg.subject.slice(0, 200), seq: msg.info.streamSequence, reason, field }, 'telemetry dead-lettered'),
+      retried: (msg, error) => context.logger.warn({ seq: msg.info.streamSequence, err: error }, 'telemetry will be redelivered'),
+      failed: (error) => context.logger.error({ err: error }, 'telemetry consumer stopped'),
+    },
+  });
+  void consumer.done.then(() => undefined);
+
+  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters });
+
+  let watcher: KubernetesEventWatcher | undefined;
+  if (config.kubeconfig) {
+    const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.kubernetesWatch, { history: 1 });
+    watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger });
+    await watcher.start();
+    context.logger.info({ kubeconfig: config.kubeconfig }, 'watching Kubernetes Warning events');
+  }
+  context.logger.info({ streams: layout.streams, durable }, 'ingestion consuming TELEMETRY');
+
   return {
     checks: [natsCheck(nc)],
-    stop: () => nc.drain(),
+    stop: async () => {
+      await watcher?.stop();
+      await consumer.stop();
+      await nc.drain();
+    },
   };
 }

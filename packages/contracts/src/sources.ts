@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { isoTimestamp, severity } from './common.js';
+import { kubernetesName, kubernetesNamespace, objectRef } from './kubernetes.js';
+import { defineContract } from './validation.js';
+
+/** Bounded label/annotation maps as producers send them (normalisation bounds them further). */
+const looseStringMap = z.record(z.string().max(256), z.string().max(16 * 1024)).refine((m) => Object.keys(m).length <= 256, 'must have at most 256 entries');
+
+/** One alert of an Alertmanager webhook notification (payload version 4). */
+export const alertmanagerAlertSchema = z.object({
+  status: z.enum(['firing', 'resolved']),
+  labels: looseStringMap.refine((m) => typeof m.alertname === 'string' && m.alertname.length > 0, 'must contain alertname'),
+  annotations: looseStringMap.default({}),
+  startsAt: isoTimestamp,
+  endsAt: isoTimestamp.optional(),
+  generatorURL: z.string().max(4096).optional(),
+  fingerprint: z.string().max(64).optional(),
+});
+export type AlertmanagerAlert = z.output<typeof alertmanagerAlertSchema>;
+
+/** Alertmanager's webhook body, version 4 (https://prometheus.io/docs/alerting/latest/configuration/#webhook_config). */
+export const alertmanagerWebhookSchema = z.object({
+  version: z.literal('4', { error: 'must be "4"' }),
+  groupKey: z.string().min(1).max(1024),
+  truncatedAlerts: z.number().int().min(0).optional(),
+  status: z.enum(['firing', 'resolved']),
+  receiver: z.string().max(256),
+  groupLabels: looseStringMap.default({}),
+  commonLabels: looseStringMap.default({}),
+  commonAnnotations: looseStringMap.default({}),
+  externalURL: z.string().max(4096).optional(),
+  alerts: z.array(alertmanagerAlertSchema).min(1).max(1000),
+});
+export type AlertmanagerWebhook = z.output<typeof alertmanagerWebhookSchema>;
+export const AlertmanagerWebhook = defineContract('AlertmanagerWebhook', alertmanagerWebhookSchema);
+
+/** TELEMETRY payload of source `alertmanager`: one alert with its group. */
+export const alertmanagerTelemetrySchema = z.object({
+  groupKey: z.string().min(1).max(1024),
+  receiver: z.string().max(256).optional(),
+  alert: alertmanagerAlertSchema,
+});
+export type AlertmanagerTelemetry = z.output<typeof alertmanagerTelemetrySchema>;
+export const AlertmanagerTelemetry = defineContract('AlertmanagerTelemetry', alertmanagerTelemetrySchema);
+
+/** TELEMETRY payload of source `kubernetes`: a core/v1 Event (the fields we read) plus the owner chain the watcher resolved. */
+export const kubernetesEventTelemetrySchema = z.object({
+  event: z.object({
+    metadata: z.object({ uid: z.string().min(1).max(128), name: z.string().max(253), namespace: z.string().max(63).optional(), resourceVersion: z.string().max(64).optional() }),
+    type: z.string().max(32).optional(),
+    reason: z.string().min(1).max(128),
+    message: z.string().max(16 * 1024).optional(),
+    involvedObject: z.object({ kind: z.string().min(1).max(64), name: z.string().min(1).max(253), namespace: z.string().max(63).optional() }),
+    count: z.number().int().min(0).optional(),
+    firstTimestamp: isoTimestamp.nullish(),
+    lastTimestamp: isoTimestamp.nullish(),
+    eventTime: isoTimestamp.nullish(),
+    source: z.object({ component: z.string().max(256).optional(), host: z.string().max(253).optional() }).partial().optional(),
+    reportingInstance: z.string().max(253).optional(),
+  }),
+  ownerChain: z.array(objectRef).max(8).default([]),
+});
+export type KubernetesEventTelemetry = z.output<typeof kubernetesEventTelemetrySchema>;
+export const KubernetesEventTelemetry = defineContract('KubernetesEventTelemetry', kubernetesEventTelemetrySchema);
+
+/** TELEMETRY payload of source `custom`: any JSON producer describing a problem directly. */
+export const customTelemetrySchema = z.object({
+  title: z.string().min(1).max(512),
+  severity,
+  status: z.enum(['firing', 'resolved']).default('firing'),
+  namespace: kubernetesNamespace.optional(),
+  object: objectRef.optional(),
+  ownerChain: z.array(objectRef).max(8).default([]),
+  node: kubernetesName.optional(),
+  reason: z.string().max(128).optional(),
+  labels: looseStringMap.default({}),
+  annotations: looseStringMap.default({}),
+  /** Producer's own identity of the problem; hashed into the fingerprint. */
+  key: z.string().min(1).max(512).optional(),
+  startsAt: isoTimestamp.optional(),
+  endsAt: isoTimestamp.optional(),
+});
+export type CustomTelemetry = z.output<typeof customTelemetrySchema>;
+export const CustomTelemetry = defineContract('CustomTelemetry', customTelemetrySchema);

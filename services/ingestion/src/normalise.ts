@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import {
+  AlertmanagerTelemetry,
+  CustomTelemetry,
+  KubernetesEventTelemetry,
+  Signal,
+  WORKLOAD_KINDS,
+  type ContractValidationError,
+  type ObjectRef,
+  type Severity,
+  type TelemetryEnvelope,
+  type WorkloadKind,
+} from '@cortexops/contracts';
+import { PermanentMessageError } from '@cortexops/messaging';
+
+const MAX_MAP_ENTRIES = 128;
+const MAX_KEY = 256;
+const MAX_VALUE = 1024;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Control characters (other than tab/newline) and Unicode direction overrides have no place in a signal. */
+// eslint-disable-next-line no-control-regex
+const HOSTILE_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
+
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Strips control and bidi-override characters and bounds the length. */
+export function cleanText(value: string, max: number): string {
+  return value.replace(HOSTILE_CHARS, '').slice(0, max);
+}
+
+/** Bounds a producer's map to what a Signal allows (keys sorted, so equal input gives equal output). */
+function cleanMap(map: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(map).sort().slice(0, MAX_MAP_ENTRIES)) {
+    const k = cleanText(key, MAX_KEY);
+    if (k === '') continue;
+    out[k] = cleanText(map[key] ?? '', MAX_VALUE);
+  }
+  return out;
+}
+
+function permanent(error: ContractValidationError, prefix: string): PermanentMessageError {
+  const first = error.issues[0];
+  const field = first ? (first.field === '(root)' ? prefix : `${prefix}.${first.field}`) : prefix;
+  return new PermanentMessageError(`${field}: ${first?.problem ?? 'is invalid'}`, field, { cause: error });
+}
+
+function isoOrUndefined(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  const date = new Date(value);
+  // Alertmanager sends 0001-01-01T00:00:00Z as "no end".
+  if (Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970) return undefined;
+  return date.toISOString();
+}
+
+function isWorkloadKind(kind: string): kind is WorkloadKind {
+  return (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
+
+function objectRefOf(kind: string, name: string | undefined): ObjectRef | undefined {
+  if (!name || !isWorkloadKind(kind) || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) return undefined;
+  return { kind, name };
+}
+
+function namespaceOf(value: string | undefined): string | undefined {
+  return value && value.length <= 63 && DNS1123_LABEL.test(value) ? value : undefined;
+}
+
+function nodeOf(value: string | undefined): string | undefined {
+  return value && value.length <= 253 && DNS1123_SUBDOMAIN.test(value) ? value : undefined;
+}
+
+function severityOf(value: string | undefined): Severity {
+  switch (value?.toLowerCase()) {
+    case 'critical':
+    case 'page':
+    case 'error':
+      return 'critical';
+    case 'warning':
+    case 'warn':
+      return 'warning';
+    default:
+      return 'info';
+  }
+}
+
+/** Label keys that name the affected object, most specific first. */
+const ALERT_OBJECT_LABELS: readonly [string, WorkloadKind][] = [
+  ['pod', 'Pod'],
+  ['deployment', 'Deployment'],
+  ['statefulset', 'StatefulSet'],
+  ['daemonset', 'DaemonSet'],
+  ['replicaset', 'ReplicaSet'],
+  ['job_name', 'Job'],
+  ['job', 'Job'],
+  ['service', 'Service'],
+  ['node', 'Node'],
+];
+
+/** Kubernetes Warning reasons that mean an outage rather than a nuisance. */
+const CRITICAL_REASONS = new Set(['OOMKilling', 'OOMKilled', 'NodeNotReady', 'Evicted', 'SystemOOM', 'FailedMount', 'NodeHasDiskPressure']);
+
+interface Draft {
+  readonly source: TelemetryEnvelope['source'];
+  readonly fingerprintParts: readonly string[];
+  readonly status: 'firing' | 'resolved';
+  readonly startsAt: string;
+  readonly rest: Record<string, unknown>;
+}
+
+function finish(envelope: TelemetryEnvelope, draft: Draft, receivedAt: string): Signal {
+  const fingerprint = sha256Hex([draft.source, envelope.cluster, ...draft.fingerprintParts].join('\u0000')).slice(0, 32);
+  const candidate = {
+    id: sha256Hex(`${fingerprint}|${draft.status}|${draft.startsAt}`).slice(0, 32),
+    source: draft.source,
+    cluster: envelope.cluster,
+    fingerprint,
+    status: draft.status,
+    startsAt: draft.startsAt,
+    receivedAt,
+    ...draft.rest,
+  };
+  const result = Signal.validate(candidate);
+  if (!result.ok) throw permanent(result.error, 'signal');
+  return result.value;
+}
+
+function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Signal {
+  const parsed = AlertmanagerTelemetry.validate(envelope.payload);
+  if (!parsed.ok) throw permanent(parsed.error, 'payload');
+  const { alert, groupKey } = parsed.value;
+  const labels = cleanMap(alert.labels);
+  const annotations = cleanMap(alert.annotations);
+  const namespace = namespaceOf(alert.labels.namespace);
+  let object: ObjectRef | undefined;
+  for (const [label, kind] of ALERT_OBJECT_LABELS) {
+    object = objectRefOf(kind, alert.labels[label]);
+    if (object) break;
+  }
+  const startsAt = isoOrUndefined(alert.startsAt) ?? receivedAt;
+  const endsAt = alert.status === 'resolved' ? isoOrUndefined(alert.endsAt) : undefined;
+  const alertname = cleanText(alert.labels.alertname ?? 'alert', 128);
+  return finish(
+    envelope,
+    {
+      source: 'alertmanager',
+      // Alertmanager identifies an alert by its label set; firing and resolved share it.
+      fingerprintParts: Object.keys(alert.labels)
+        .sort()
+        .map((k) => `${k}=${alert.labels[k] ?? ''}`),
+      status: alert.status,
+      startsAt,
+      rest: {
+        ...(namespace ? { namespace } : {}),
+        ...(object ? { object } : {}),
+        ...(nodeOf(alert.labels.node) ? { node: nodeOf(alert.labels.node) } : {}),
+        severity: severityOf(alert.labels.severity),
+        title: cleanText(annotations.summary ?? alertname, 512) || alertname,
+        reason: alertname,
+        labels,
+        annotations,
+        groupKey: cleanText(groupKey, 1024),
+        ...(endsAt ? { endsAt } : {}),
+      },
+    },
+    receivedAt,
+  );
+}
+
+function fromKubernetes(envelope: TelemetryEnvelope, receivedAt: string): Signal {
+  const parsed = KubernetesEventTelemetry.validate(envelope.payload);
+  if (!parsed.ok) throw permanent(parsed.error, 'payload');
+  const { event, ownerChain } = parsed.value;
+  const involved = event.involvedObject;
+  const namespace = namespaceOf(involved.namespace ?? event.metadata.namespace);
+  const object = objectRefOf(involved.kind, involved.name);
+  const node = involved.kind === 'Node' ? nodeOf(involved.name) : nodeOf(event.source?.host ?? event.reportingInstance);
+  const reason = cleanText(event.reason, 128);
+  const message = cleanText(event.message ?? '', 480);
+  const startsAt = isoOrUndefined(event.firstTimestamp) ?? isoOrUndefined(event.eventTime) ?? isoOrUndefined(event.lastTimestamp) ?? receivedAt;
+  return finish(
+    envelope,
+    {
+      source: 'kubernetes',
+      // The same reason on the same object is the same problem, however often the event repeats.
+      fingerprintParts: [involved.kind, involved.namespace ?? '', involved.name, event.reason],
+      status: 'firing',
+      startsAt,
+      rest: {
+        ...(namespace ? { namespace } : {}),
+        ...(object ? { object } : {}),
+        ownerChain,
+        ...(node ? { node } : {}),
+        severity: CRITICAL_REASONS.has(event.reason) ? 'critical' : 'warning',
+        title: `${reason}: ${cleanText(involved.kind, 64)}/${cleanText(involved.name, 253)}${message ? ` ${message}` : ''}`.slice(0, 512),
+        reason,
+        labels: cleanMap({ 'k8s.event.type': event.type ?? 'Warning', 'k8s.involved.kind': involved.kind, 'k8s.involved.name': involved.name }),
+        annotations: cleanMap({
+          ...(event.message ? { message: event.message } : {}),
+          ...(event.count !== undefined ? { count: String(event.count) } : {}),
+          'k8s.event.uid': event.metadata.uid,
+          ...(event.source?.component ? { component: event.source.component } : {}),
+        }),
+      },
+    },
+    receivedAt,
+  );
+}
+
+function fromCustom(envelope: TelemetryEnvelope, receivedAt: string): Signal {
+  const parsed = CustomTelemetry.validate(envelope.payload);
+  if (!parsed.ok) throw permanent(parsed.error, 'payload');
+  const p = parsed.value;
+  const startsAt = isoOrUndefined(p.startsAt) ?? isoOrUndefined(envelope.occurredAt) ?? receivedAt;
+  const endsAt = isoOrUndefined(p.endsAt);
+  return finish(
+    envelope,
+    {
+      source: 'custom',
+      fingerprintParts: p.key ? [p.key] : [p.namespace ?? '', p.object?.kind ?? '', p.object?.name ?? '', p.reason ?? '', p.title],
+      status: p.status,
+      startsAt,
+      rest: {
+        ...(p.namespace ? { namespace: p.namespace } : {}),
+        ...(p.object ? { object: p.object } : {}),
+        ownerChain: p.ownerChain,
+        ...(p.node ? { node: p.node } : {}),
+        severity: p.severity,
+        title: cleanText(p.title, 512) || 'untitled',
+        ...(p.reason ? { reason: cleanText(p.reason, 128) } : {}),
+        labels: cleanMap(p.labels),
+        annotations: cleanMap(p.annotations),
+        ...(endsAt ? { endsAt } : {}),
+      },
+    },
+    receivedAt,
+  );
+}
+
+/** Turns a validated envelope into a Signal, or throws `PermanentMessageError` naming the field. */
+export function normalise(envelope: TelemetryEnvelope, receivedAt: string = new Date().toISOString()): Signal {
+  switch (envelope.source) {
+    case 'alertmanager':
+      return fromAlertmanager(envelope, receivedAt);
+    case 'kubernetes':
+      return fromKubernetes(envelope, receivedAt);
+    case 'custom':
+      return fromCustom(envelope, receivedAt);
+  }
+}

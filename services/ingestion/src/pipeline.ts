@@ -1,0 +1,122 @@
+import { MAX_TELEMETRY_BYTES, TELEMETRY_SOURCES, TelemetryEnvelope, type Signal, type TelemetrySource } from '@cortexops/contracts';
+import { PermanentMessageError, publishWithId, type JetStreamLayout } from '@cortexops/messaging';
+import type { JetStreamClient, JsMsg } from 'nats';
+import { normalise } from './normalise.js';
+
+export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'retried';
+/** Metric label of a message's source: one of the known sources or `unknown` (hostile subjects never become labels). */
+export type SourceLabel = TelemetrySource | 'unknown';
+
+export interface PipelineCounters {
+  ingested(source: SourceLabel, outcome: IngestOutcome): void;
+  dropped(count: number): void;
+}
+
+/**
+ * Signals with an equal fingerprint and status inside the window are the same news: publish once.
+ * Bounded: entries older than the window are pruned as new ones arrive.
+ */
+export class FingerprintWindow {
+  private readonly seen = new Map<string, number>();
+  constructor(
+    private readonly windowMs: number,
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  private key(signal: Signal): string {
+    return `${signal.fingerprint}|${signal.status}`;
+  }
+
+  isDuplicate(signal: Signal, now = Date.now()): boolean {
+    if (this.windowMs === 0) return false;
+    const last = this.seen.get(this.key(signal));
+    return last !== undefined && now - last < this.windowMs;
+  }
+
+  remember(signal: Signal, now = Date.now()): void {
+    if (this.windowMs === 0) return;
+    const key = this.key(signal);
+    this.seen.delete(key);
+    this.seen.set(key, now);
+    // Map iteration is insertion order: the oldest entries come first.
+    for (const [k, at] of this.seen) {
+      if (now - at < this.windowMs && this.seen.size <= this.maxEntries) break;
+      this.seen.delete(k);
+    }
+  }
+}
+
+export function sourceOfSubject(layout: JetStreamLayout, subject: string): SourceLabel {
+  const token = subject.slice(layout.subjectPrefixes.telemetry.length + 1);
+  return (TELEMETRY_SOURCES as readonly string[]).includes(token) ? (token as TelemetrySource) : 'unknown';
+}
+
+export interface PipelineOptions {
+  readonly js: JetStreamClient;
+  readonly layout: JetStreamLayout;
+  readonly cluster: string;
+  readonly window: FingerprintWindow;
+  readonly counters: PipelineCounters;
+  /** The durable consumer's last delivered stream sequence at start-up (drop accounting starts there). */
+  readonly deliveredSeq: number;
+}
+
+/** Reads one TELEMETRY message to a Signal, or throws `PermanentMessageError` with the reason and field. */
+export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Array, cluster: string): Signal {
+  if (data.length > MAX_TELEMETRY_BYTES) throw new PermanentMessageError(`body of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes`, '(root)');
+  const source = sourceOfSubject(layout, subject);
+  if (source === 'unknown') throw new PermanentMessageError(`unknown source in subject ${JSON.stringify(subject.slice(0, 200))}; known: ${TELEMETRY_SOURCES.join(', ')}`, 'source');
+  let json: unknown;
+  try {
+    json = JSON.parse(Buffer.from(data).toString('utf8'));
+  } catch (error) {
+    throw new PermanentMessageError(`malformed JSON: ${(error as Error).message.slice(0, 200)}`, '(root)');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PermanentMessageError('must be a JSON object (a TelemetryEnvelope)', '(root)');
+  const parsed = TelemetryEnvelope.validate({ cluster, ...json });
+  if (!parsed.ok) {
+    const first = parsed.error.issues[0];
+    throw new PermanentMessageError(`${first?.field ?? '(root)'}: ${first?.problem ?? 'is invalid'}`, first?.field ?? '(root)');
+  }
+  if (parsed.value.source !== source) throw new PermanentMessageError(`source: ${JSON.stringify(parsed.value.source)} does not match the subject's source ${JSON.stringify(source)}`, 'source');
+  return normalise(parsed.value);
+}
+
+/**
+ * The TELEMETRY handler: validate, normalise, de-duplicate, publish to SIGNALS. It resolves only after
+ * SIGNALS has stored the signal (or it was a known duplicate), so the consumer acks after the effect.
+ */
+export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) => Promise<void> {
+  const { js, layout, cluster, window, counters } = options;
+  let highestSeq = options.deliveredSeq;
+  return async (msg) => {
+    // First deliveries arrive in stream order: a gap is telemetry the stream discarded before we read it.
+    const seq = msg.info.streamSequence;
+    if (msg.info.deliveryCount === 1) {
+      if (seq > highestSeq + 1) counters.dropped(seq - highestSeq - 1);
+      highestSeq = Math.max(highestSeq, seq);
+    }
+    const source = sourceOfSubject(layout, msg.subject);
+    let signal: Signal;
+    try {
+      signal = toSignal(layout, msg.subject, msg.data, cluster);
+    } catch (error) {
+      counters.ingested(source, 'rejected');
+      throw error;
+    }
+    if (window.isDuplicate(signal)) {
+      counters.ingested(source, 'duplicate');
+      return;
+    }
+    try {
+      const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id, {
+        expectStream: layout.streams.signals,
+      });
+      window.remember(signal);
+      counters.ingested(source, ack.duplicate ? 'duplicate' : 'accepted');
+    } catch (error) {
+      counters.ingested(source, 'retried');
+      throw error;
+    }
+  };
+}

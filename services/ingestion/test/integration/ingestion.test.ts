@@ -1,0 +1,192 @@
+import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
+import { ensureServers, natsUrl } from '@cortexops/testkit';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deadLetters, deleteStreams, isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
+
+const names = isolatedNames('ing');
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+let ingestion: InProcessIngestion;
+let url: string;
+
+const subject = (source: string) => `${names.subjectPrefixes.telemetry}.${source}`;
+const publishRaw = (subj: string, body: string | Uint8Array, msgID?: string) => js.publish(subj, typeof body === 'string' ? Buffer.from(body) : body, msgID ? { msgID } : {});
+
+function customEnvelope(overrides: Record<string, unknown> = {}, payload: Record<string, unknown> = {}) {
+  return JSON.stringify({
+    source: 'custom',
+    payload: { title: 'checkout latency high', severity: 'warning', namespace: 'demo', object: { kind: 'Deployment', name: 'checkout' }, key: `k-${Math.random()}`, ...payload },
+    ...overrides,
+  });
+}
+
+async function metricsText(): Promise<string> {
+  return (await fetch(`${ingestion.baseUrl}/metrics`)).text();
+}
+
+function counterValue(text: string, name: string, labels: Record<string, string>): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line ? Number(line.split(' ').pop()) : 0;
+}
+
+beforeAll(async () => {
+  const ctx = await ensureServers(['nats']);
+  url = natsUrl(ctx);
+  nc = await connect({ servers: url });
+  js = nc.jetstream();
+  jsm = await nc.jetstreamManager();
+  ingestion = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '60000' }, { layout: names, durable: names.durable });
+});
+
+afterAll(async () => {
+  await ingestion?.handle.shutdown('test done');
+  if (jsm) await deleteStreams(jsm, names.streams);
+  await nc?.close();
+});
+
+describe('ingestion — TELEMETRY to SIGNALS', () => {
+  it('ingestion — layout is created idempotently with discard-old limits on TELEMETRY', async () => {
+    const info = await jsm.streams.info(names.streams.telemetry);
+    expect(info.config.discard).toBe('old');
+    expect(info.config.max_msgs).toBe(ingestion.config.telemetryMaxMessages);
+    expect(info.config.max_bytes).toBe(ingestion.config.telemetryMaxBytes);
+    expect(info.config.subjects).toEqual([`${names.subjectPrefixes.telemetry}.>`]);
+    const { ensureJetStreamLayout } = await import('@cortexops/messaging');
+    await ensureJetStreamLayout(jsm, { ...names, settings: { telemetryMaxMessages: 777 } });
+    expect((await jsm.streams.info(names.streams.telemetry)).config.max_msgs).toBe(777);
+  });
+
+  it('ingestion — a custom JSON producer becomes a normalised Signal on SIGNALS', async () => {
+    await publishRaw(subject('custom'), customEnvelope({}, { key: 'custom-one', labels: { team: 'payments' }, ownerChain: [{ kind: 'ReplicaSet', name: 'checkout-abc' }] }));
+    const found = await waitFor('custom signal', async () => (await signals(nc, names.streams.signals)).find((s) => (s.labels as Record<string, string>).team === 'payments'));
+    expect(found).toMatchObject({
+      source: 'custom',
+      cluster: 'local',
+      namespace: 'demo',
+      object: { kind: 'Deployment', name: 'checkout' },
+      ownerChain: [{ kind: 'ReplicaSet', name: 'checkout-abc' }],
+      severity: 'warning',
+      status: 'firing',
+      title: 'checkout latency high',
+    });
+    expect(found.fingerprint).toMatch(/^[a-f0-9]{32}$/);
+  });
+
+  it('ingestion — equal fingerprints inside the window and equal message ids are published once', async () => {
+    const before = await streamCount(jsm, names.streams.signals);
+    const body = customEnvelope({}, { key: 'dedup-key', title: 'dedup' });
+    // Same Nats-Msg-Id twice: TELEMETRY stores it once.
+    const a1 = await publishRaw(subject('custom'), body, 'dup-id-1');
+    const a2 = await publishRaw(subject('custom'), body, 'dup-id-1');
+    expect(a2.duplicate).toBe(true);
+    expect(a2.seq).toBe(a1.seq);
+    // Another id, same problem (fingerprint) a moment later: the fingerprint window drops it.
+    await publishRaw(subject('custom'), customEnvelope({}, { key: 'dedup-key', title: 'dedup', startsAt: new Date(Date.now() + 1000).toISOString() }), 'dup-id-2');
+    await publishRaw(subject('custom'), customEnvelope({}, { key: 'marker', title: 'marker' }));
+    await waitFor('marker', async () => (await signals(nc, names.streams.signals)).find((s) => s.title === 'marker'));
+    const all = await signals(nc, names.streams.signals);
+    expect(all.filter((s) => s.title === 'dedup')).toHaveLength(1);
+    expect(await streamCount(jsm, names.streams.signals)).toBe(before + 2);
+    expect(counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'custom', outcome: 'duplicate' })).toBeGreaterThanOrEqual(1);
+  });
+
+  const badInputs: { name: string; subject: string; body: string | Uint8Array; field: string; reason: RegExp }[] = [
+    { name: 'malformed JSON', subject: 'custom', body: '{"source": "custom", "payload": {', field: '(root)', reason: /malformed JSON/ },
+    { name: 'a JSON array', subject: 'custom', body: '[1,2,3]', field: '(root)', reason: /JSON object/ },
+    { name: 'wrong type', subject: 'custom', body: customEnvelope({}, { severity: 5 }), field: 'payload.severity', reason: /payload\.severity/ },
+    { name: 'missing field', subject: 'custom', body: JSON.stringify({ source: 'custom', payload: { severity: 'warning' } }), field: 'payload.title', reason: /payload\.title/ },
+    { name: 'missing payload', subject: 'custom', body: JSON.stringify({ source: 'custom' }), field: 'payload', reason: /payload/ },
+    { name: 'oversized body', subject: 'custom', body: customEnvelope({}, { title: 'x'.repeat(MAX_TELEMETRY_BYTES + 10) }), field: '(root)', reason: /exceeds the limit/ },
+    { name: 'unknown source', subject: 'bogus', body: JSON.stringify({ source: 'bogus', payload: { a: 1 } }), field: 'source', reason: /unknown source/ },
+    { name: 'source not matching subject', subject: 'alertmanager', body: customEnvelope(), field: 'source', reason: /does not match/ },
+    { name: 'hostile namespace', subject: 'custom', body: customEnvelope({}, { namespace: '../../etc/passwd; rm -rf /' }), field: 'payload.namespace', reason: /DNS-1123/ },
+    { name: 'hostile object name', subject: 'custom', body: customEnvelope({}, { object: { kind: 'Pod', name: '<script>alert(1)</script>' } }), field: 'payload.object.name', reason: /DNS-1123/ },
+    { name: 'hostile cluster', subject: 'custom', body: customEnvelope({ cluster: 'a.>.*' }), field: 'cluster', reason: /cluster/ },
+    { name: 'invalid UTF-8 bytes', subject: 'custom', body: Uint8Array.from([0xff, 0xfe, 0x00, 0x7b]), field: '(root)', reason: /malformed JSON/ },
+  ];
+
+  it.each(badInputs)('ingestion — $name lands in the dead letter with its reason and original bytes', async ({ subject: source, body, field, reason }) => {
+    const ack = await publishRaw(subject(source), body);
+    const letter = await waitFor('dead letter', async () =>
+      (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.subject === subject(source) && Buffer.compare(d.original, Buffer.from(body)) === 0),
+    );
+    expect(letter.stage).toBe('ingestion');
+    expect(letter.field).toBe(field);
+    expect(letter.reason).toMatch(reason);
+    expect(ack.seq).toBeGreaterThan(0);
+  });
+
+  it('ingestion — rejections are counted by source, with hostile subjects under "unknown", and the service stays healthy', async () => {
+    const text = await metricsText();
+    expect(counterValue(text, METRICS.eventsIngestedTotal, { source: 'custom', outcome: 'rejected' })).toBeGreaterThanOrEqual(9);
+    expect(counterValue(text, METRICS.eventsIngestedTotal, { source: 'unknown', outcome: 'rejected' })).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain('bogus');
+    const health = await fetch(`${ingestion.baseUrl}/debug/healthz`);
+    expect(health.status).toBe(200);
+  });
+
+  it('ingestion — control and bidi characters are stripped from accepted text', async () => {
+    await publishRaw(subject('custom'), customEnvelope({}, { title: 'evil\u202e\u0007title', key: 'bidi', labels: { note: 'a\u0000b' } }));
+    const found = await waitFor('cleaned signal', async () => (await signals(nc, names.streams.signals)).find((s) => s.title === 'eviltitle'));
+    expect(found.labels).toMatchObject({ note: 'ab' });
+  });
+
+  it('ingestion — the Alertmanager webhook dead-letters a bad body with the reason and answers 400', async () => {
+    const rejectedBefore = counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'rejected' });
+    const bad = [
+      { body: '{not json', field: '(root)' },
+      { body: JSON.stringify({ version: '3', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [] }), field: 'version' },
+      { body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday' }] }), field: 'alerts[0].labels' },
+    ];
+    for (const { body, field } of bad) {
+      const response = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { field: string }).field).toBe(field);
+      const letter = await waitFor('webhook dead letter', async () => (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.stage === 'webhook' && d.original.toString() === body));
+      expect(letter.field).toBe(field);
+    }
+    const big = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(MAX_TELEMETRY_BYTES + 1) });
+    expect(big.status).toBe(413);
+    expect(counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'rejected' })).toBe(rejectedBefore + 4);
+  });
+
+  it('ingestion — every message is acked once handled (stored, duplicate or dead-lettered); nothing stays pending', async () => {
+    await js.publish(subject('custom'), Buffer.from(customEnvelope({}, { key: 'last', title: 'last' })));
+    await waitFor('last', async () => (await signals(nc, names.streams.signals)).find((s) => s.title === 'last'));
+    const info = await waitFor('all acked', async () => {
+      const ci = await jsm.consumers.info(names.streams.telemetry, names.durable);
+      return ci.num_ack_pending === 0 && ci.num_pending === 0 ? ci : undefined;
+    });
+    expect(info.num_redelivered).toBe(0);
+  });
+});
+
+describe('ingestion — TELEMETRY limits', () => {
+  it('ingestion — under its message limit TELEMETRY drops the oldest telemetry and the drops are counted', async () => {
+    const small = isolatedNames('drop');
+    const jsmLocal = jsm;
+    const { ensureJetStreamLayout } = await import('@cortexops/messaging');
+    await ensureJetStreamLayout(jsmLocal, { ...small, settings: { telemetryMaxMessages: 5 } });
+    for (let i = 0; i < 20; i++) {
+      await js.publish(`${small.subjectPrefixes.telemetry}.custom`, Buffer.from(customEnvelope({}, { key: `drop-${i}`, title: `drop ${i}` })));
+    }
+    const tinfo = await jsmLocal.streams.info(small.streams.telemetry);
+    expect(tinfo.state.messages).toBe(5);
+    expect(tinfo.state.first_seq).toBe(16);
+    const second = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_TELEMETRY_MAX_MESSAGES: '5' }, { layout: small, durable: small.durable });
+    try {
+      const got = await waitFor('five signals', async () => {
+        const s = await signals(nc, small.streams.signals);
+        return s.length >= 5 ? s : undefined;
+      });
+      expect(got.map((s) => s.title).sort()).toEqual(['drop 15', 'drop 16', 'drop 17', 'drop 18', 'drop 19']);
+      const text = await (await fetch(`${second.baseUrl}/metrics`)).text();
+      expect(text).toMatch(new RegExp(`^${METRICS.telemetryDroppedTotal}\\{[^}]*\\} 15$`, 'm'));
+    } finally {
+      await second.handle.shutdown('test done');
+      await deleteStreams(jsmLocal, small.streams);
+    }
+  });
+});
