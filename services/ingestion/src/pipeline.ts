@@ -62,7 +62,11 @@ export interface PipelineOptions {
 }
 
 /** Reads one TELEMETRY message to a Signal, or throws `PermanentMessageError` with the reason and field. */
-export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Array, cluster: string): Signal {
+/**
+ * `receivedAt` must be deterministic for a given stored message (its TELEMETRY timestamp): a redelivery then
+ * yields the same signal id, and SIGNALS de-duplicates the second publish.
+ */
+export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Array, cluster: string, receivedAt: string): Signal {
   if (data.length > MAX_TELEMETRY_BYTES) throw new PermanentMessageError(`body of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes`, '(root)');
   const source = sourceOfSubject(layout, subject);
   if (source === 'unknown') throw new PermanentMessageError(`unknown source in subject ${JSON.stringify(subject.slice(0, 200))}; known: ${TELEMETRY_SOURCES.join(', ')}`, 'source');
@@ -79,7 +83,7 @@ export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Ar
     throw new PermanentMessageError(`${first?.field ?? '(root)'}: ${first?.problem ?? 'is invalid'}`, first?.field ?? '(root)');
   }
   if (parsed.value.source !== source) throw new PermanentMessageError(`source: ${JSON.stringify(parsed.value.source)} does not match the subject's source ${JSON.stringify(source)}`, 'source');
-  return normalise(parsed.value);
+  return normalise(parsed.value, receivedAt);
 }
 
 /**
@@ -99,7 +103,7 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
     const source = sourceOfSubject(layout, msg.subject);
     let signal: Signal;
     try {
-      signal = toSignal(layout, msg.subject, msg.data, cluster);
+      signal = toSignal(layout, msg.subject, msg.data, cluster, new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString());
     } catch (error) {
       counters.ingested(source, 'rejected');
       throw error;

@@ -1,0 +1,110 @@
+import { randomBytes } from 'node:crypto';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, kubeconfigPaths, natsUrl } from '@cortexops/testkit';
+import { connect, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deleteStreams, isolatedNames, signals, startInProcess, waitFor, type InProcessIngestion } from './support.js';
+
+/** The real API server of the local control plane; Warning events created through its API. */
+const names = isolatedNames('kube');
+const namespace = `ing-${randomBytes(4).toString('hex')}`;
+let core: CoreV1Api;
+let nc: NatsConnection;
+let env: Record<string, string>;
+let ingestion: InProcessIngestion | undefined;
+
+async function createEvent(ns: string, involved: { kind: string; name: string }, reason: string, type: 'Warning' | 'Normal', message: string) {
+  const now = new Date();
+  await core.createNamespacedEvent({
+    namespace: ns,
+    body: {
+      metadata: { name: `${involved.name}.${randomBytes(6).toString('hex')}`, namespace: ns },
+      involvedObject: { kind: involved.kind, name: involved.name, namespace: ns, apiVersion: 'v1' },
+      reason,
+      message,
+      type,
+      count: 1,
+      firstTimestamp: now,
+      lastTimestamp: now,
+      source: { component: 'kubelet', host: 'kwok-node-0' },
+    },
+  });
+}
+
+const start = () => startInProcess(env, { layout: names, durable: names.durable, kvBucket: names.kvBucket });
+
+beforeAll(async () => {
+  const ctx = await ensureServers(['nats', 'kwok']);
+  const kubeconfig = kubeconfigPaths(ctx).admin;
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  nc = await connect({ servers: natsUrl(ctx) });
+  env = { CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_KUBECONFIG: kubeconfig };
+});
+
+afterAll(async () => {
+  await ingestion?.handle.shutdown('test done');
+  if (nc) {
+    const jsm = await nc.jetstreamManager();
+    await deleteStreams(jsm, names.streams);
+    await jsm.streams.delete(`KV_${names.kvBucket}`).catch(() => false);
+    await nc.close();
+  }
+  await core?.deleteNamespace({ name: namespace }).catch(() => undefined);
+});
+
+const ofNamespace = async (ns: string) => (await signals(nc, names.streams.signals)).filter((s) => s.namespace === ns);
+
+describe('ingestion — Kubernetes event watcher', () => {
+  it('ingestion — a Warning event becomes a Signal; Normal events are ignored', async () => {
+    ingestion = await start();
+    await createEvent(namespace, { kind: 'Pod', name: 'web-1' }, 'Started', 'Normal', 'normal event');
+    await createEvent(namespace, { kind: 'Pod', name: 'web-1' }, 'BackOff', 'Warning', 'Back-off restarting failed container');
+    const signal = await waitFor('BackOff signal', async () => (await ofNamespace(namespace)).find((s) => s.reason === 'BackOff'));
+    expect(signal).toMatchObject({
+      source: 'kubernetes',
+      namespace,
+      object: { kind: 'Pod', name: 'web-1' },
+      node: 'kwok-node-0',
+      severity: 'warning',
+      status: 'firing',
+      labels: { 'k8s.event.type': 'Warning', 'k8s.involved.kind': 'Pod' },
+    });
+    expect((await ofNamespace(namespace)).some((s) => s.reason === 'Started')).toBe(false);
+  });
+
+  it('ingestion — a Pod event carries its owner chain (ReplicaSet, Deployment)', async () => {
+    const pods = await core.listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `app=${DEMO_DEPLOYMENT}` });
+    const pod = pods.items[0]?.metadata?.name;
+    if (!pod) throw new Error('demo Deployment has no pods');
+    const marker = `probe failed ${randomBytes(4).toString('hex')}`;
+    await createEvent(DEMO_NAMESPACE, { kind: 'Pod', name: pod }, 'Unhealthy', 'Warning', marker);
+    const signal = await waitFor('Unhealthy signal', async () =>
+      (await ofNamespace(DEMO_NAMESPACE)).find((s) => (s.annotations as Record<string, string>).message === marker),
+    );
+    const chain = signal.ownerChain as { kind: string; name: string }[];
+    expect(chain.map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment']);
+    expect(chain[1]?.name).toBe(DEMO_DEPLOYMENT);
+  });
+
+  it('ingestion — after a restart it resumes from its stored resourceVersion: events meanwhile arrive, earlier ones are not repeated', async () => {
+    await ingestion?.handle.shutdown('restart');
+    ingestion = undefined;
+    const kv = await nc.jetstream().views.kv(names.kvBucket);
+    const keys: string[] = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    expect(keys).toHaveLength(1);
+    const checkpoint = (await kv.get(keys[0] ?? ''))?.json<{ resourceVersion: string }>();
+    expect(Number(checkpoint?.resourceVersion)).toBeGreaterThan(0);
+
+    await createEvent(namespace, { kind: 'Node', name: 'kwok-node-0' }, 'NodeNotReady', 'Warning', 'node is not ready while ingestion was down');
+    ingestion = await start();
+    const signal = await waitFor('NodeNotReady signal', async () => (await ofNamespace(namespace)).find((s) => s.reason === 'NodeNotReady'));
+    expect(signal).toMatchObject({ severity: 'critical', node: 'kwok-node-0', object: { kind: 'Node', name: 'kwok-node-0' } });
+    await createEvent(namespace, { kind: 'Pod', name: 'web-2' }, 'FailedScheduling', 'Warning', 'marker after restart');
+    await waitFor('marker', async () => (await ofNamespace(namespace)).find((s) => s.reason === 'FailedScheduling'));
+    expect((await ofNamespace(namespace)).filter((s) => s.reason === 'BackOff')).toHaveLength(1);
+  });
+});
