@@ -1,0 +1,166 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ensureServers, natsUrl, uniqueName } from '@cortexops/testkit';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  decodeDeadLetter,
+  DeadLetterPublisher,
+  ensureDurableConsumer,
+  ensureJetStreamLayout,
+  InvalidMessagingOptionError,
+  PermanentMessageError,
+  publishWithId,
+  resolveJetStreamLayout,
+  runPullConsumer,
+  type JetStreamLayout,
+  type JetStreamSettings,
+  type MessageHandler,
+} from '../../src/index.js';
+
+let nc: NatsConnection;
+let js: JetStreamClient;
+let jsm: JetStreamManager;
+const layouts: JetStreamLayout[] = [];
+
+beforeAll(async () => {
+  const ctx = await ensureServers(['nats']);
+  nc = await connect({ servers: natsUrl(ctx) });
+  js = nc.jetstream();
+  jsm = await nc.jetstreamManager();
+});
+
+afterAll(async () => {
+  for (const layout of layouts) for (const name of Object.values(layout.streams)) await jsm.streams.delete(name).catch(() => false);
+  await nc?.close();
+});
+
+async function isolatedLayout(settings: Partial<JetStreamSettings> = {}) {
+  const tag = uniqueName('msg').replace(/[^a-z0-9]/g, '');
+  const layout = await ensureJetStreamLayout(jsm, {
+    streams: { telemetry: `${tag}_T`, signals: `${tag}_S`, deadLetter: `${tag}_D` },
+    subjectPrefixes: { telemetry: `${tag}.t`, signals: `${tag}.s`, deadLetter: `${tag}.d` },
+    settings,
+  });
+  layouts.push(layout);
+  return layout;
+}
+
+async function consume(layout: JetStreamLayout, handler: MessageHandler, opts: { concurrency?: number; maxDeliver?: number } = {}) {
+  const durable = 'work';
+  await ensureDurableConsumer(jsm, { stream: layout.streams.telemetry, durable, ackWaitMs: 5000, maxDeliver: opts.maxDeliver ?? 3, maxAckPending: 100 });
+  return runPullConsumer(js, {
+    stream: layout.streams.telemetry,
+    durable,
+    batchSize: 10,
+    concurrency: opts.concurrency ?? 4,
+    nakDelayMs: 50,
+    maxDeliver: opts.maxDeliver ?? 3,
+    deadLetter: new DeadLetterPublisher(js, layout, 'ingestion'),
+    handler,
+  });
+}
+
+async function until(probe: () => Promise<boolean> | boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await sleep(50);
+  }
+}
+
+describe('messaging — JetStream layout', () => {
+  it('messaging — ensureJetStreamLayout is idempotent and updates limits in place', async () => {
+    const layout = await isolatedLayout({ telemetryMaxMessages: 100 });
+    await publishWithId(js, layout.telemetrySubject('custom'), Buffer.from('{}'), 'one');
+    const again = await ensureJetStreamLayout(jsm, { streams: layout.streams, subjectPrefixes: layout.subjectPrefixes, settings: { telemetryMaxMessages: 50 } });
+    const info = await jsm.streams.info(again.streams.telemetry);
+    expect(info.config.max_msgs).toBe(50);
+    expect(info.config.discard).toBe('old');
+    expect(info.state.messages).toBe(1);
+  });
+
+  it('messaging — bad options fail fast and name the option', () => {
+    expect(() => resolveJetStreamLayout({ streams: { telemetry: 'has space' } })).toThrow(InvalidMessagingOptionError);
+    expect(() => resolveJetStreamLayout({ streams: { telemetry: 'has space' } })).toThrow(/streams\.telemetry/);
+    expect(() => resolveJetStreamLayout({ subjectPrefixes: { signals: 'a.*' } })).toThrow(/subjectPrefixes\.signals/);
+    expect(() => resolveJetStreamLayout({ subjectPrefixes: { signals: 'x', telemetry: 'x' } })).toThrow(/distinct/);
+  });
+
+  it('messaging — subject tokens built from data cannot widen a subject', () => {
+    const layout = resolveJetStreamLayout();
+    expect(layout.signalSubject('prod.>', '*')).toBe('signals.prod__._');
+    expect(layout.telemetrySubject('a b')).toBe('telemetry.a_b');
+  });
+
+  it('messaging — publishWithId stores a message id once inside the duplicate window', async () => {
+    const layout = await isolatedLayout();
+    const a = await publishWithId(js, layout.signalSubject('c', 'n'), Buffer.from('x'), 'same');
+    const b = await publishWithId(js, layout.signalSubject('c', 'n'), Buffer.from('x'), 'same');
+    expect(b.duplicate).toBe(true);
+    expect(b.seq).toBe(a.seq);
+  });
+});
+
+describe('messaging — pull consumer', () => {
+  it('messaging — a transient failure is nak-ed and redelivered, then acked on success', async () => {
+    const layout = await isolatedLayout();
+    const attempts = new Map<string, number>();
+    const running = await consume(layout, async (msg) => {
+      const n = (attempts.get(msg.subject) ?? 0) + 1;
+      attempts.set(msg.subject, n);
+      if (n < 2) throw new Error('database briefly unavailable');
+    });
+    await js.publish(layout.telemetrySubject('a'), Buffer.from('1'));
+    await until(async () => (await jsm.consumers.info(layout.streams.telemetry, 'work')).num_ack_pending === 0 && attempts.get(layout.telemetrySubject('a')) === 2);
+    await running.stop();
+    expect((await jsm.streams.info(layout.streams.deadLetter)).state.messages).toBe(0);
+  });
+
+  it('messaging — a permanent failure and an exhausted retry budget dead-letter the original bytes with the reason', async () => {
+    const layout = await isolatedLayout();
+    const running = await consume(layout, (msg) => {
+      if (msg.subject.endsWith('.bad')) throw new PermanentMessageError('payload.severity: must be one of info, warning, critical', 'payload.severity');
+      throw new Error('always down');
+    });
+    await js.publish(layout.telemetrySubject('bad'), Uint8Array.from([0, 1, 2, 255]));
+    await js.publish(layout.telemetrySubject('flaky'), Buffer.from('never works'));
+    await until(async () => (await jsm.streams.info(layout.streams.deadLetter)).state.messages === 2);
+    await running.stop();
+    const letters = [1, 2].map(async (seq) => decodeDeadLetter((await jsm.streams.getMessage(layout.streams.deadLetter, { seq })).data));
+    const [bad, flaky] = await Promise.all(letters);
+    expect(bad).toMatchObject({ stage: 'ingestion', field: 'payload.severity', subject: layout.telemetrySubject('bad') });
+    expect([...(bad?.original ?? [])]).toEqual([0, 1, 2, 255]);
+    expect(flaky?.reason).toMatch(/gave up after 3 deliveries: always down/);
+    expect(flaky?.original.toString()).toBe('never works');
+    const ci = await jsm.consumers.info(layout.streams.telemetry, 'work');
+    expect(ci.num_ack_pending).toBe(0);
+  });
+
+  it('messaging — concurrency is bounded and stop() lets in-flight handlers finish and ack', async () => {
+    const layout = await isolatedLayout();
+    let active = 0;
+    let peak = 0;
+    let done = 0;
+    const running = await consume(
+      layout,
+      async () => {
+        active += 1;
+        peak = Math.max(peak, active);
+        await sleep(100);
+        active -= 1;
+        done += 1;
+      },
+      { concurrency: 3 },
+    );
+    for (let i = 0; i < 12; i++) await js.publish(layout.telemetrySubject('x'), Buffer.from(String(i)));
+    await until(() => done >= 2);
+    await running.stop();
+    const finished = done;
+    expect(active).toBe(0);
+    expect(peak).toBe(3);
+    const ci = await jsm.consumers.info(layout.streams.telemetry, 'work');
+    // Everything that finished was acked before stop() resolved; the rest is still there for the next consumer.
+    expect(ci.ack_floor.stream_seq).toBe(finished);
+    expect(ci.num_ack_pending + ci.num_pending + finished).toBeGreaterThanOrEqual(12);
+  });
+});
