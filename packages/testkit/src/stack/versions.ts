@@ -20,4 +20,6 @@ export const VERSIONS = {
   etcd: { source: 'go', module: 'go.etcd.io/etcd/server/v3', version: 'v3.6.16' },
   /** kwok simulates nodes and pod lifecycles; 0.8 is built against the Kubernetes 1.36 client libraries. */
   kwok: { source: 'go', module: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
+  /** The OPA CLI: builds the policy wasm (packages/policy) and runs `opa test`; pure Go, CGO off. */
+  opa: { source: 'go', module: 'github.com/open-policy-agent/opa', version: 'v1.22.2' },
 } as const;

@@ -1,0 +1,27 @@
+package cortexops.remediation
+
+# Reasons: each one makes an allowed action wait for a human approval.
+
+reasons contains sprintf("%s: risk %s needs a human approval", [codes.risk_requires_approval, input.risk]) if {
+	input.risk in config.approval.riskLevels
+}
+
+reasons contains sprintf("%s: risk %s in %s is above the automatic level", [codes.production_requires_approval, input.risk, input.environment]) if {
+	input.environment in config.approval.productionEnvironments
+	not input.risk in config.approval.productionAutoRiskLevels
+}
+
+reasons contains sprintf("%s: %s of %s restarts or removes stateful pods", [codes.stateful_workload, action.type, target]) if {
+	action.kind in config.approval.statefulKinds
+}
+
+reasons contains sprintf("%s: %s looks like a database", [codes.database_target, target]) if {
+	some name in [object.get(action, "name", ""), object.get(action, "namespace", "")]
+	some pattern in config.approval.databaseNamePatterns
+	glob.match(pattern, ["/"], name)
+}
+
+reasons contains sprintf("%s: scaling %s to 0 replicas stops it", [codes.scale_to_zero, target]) if {
+	action.type == "scale"
+	action.replicas == 0
+}

@@ -1,0 +1,54 @@
+package cortexops.remediation
+
+# Kubernetes memory quantities in bytes, in pure Rego (units.parse_bytes is not in the wasm
+# target). Accepts what the Action contract accepts: digits, an optional fraction and one of
+# Ki Mi Gi Ti K M G T (or none, plain bytes).
+
+quantity_pattern := `^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$`
+
+quantity_multipliers := {
+	"Ki": 1024,
+	"Mi": 1048576,
+	"Gi": 1073741824,
+	"Ti": 1099511627776,
+	"K": 1000,
+	"M": 1000000,
+	"G": 1000000000,
+	"T": 1000000000000,
+}
+
+quantity_suffix(q) := s if {
+	some s, _ in quantity_multipliers
+	count(s) == 2
+	endswith(q, s)
+}
+
+quantity_suffix(q) := s if {
+	some s, _ in quantity_multipliers
+	count(s) == 1
+	endswith(q, s)
+	not endswith(q, "i")
+}
+
+quantity_suffix(q) := "" if regex.match(`[0-9]$`, q)
+
+# "0512" and "00.5" are valid quantities but not JSON numbers: drop leading zeros first.
+decimal_value(n) := to_number(leading_zeros_dropped(n)) if not contains(n, ".")
+
+decimal_value(n) := to_number(concat(".", [leading_zeros_dropped(parts[0]), parts[1]])) if {
+	parts := split(n, ".")
+	count(parts) == 2
+}
+
+leading_zeros_dropped(s) := "0" if trim_left(s, "0") == ""
+
+leading_zeros_dropped(s) := trim_left(s, "0") if trim_left(s, "0") != ""
+
+memory_bytes(q) := bytes if {
+	is_string(q)
+	regex.match(quantity_pattern, q)
+	suffix := quantity_suffix(q)
+	number := decimal_value(substring(q, 0, count(q) - count(suffix)))
+	multiplier := object.get(quantity_multipliers, suffix, 1)
+	bytes := ceil(number * multiplier)
+}

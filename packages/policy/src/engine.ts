@@ -1,0 +1,169 @@
+import { readFile } from 'node:fs/promises';
+import { PolicyDecision, PolicyInput } from '@cortexops/contracts';
+import type { Logger } from '@cortexops/observability';
+import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
+import { VIOLATION_CODES } from './codes.js';
+import { PolicyBundleError, PolicyDataError, PolicyEvaluationError, PolicyInputError } from './errors.js';
+import { DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT } from './paths.js';
+
+export interface PolicyEngineOptions {
+  /** Compiled policy (`opa build -t wasm`), default `packages/policy/build/policy.wasm`. */
+  readonly wasmPath?: string;
+  /** Policy data (`{ "remediation_policy": {...} }`), default `packages/policy/policy/data.json`. */
+  readonly dataPath?: string;
+  readonly logger?: Logger;
+}
+
+export type PolicyEngineStatus =
+  | { readonly ready: true; readonly wasmPath: string; readonly dataSource: string }
+  | { readonly ready: false; readonly problem: string; readonly error: PolicyBundleError | PolicyDataError };
+
+/** Policy data as the Rego expects it; anything else is refused before it reaches the wasm. */
+function checkData(data: unknown, source: string): Record<string, unknown> {
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new PolicyDataError(`policy data from ${source} must be a JSON object`);
+  }
+  const policy = (data as Record<string, unknown>)['remediation_policy'];
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
+    throw new PolicyDataError(`policy data from ${source} has no "remediation_policy" object`);
+  }
+  return data as Record<string, unknown>;
+}
+
+async function readData(path: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new PolicyDataError(`cannot read policy data ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new PolicyDataError(`policy data ${path} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return checkData(parsed, path);
+}
+
+async function loadWasm(path: string): Promise<LoadedPolicy> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw new PolicyBundleError(`cannot read the policy wasm ${path} (run \`pnpm --filter @cortexops/policy build\`): ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    const policy = await loadPolicy(bytes);
+    const entrypoints = policy.entrypoints as Record<string, number>;
+    if (!(ENTRYPOINT in entrypoints)) {
+      throw new Error(`it has no entrypoint ${ENTRYPOINT} (has ${Object.keys(entrypoints).join(', ') || 'none'})`);
+    }
+    return policy;
+  } catch (error) {
+    throw new PolicyBundleError(`cannot load the policy wasm ${path}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function denial(code: string, why: string): PolicyDecision {
+  return { allow: false, requireApproval: false, reasons: [], violations: [`${code}: ${why}`] };
+}
+
+/**
+ * The OPA policy gate, evaluated in-process from the compiled wasm. Fails closed: when the bundle or
+ * its data cannot be loaded, or an evaluation throws or answers something that is not a
+ * `PolicyDecision`, the decision is a denial whose violation names why.
+ */
+export class PolicyEngine {
+  private policy: LoadedPolicy | undefined;
+  private problem: PolicyBundleError | PolicyDataError | undefined;
+  private dataSource: string;
+
+  private constructor(
+    private readonly wasmPath: string,
+    private readonly dataPath: string,
+    private readonly logger: Logger | undefined,
+  ) {
+    this.dataSource = dataPath;
+  }
+
+  /** Never throws for a bad bundle or data: the engine then denies everything (see `status`). */
+  static async create(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
+    const engine = new PolicyEngine(options.wasmPath ?? DEFAULT_WASM_PATH, options.dataPath ?? DEFAULT_DATA_PATH, options.logger);
+    try {
+      const [policy, data] = await Promise.all([loadWasm(engine.wasmPath), readData(engine.dataPath)]);
+      policy.setData(data);
+      engine.policy = policy;
+      engine.logger?.info({ wasmPath: engine.wasmPath, dataPath: engine.dataPath }, 'policy: loaded');
+    } catch (error) {
+      engine.fail(error as PolicyBundleError | PolicyDataError);
+    }
+    return engine;
+  }
+
+  status(): PolicyEngineStatus {
+    if (this.policy && !this.problem) return { ready: true, wasmPath: this.wasmPath, dataSource: this.dataSource };
+    const error = this.problem ?? new PolicyBundleError('policy not loaded');
+    return { ready: false, problem: error.message, error };
+  }
+
+  /**
+   * Replaces the policy data without a restart: from `data` when given, else by re-reading the data
+   * file. Bad data is refused with {@link PolicyDataError} and the data in force stays (the last good
+   * data keeps deciding); an engine that was denying for lack of data starts deciding again.
+   */
+  async reloadData(data?: unknown): Promise<void> {
+    const next = data === undefined ? await readData(this.dataPath) : checkData(data, 'reloadData()');
+    if (!this.policy) {
+      // The wasm itself never loaded: try again, since it may have been built since.
+      try {
+        this.policy = await loadWasm(this.wasmPath);
+      } catch (error) {
+        this.fail(error as PolicyBundleError);
+        throw error;
+      }
+    }
+    this.policy.setData(next);
+    this.problem = undefined;
+    this.dataSource = data === undefined ? this.dataPath : 'reloadData()';
+    this.logger?.info({ dataSource: this.dataSource }, 'policy: data reloaded');
+  }
+
+  /**
+   * The decision for one proposed action. Throws {@link PolicyInputError} (naming each bad field)
+   * when `input` is not a `PolicyInput`; every other failure is a denial.
+   */
+  decide(input: unknown): PolicyDecision {
+    const checked = PolicyInput.validate(input);
+    if (!checked.ok) throw new PolicyInputError(checked.error);
+    if (!this.policy || this.problem) {
+      const why = this.problem?.message ?? 'policy not loaded';
+      return denial(VIOLATION_CODES.policyUnavailable, why);
+    }
+    let result: unknown;
+    try {
+      result = this.policy.evaluate(checked.value, ENTRYPOINT);
+    } catch (error) {
+      return this.evaluationFailed(new PolicyEvaluationError(`evaluation threw: ${(error as Error).message}`, { cause: error }));
+    }
+    const value: unknown = Array.isArray(result) && result.length === 1 ? (result[0] as { result?: unknown }).result : undefined;
+    const decision = PolicyDecision.validate(value);
+    if (!decision.ok) {
+      const shape = value === undefined ? `an empty result set (${JSON.stringify(result)})` : decision.error.message;
+      return this.evaluationFailed(new PolicyEvaluationError(`the policy answered ${shape}`, { cause: decision.ok ? undefined : decision.error }));
+    }
+    return decision.value;
+  }
+
+  private evaluationFailed(error: PolicyEvaluationError): PolicyDecision {
+    this.logger?.error({ err: error }, 'policy: evaluation failed, denying');
+    return denial(VIOLATION_CODES.policyEvaluationFailed, error.message);
+  }
+
+  private fail(error: PolicyBundleError | PolicyDataError): void {
+    this.problem = error;
+    this.logger?.error({ err: error }, 'policy: cannot load, every decision is a denial');
+  }
+}

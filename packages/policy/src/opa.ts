@@ -1,0 +1,82 @@
+import { execFile } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { OpaCommandError } from './errors.js';
+import { BUILD_DIR, DEFAULT_WASM_PATH, ENTRYPOINT, POLICY_DIR } from './paths.js';
+
+const run = promisify(execFile);
+
+export interface OpaOptions {
+  readonly log?: (message: string) => void;
+}
+
+/**
+ * The pinned `opa` CLI (testkit's VERSIONS.opa), built from the Go module proxy into the tools cache
+ * on first use and reused afterwards. Build- and test-time only: testkit is loaded lazily so that
+ * services importing this package never need it.
+ */
+export async function ensureOpa(options: OpaOptions = {}): Promise<string> {
+  const { createStackContext, installGoModule, VERSIONS } = await import('@cortexops/testkit');
+  const ctx = createStackContext(options.log ? { log: options.log } : {});
+  const dir = await installGoModule(ctx, 'opa', VERSIONS.opa.module, VERSIONS.opa.version);
+  return join(dir, 'bin', 'opa');
+}
+
+/** Runs `opa <args>`; a non-zero exit is an {@link OpaCommandError} carrying stdout and stderr. */
+export async function runOpa(args: readonly string[], options: OpaOptions & { readonly cwd?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+  const opa = await ensureOpa(options);
+  try {
+    return await run(opa, [...args], { cwd: options.cwd ?? POLICY_DIR, maxBuffer: 64 * 1024 * 1024 });
+  } catch (error) {
+    const e = error as { stdout?: string; stderr?: string; message: string };
+    throw new OpaCommandError(args, `${e.stdout ?? ''}${e.stderr ?? ''}` || e.message, { cause: error });
+  }
+}
+
+/** The Rego sources of the policy, without their `_test.rego` files. */
+export function policySources(): string[] {
+  return readdirSync(POLICY_DIR)
+    .filter((f) => f.endsWith('.rego') && !f.endsWith('_test.rego'))
+    .sort()
+    .map((f) => join(POLICY_DIR, f));
+}
+
+/**
+ * `opa build -t wasm -e cortexops/remediation/decision` over the policy sources, then `policy.wasm`
+ * out of the bundle. The wasm is renamed into place, so a reader never sees half of one.
+ */
+export async function buildPolicyWasm(options: OpaOptions & { readonly wasmPath?: string } = {}): Promise<string> {
+  const wasmPath = options.wasmPath ?? DEFAULT_WASM_PATH;
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const temp = mkdtempSync(join(BUILD_DIR, '.build-'));
+  try {
+    const bundle = join(temp, 'bundle.tar.gz');
+    await runOpa(['check', '--strict', ...policySources()], options);
+    await runOpa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...policySources()], options);
+    await run('tar', ['-xzf', bundle, '-C', temp, '/policy.wasm']);
+    chmodSync(join(temp, 'policy.wasm'), 0o644);
+    renameSync(join(temp, 'policy.wasm'), wasmPath);
+    return wasmPath;
+  } finally {
+    rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+export interface RegoCoverage {
+  /** Percent of the policy's lines (without the test files) that `opa test` evaluated. */
+  readonly total: number;
+  readonly files: Readonly<Record<string, number>>;
+}
+
+/** `opa test --coverage` over policy/: how much of each source file the Rego unit tests reach. */
+export async function regoCoverage(options: OpaOptions = {}): Promise<RegoCoverage> {
+  const { stdout } = await runOpa(['test', '--coverage', '--format', 'json', POLICY_DIR], options);
+  const report = JSON.parse(stdout) as { coverage?: number; files: Record<string, { coverage?: number }> };
+  const files = Object.fromEntries(
+    Object.entries(report.files)
+      .filter(([file]) => !file.endsWith('_test.rego'))
+      .map(([file, c]) => [file.replace(`${POLICY_DIR}/`, ''), c.coverage ?? 0]),
+  );
+  return { total: report.coverage ?? 0, files };
+}
