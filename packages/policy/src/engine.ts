@@ -92,13 +92,16 @@ export class PolicyEngine {
   /** Never throws for a bad bundle or data: the engine then denies everything (see `status`). */
   static async create(options: PolicyEngineOptions = {}): Promise<PolicyEngine> {
     const engine = new PolicyEngine(options.wasmPath ?? DEFAULT_WASM_PATH, options.dataPath ?? DEFAULT_DATA_PATH, options.logger);
-    try {
-      const [policy, data] = await Promise.all([loadWasm(engine.wasmPath), readData(engine.dataPath)]);
-      policy.setData(data);
-      engine.policy = policy;
+    const [policy, data] = await Promise.allSettled([loadWasm(engine.wasmPath), readData(engine.dataPath)]);
+    if (policy.status === 'fulfilled' && data.status === 'fulfilled') {
+      policy.value.setData(data.value);
+      engine.policy = policy.value;
       engine.logger?.info({ wasmPath: engine.wasmPath, dataPath: engine.dataPath }, 'policy: loaded');
-    } catch (error) {
-      engine.fail(error as PolicyBundleError | PolicyDataError);
+    } else {
+      // Name every problem at once: fixing the wasm should not reveal a second one only then.
+      const problems = [policy, data].flatMap((r) => (r.status === 'rejected' ? [r.reason as PolicyBundleError | PolicyDataError] : []));
+      const [first] = problems as [PolicyBundleError | PolicyDataError];
+      engine.fail(problems.length === 1 ? first : new PolicyBundleError(problems.map((p) => p.message).join('; '), { cause: first }));
     }
     return engine;
   }

@@ -1,9 +1,10 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OpaCommandError } from './errors.js';
-import { BUILD_DIR, DEFAULT_WASM_PATH, ENTRYPOINT, POLICY_DIR } from './paths.js';
+import { BUILD_DIR, DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT, ENTRYPOINT_QUERY, POLICY_DIR } from './paths.js';
 
 const run = promisify(execFile);
 
@@ -34,6 +35,37 @@ export async function runOpa(args: readonly string[], options: OpaOptions & { re
   }
 }
 
+/** True when the wasm is missing or older than a Rego source (data is loaded at run time, not built in). */
+export function wasmIsStale(wasmPath: string = DEFAULT_WASM_PATH): boolean {
+  if (!existsSync(wasmPath)) return true;
+  const built = statSync(wasmPath).mtimeMs;
+  return policySources().some((f) => statSync(f).mtimeMs > built);
+}
+
+/** Builds the wasm when {@link wasmIsStale}; what tests and the bench call first. */
+export async function ensurePolicyWasm(options: OpaOptions = {}): Promise<string> {
+  return wasmIsStale() ? buildPolicyWasm(options) : DEFAULT_WASM_PATH;
+}
+
+/**
+ * One decision from `opa eval` over the same sources and data: the reference the wasm must agree
+ * with, and the baseline of the bench.
+ */
+export async function opaEval(input: unknown, options: OpaOptions & { readonly dataPath?: string } = {}): Promise<unknown> {
+  const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-eval-'));
+  try {
+    const inputPath = join(dir, 'input.json');
+    writeFileSync(inputPath, JSON.stringify(input));
+    const data = options.dataPath ?? DEFAULT_DATA_PATH;
+    const args = ['eval', '--format', 'json', '--input', inputPath, ...policySources().flatMap((f) => ['--data', f]), '--data', data, ENTRYPOINT_QUERY];
+    const { stdout } = await runOpa(args, options);
+    const output = JSON.parse(stdout) as { result?: { expressions: { value: unknown }[] }[] };
+    return output.result?.[0]?.expressions[0]?.value;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The Rego sources of the policy, without their `_test.rego` files. */
 export function policySources(): string[] {
   return readdirSync(POLICY_DIR)
@@ -46,15 +78,17 @@ export function policySources(): string[] {
  * `opa build -t wasm -e cortexops/remediation/decision` over the policy sources, then `policy.wasm`
  * out of the bundle. The wasm is renamed into place, so a reader never sees half of one.
  */
-export async function buildPolicyWasm(options: OpaOptions & { readonly wasmPath?: string } = {}): Promise<string> {
+export async function buildPolicyWasm(options: OpaOptions & { readonly wasmPath?: string; readonly sources?: readonly string[] } = {}): Promise<string> {
   const wasmPath = options.wasmPath ?? DEFAULT_WASM_PATH;
+  const sources = options.sources ?? policySources();
   mkdirSync(BUILD_DIR, { recursive: true });
   const temp = mkdtempSync(join(BUILD_DIR, '.build-'));
   try {
     const bundle = join(temp, 'bundle.tar.gz');
-    await runOpa(['check', '--strict', ...policySources()], options);
-    await runOpa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...policySources()], options);
-    await run('tar', ['-xzf', bundle, '-C', temp, '/policy.wasm']);
+    await runOpa(['check', '--strict', ...sources], options);
+    await runOpa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...sources], options);
+    // -m: stamp the wasm with the extraction time (the bundle stores 1970), so staleness checks work.
+    await run('tar', ['-xzmf', bundle, '-C', temp, '/policy.wasm']);
     chmodSync(join(temp, 'policy.wasm'), 0o644);
     renameSync(join(temp, 'policy.wasm'), wasmPath);
     return wasmPath;

@@ -1,0 +1,107 @@
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPolicyWasm, DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ensurePolicyWasm, PolicyDataError, PolicyEngine, violationCodes } from '../../src/index.js';
+import { BASE_INPUT } from '../cases.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-engine-'));
+const defaultData = JSON.parse(readFileSync(DEFAULT_DATA_PATH, 'utf8')) as { remediation_policy: Record<string, unknown> };
+const withSettings = (settings: Record<string, unknown>) => ({ remediation_policy: { ...defaultData.remediation_policy, ...settings } });
+const scaleTo = (replicas: number) => ({ ...BASE_INPUT, action: { type: 'scale', kind: 'Deployment', namespace: 'shop', name: 'checkout', replicas } });
+
+beforeAll(async () => {
+  await ensurePolicyWasm();
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('policy engine — data reload', () => {
+  it('policy engine — reloading the data file changes decisions without a restart', async () => {
+    const dataPath = join(dir, 'reload.json');
+    writeFileSync(dataPath, JSON.stringify(defaultData));
+    const engine = await PolicyEngine.create({ dataPath });
+    expect(engine.decide(scaleTo(10)).allow).toBe(true);
+
+    writeFileSync(dataPath, JSON.stringify(withSettings({ bounds: { maxReplicas: 5, maxMemory: '16Gi' } })));
+    await engine.reloadData();
+    expect(violationCodes(engine.decide(scaleTo(10)))).toEqual(['replicas-above-maximum']);
+
+    await engine.reloadData(withSettings({ protectedNamespaces: ['shop'] }));
+    expect(violationCodes(engine.decide(scaleTo(10)))).toEqual(['protected-namespace']);
+    expect(engine.status()).toMatchObject({ ready: true, dataSource: 'reloadData()' });
+  });
+
+  it('policy engine — bad data is refused and the data in force keeps deciding', async () => {
+    const dataPath = join(dir, 'bad.json');
+    writeFileSync(dataPath, JSON.stringify(defaultData));
+    const engine = await PolicyEngine.create({ dataPath });
+    await engine.reloadData(withSettings({ bounds: { maxReplicas: 5, maxMemory: '16Gi' } }));
+
+    writeFileSync(dataPath, '{ "remediation_policy": ');
+    await expect(engine.reloadData()).rejects.toThrow(PolicyDataError);
+    await expect(engine.reloadData({ protectedNamespaces: [] })).rejects.toMatchObject({ code: 'POLICY_DATA_INVALID', message: expect.stringContaining('remediation_policy') as unknown });
+    await expect(engine.reloadData([1, 2])).rejects.toThrow('must be a JSON object');
+    expect(violationCodes(engine.decide(scaleTo(10)))).toEqual(['replicas-above-maximum']);
+  });
+
+  it('policy engine — data with mistyped settings denies every action, naming the setting', async () => {
+    const engine = await PolicyEngine.create();
+    await engine.reloadData(withSettings({ rateLimits: { perTargetPerHour: 'three', perClusterPerHour: 20 } }));
+    const decision = engine.decide(BASE_INPUT);
+    expect(decision.allow).toBe(false);
+    expect(decision.violations).toEqual(['policy-data-invalid: rateLimits.perTargetPerHour must be a number']);
+  });
+});
+
+describe('policy engine — fail closed', () => {
+  it('policy engine — a missing wasm denies until it is built and the data reloaded', async () => {
+    const wasmPath = join(dir, 'later.wasm');
+    const engine = await PolicyEngine.create({ wasmPath });
+    const before = engine.decide(BASE_INPUT);
+    expect(before).toMatchObject({ allow: false, requireApproval: false, reasons: [] });
+    expect(before.violations).toEqual([expect.stringMatching(/^policy-unavailable: cannot read the policy wasm .*later\.wasm/)]);
+
+    copyFileSync(DEFAULT_WASM_PATH, wasmPath);
+    await engine.reloadData();
+    expect(engine.status().ready).toBe(true);
+    expect(engine.decide(BASE_INPUT).allow).toBe(true);
+  });
+
+  it('policy engine — a good wasm with unusable data denies until good data is loaded', async () => {
+    const dataPath = join(dir, 'broken-at-start.json');
+    writeFileSync(dataPath, '{"remediation_policy": [}');
+    const engine = await PolicyEngine.create({ dataPath });
+    expect(engine.status()).toMatchObject({ ready: false, error: { code: 'POLICY_DATA_INVALID' } });
+    expect(engine.decide(BASE_INPUT).violations).toEqual([expect.stringMatching(/^policy-unavailable: policy data .*broken-at-start\.json is not JSON/)]);
+    await engine.reloadData(defaultData);
+    expect(engine.decide(BASE_INPUT)).toEqual({ allow: true, requireApproval: false, reasons: [], violations: [] });
+  });
+
+  it('policy engine — an evaluation that throws is a denial naming the error', async () => {
+    const source = join(dir, 'throws.rego');
+    writeFileSync(source, 'package cortexops.remediation\n\n# time.now_ns is not in the wasm target: evaluating it throws.\ndecision := {"allow": time.now_ns() > 0}\n');
+    const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'throws.wasm') });
+    const engine = await PolicyEngine.create({ wasmPath });
+    const decision = engine.decide(BASE_INPUT);
+    expect(decision.allow).toBe(false);
+    expect(decision.violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: evaluation threw: .*time\.now_ns/)]);
+  });
+
+  it('policy engine — an answer that is not a PolicyDecision is a denial naming the field', async () => {
+    const source = join(dir, 'shape.rego');
+    writeFileSync(source, 'package cortexops.remediation\n\ndecision := {"allow": "yes", "requireApproval": false, "reasons": [], "violations": []}\n');
+    const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'shape.wasm') });
+    const engine = await PolicyEngine.create({ wasmPath });
+    const decision = engine.decide(BASE_INPUT);
+    expect(decision.allow).toBe(false);
+    expect(decision.violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: the policy answered invalid PolicyDecision: allow: /)]);
+  });
+
+  it('policy engine — an undefined decision is a denial', async () => {
+    const source = join(dir, 'undefined.rego');
+    writeFileSync(source, 'package cortexops.remediation\n\ndecision := {"allow": true} if input.never\n');
+    const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'undefined.wasm') });
+    const engine = await PolicyEngine.create({ wasmPath });
+    expect(engine.decide(BASE_INPUT).violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: the policy answered an empty result set/)]);
+  });
+});
