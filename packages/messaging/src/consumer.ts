@@ -74,31 +74,13 @@ export interface RunningConsumer {
   readonly done: Promise<void>;
 }
 
-/** Counting semaphore for bounded concurrency without a busy loop. */
-class Slots {
-  private used = 0;
-  private readonly waiters: (() => void)[] = [];
-  constructor(private readonly size: number) {}
-  async acquire(): Promise<void> {
-    if (this.used < this.size) {
-      this.used += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
-  }
-  release(): void {
-    const next = this.waiters.shift();
-    if (next) next();
-    else this.used -= 1;
-  }
-}
-
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
 /**
- * Consumes a durable pull consumer with at most `concurrency` handlers at a time. The handler's promise
+ * Consumes a durable pull consumer with at most `concurrency` handlers at a time (bounded memory: the server
+ * stops delivering at the consumer's `max_ack_pending`). The handler's promise
  * resolving means its effect is stored: only then is the message acked. `PermanentMessageError` (or the
  * last allowed delivery failing) dead-letters the original bytes with the reason and terminates the message;
  * any other error naks it with a delay. A crash before the ack means redelivery after the ack wait.
@@ -107,10 +89,11 @@ export async function runPullConsumer(js: JetStreamClient, options: PullConsumer
   if (!Number.isInteger(options.concurrency) || options.concurrency < 1) throw new InvalidMessagingOptionError('concurrency', 'must be a whole number ≥ 1');
   if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new InvalidMessagingOptionError('batchSize', 'must be a whole number ≥ 1');
   const consumer = await js.consumers.get(options.stream, options.durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: options.batchSize });
-  const slots = new Slots(options.concurrency);
-  const inFlight = new Set<Promise<void>>();
   const hooks = options.hooks ?? {};
+  const inFlight = new Set<Promise<void>>();
+  // Delivered but not started yet; bounded by the consumer's max_ack_pending (the server sends no more).
+  const waiting: JsMsg[] = [];
+  let stopped = false;
 
   const deadLetter = async (msg: JsMsg, reason: string, field: string | undefined): Promise<void> => {
     try {
@@ -143,19 +126,37 @@ export async function runPullConsumer(js: JetStreamClient, options: PullConsumer
     hooks.acked?.(msg);
   };
 
+  const pump = (): void => {
+    while (!stopped && inFlight.size < options.concurrency && waiting.length > 0) {
+      const msg = waiting.shift() as JsMsg;
+      const task: Promise<void> = handle(msg).finally(() => {
+        inFlight.delete(task);
+        pump();
+      });
+      inFlight.add(task);
+    }
+  };
+
+  // Callback mode: every message of a socket read is dispatched in one synchronous pass, so the handlers'
+  // publishes (and later the acks) leave in one write instead of one write each.
+  const messages: ConsumerMessages = await consumer.consume({
+    max_messages: options.batchSize,
+    callback: (msg) => {
+      waiting.push(msg);
+      pump();
+    },
+  });
+
   const done = (async () => {
     try {
-      for await (const msg of messages) {
-        await slots.acquire();
-        const task: Promise<void> = handle(msg).finally(() => {
-          inFlight.delete(task);
-          slots.release();
-        });
-        inFlight.add(task);
-      }
+      const closed = await messages.closed();
+      if (closed instanceof Error) hooks.failed?.(closed);
     } catch (error) {
       hooks.failed?.(error);
     } finally {
+      stopped = true;
+      // Not started: hand back at once so another consumer (or our successor) gets them without the ack wait.
+      for (const msg of waiting.splice(0)) msg.nak();
       await Promise.allSettled([...inFlight]);
     }
   })();
