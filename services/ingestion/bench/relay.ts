@@ -138,7 +138,8 @@ try {
   const server = natsUrl(stack.ctx);
   const natsDir = await installGoModule(stack.ctx, 'natscli', 'github.com/nats-io/natscli/nats', NATSCLI_VERSION);
   const natsBin = join(natsDir, 'bin', 'nats');
-  const nc = await connect({ servers: server });
+  // As the service connects (no per-request stack capture); relay and ingestion share this connection.
+  const nc = await connect({ servers: server, noAsyncTraces: true });
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const best = { relay: Infinity, ingestion: Infinity, go: Infinity };

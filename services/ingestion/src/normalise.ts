@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   AlertmanagerTelemetry,
   CustomTelemetry,
@@ -23,7 +23,8 @@ const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const HOSTILE_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
 
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  // One-shot hashing: several times cheaper than createHash() for short inputs.
+  return hash('sha256', text, 'hex');
 }
 
 /** Strips control and bidi-override characters and bounds the length. */

@@ -113,9 +113,9 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
       return;
     }
     try {
-      const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id, {
-        expectStream: layout.streams.signals,
-      });
+      // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the
+      // signals prefix can only belong to SIGNALS.
+      const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id);
       window.remember(signal);
       counters.ingested(source, ack.duplicate ? 'duplicate' : 'accepted');
     } catch (error) {
