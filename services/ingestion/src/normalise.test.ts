@@ -1,0 +1,136 @@
+import { PermanentMessageError } from '@cortexops/messaging';
+import { describe, expect, it } from 'vitest';
+import { cleanText, normalise } from './normalise.js';
+import { FingerprintWindow } from './pipeline.js';
+
+const receivedAt = '2026-11-22T10:00:00.000Z';
+
+const alert = (status: 'firing' | 'resolved', extra: Record<string, unknown> = {}) => ({
+  source: 'alertmanager' as const,
+  cluster: 'prod-eu',
+  payload: {
+    groupKey: '{}:{alertname="KubePodCrashLooping", namespace="shop"}',
+    alert: {
+      status,
+      labels: { alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'cart-5d8-x2x', node: 'node-1', severity: 'warning' },
+      annotations: { summary: 'cart is crash looping' },
+      startsAt: '2026-11-22T09:58:00Z',
+      endsAt: status === 'resolved' ? '2026-11-22T09:59:30Z' : '0001-01-01T00:00:00Z',
+      fingerprint: 'a1b2c3d4e5f60718',
+      ...extra,
+    },
+  },
+});
+
+describe('normalise — Alertmanager', () => {
+  it('normalise — maps labels to namespace, object, node and severity and keeps the groupKey', () => {
+    const signal = normalise(alert('firing'), receivedAt);
+    expect(signal).toMatchObject({
+      source: 'alertmanager',
+      cluster: 'prod-eu',
+      namespace: 'shop',
+      object: { kind: 'Pod', name: 'cart-5d8-x2x' },
+      node: 'node-1',
+      severity: 'warning',
+      status: 'firing',
+      title: 'cart is crash looping',
+      reason: 'KubePodCrashLooping',
+      groupKey: '{}:{alertname="KubePodCrashLooping", namespace="shop"}',
+      startsAt: '2026-11-22T09:58:00.000Z',
+      receivedAt,
+    });
+    expect(signal.endsAt).toBeUndefined();
+  });
+
+  it('normalise — firing and resolved share the fingerprint but not the id', () => {
+    const firing = normalise(alert('firing'), receivedAt);
+    const resolved = normalise(alert('resolved'), receivedAt);
+    expect(resolved.fingerprint).toBe(firing.fingerprint);
+    expect(resolved.id).not.toBe(firing.id);
+    expect(resolved.endsAt).toBe('2026-11-22T09:59:30.000Z');
+  });
+
+  it('normalise — a missing alertname is rejected naming the field', () => {
+    const bad = alert('firing', { labels: { namespace: 'shop' } });
+    expect(() => normalise(bad, receivedAt)).toThrow(PermanentMessageError);
+    try {
+      normalise(bad, receivedAt);
+    } catch (error) {
+      expect((error as PermanentMessageError).field).toBe('payload.alert.labels');
+    }
+  });
+});
+
+describe('normalise — Kubernetes events', () => {
+  const event = (reason: string, kind = 'Pod', name = 'web-1') => ({
+    source: 'kubernetes' as const,
+    cluster: 'local',
+    payload: {
+      event: {
+        metadata: { uid: 'u-1', name: `${name}.17a`, namespace: 'demo' },
+        type: 'Warning',
+        reason,
+        message: 'Back-off restarting failed container',
+        involvedObject: { kind, name, namespace: 'demo' },
+        count: 3,
+        firstTimestamp: '2026-11-22T09:00:00Z',
+        lastTimestamp: '2026-11-22T09:05:00Z',
+        source: { component: 'kubelet', host: 'node-a' },
+      },
+      ownerChain: [
+        { kind: 'ReplicaSet', name: 'web-7d9f' },
+        { kind: 'Deployment', name: 'web' },
+      ],
+    },
+  });
+
+  it('normalise — a BackOff event becomes a warning on the pod with its owner chain and node', () => {
+    const signal = normalise(event('BackOff'), receivedAt);
+    expect(signal).toMatchObject({
+      source: 'kubernetes',
+      namespace: 'demo',
+      object: { kind: 'Pod', name: 'web-1' },
+      ownerChain: [
+        { kind: 'ReplicaSet', name: 'web-7d9f' },
+        { kind: 'Deployment', name: 'web' },
+      ],
+      node: 'node-a',
+      severity: 'warning',
+      reason: 'BackOff',
+      startsAt: '2026-11-22T09:00:00.000Z',
+    });
+  });
+
+  it('normalise — OOMKilling and NodeNotReady are critical; a repeated event keeps its fingerprint', () => {
+    expect(normalise(event('OOMKilling'), receivedAt).severity).toBe('critical');
+    expect(normalise(event('NodeNotReady', 'Node', 'node-a'), receivedAt)).toMatchObject({ severity: 'critical', node: 'node-a', object: { kind: 'Node', name: 'node-a' } });
+    const again = event('BackOff');
+    again.payload.event.count = 9;
+    expect(normalise(again, receivedAt).fingerprint).toBe(normalise(event('BackOff'), receivedAt).fingerprint);
+  });
+
+  it('normalise — an involved object of another kind is kept in the labels, not as the object', () => {
+    const signal = normalise(event('ProvisioningFailed', 'PersistentVolumeClaim', 'data-0'), receivedAt);
+    expect(signal.object).toBeUndefined();
+    expect(signal.labels).toMatchObject({ 'k8s.involved.kind': 'PersistentVolumeClaim', 'k8s.involved.name': 'data-0' });
+  });
+});
+
+describe('normalise — hostile text', () => {
+  it('normalise — control and bidi-override characters are removed and length is bounded', () => {
+    expect(cleanText('a\u0000b\u202ec\u2066d\te\n', 100)).toBe('abcd\te\n');
+    expect(cleanText('x'.repeat(10), 4)).toBe('xxxx');
+  });
+});
+
+describe('pipeline — fingerprint window', () => {
+  it('pipeline — the same fingerprint and status inside the window is a duplicate, outside it is not', () => {
+    const window = new FingerprintWindow(1000);
+    const signal = normalise(alert('firing'), receivedAt);
+    expect(window.isDuplicate(signal, 0)).toBe(false);
+    window.remember(signal, 0);
+    expect(window.isDuplicate(signal, 500)).toBe(true);
+    expect(window.isDuplicate(normalise(alert('resolved'), receivedAt), 500)).toBe(false);
+    expect(window.isDuplicate(signal, 1500)).toBe(false);
+  });
+});
