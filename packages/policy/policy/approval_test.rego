@@ -32,6 +32,7 @@ test_database_target_requires_approval if {
 	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "orders-postgres-0"}))
 	"database-target" in reason_codes(with_action({"type": "rollout-restart", "kind": "Deployment", "namespace": "shop", "name": "orders-db"}))
 	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "redis", "name": "cache-0"}))
+	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "db-main-0"}))
 	not "database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "dashboard-0"}))
 }
 

@@ -94,8 +94,14 @@ config_problems contains "bounds.maxMemory must be a Kubernetes memory quantity"
 
 config_problems contains sprintf("approval.%s must be a list", [f]) if {
 	config_present
-	some f in ["riskLevels", "productionEnvironments", "productionAutoRiskLevels", "statefulKinds", "databaseNamePatterns"]
+	some f in ["riskLevels", "productionEnvironments", "productionAutoRiskLevels", "statefulKinds"]
 	not array_at(config, ["approval", f])
+}
+
+config_problems contains sprintf("approval.databaseNames.%s must be a list", [f]) if {
+	config_present
+	some f in ["contains", "prefixes", "suffixes"]
+	not array_at(config, ["approval", "databaseNames", f])
 }
 
 config_problems contains sprintf("freezeWindows[%d] needs a name and RFC 3339 start and end", [i]) if {
@@ -120,7 +126,7 @@ valid_weekly_window(w) if {
 	week_minute(w.to)
 }
 
-violations contains sprintf("%s: %s", [codes.policy_data_invalid, p]) if some p in config_problems
+violations contains sprintf("%s: %s", [codes.policy_data_invalid, p]) if some p in derived.problems
 
 # --- the rules ---
 
@@ -151,7 +157,7 @@ violations contains sprintf("%s: %d replicas asked, at most %d allowed", [codes.
 
 violations contains sprintf("%s: memory %s asked, at most %s allowed", [codes.memory_above_maximum, action.memory, config.bounds.maxMemory]) if {
 	action.type == "raise-memory-limit"
-	memory_bytes(action.memory) > memory_bytes(config.bounds.maxMemory)
+	memory_bytes(action.memory) > derived.maxMemoryBytes
 }
 
 applies_here(w) if {
@@ -168,16 +174,16 @@ cluster_listed(w) if not w.clusters
 cluster_listed(w) if input.cluster in w.clusters
 
 violations contains sprintf("%s: %s is in force from %s to %s", [codes.change_freeze, w.name, w.start, w.end]) if {
-	some w in config.freezeWindows
+	some w in derived.freezeWindows
+	now_seconds >= w.startSeconds
+	now_seconds <= w.endSeconds
 	applies_here(w)
-	now_seconds >= epoch_seconds(w.start)
-	now_seconds <= epoch_seconds(w.end)
 }
 
 violations contains sprintf("%s: %s is in force every week from %s %s to %s %s UTC", [codes.change_freeze, w.name, w.from.weekday, w.from.time, w.to.weekday, w.to.time]) if {
-	some w in config.weeklyFreezes
+	some w in derived.weeklyFreezes
+	within_week_window(minute_of_week(now_seconds), w.fromMinute, w.toMinute)
 	applies_here(w)
-	within_week_window(minute_of_week(now_seconds), week_minute(w.from), week_minute(w.to))
 }
 
 # [from, to) on the weekly clock; a window may wrap over Sunday midnight.

@@ -37,14 +37,14 @@ test_policy_data_invalid_denies if {
 		"bounds": {"maxReplicas": "fifty", "maxMemory": "a lot"},
 		"protectedNamespaces": "kube-system",
 		"actionsByNamespace": [],
-		"approval": {"riskLevels": "high"},
+		"approval": {"riskLevels": "high", "databaseNames": {"prefixes": "db-"}},
 		"freezeWindows": [{"name": "x", "start": "soon"}],
 		"weeklyFreezes": [{"name": "y", "from": {"weekday": "Friday", "time": "6pm"}, "to": {"weekday": "Monday", "time": "06:00"}}],
 	})
 	d := remediation.decision with input as base with data.remediation_policy as bad
 	d.allow == false
 	codes_of(d.violations) == {"policy-data-invalid"}
-	count(d.violations) == 7
+	count(d.violations) == 8
 }
 
 test_policy_data_missing_settings_deny if {

@@ -4,8 +4,6 @@ package cortexops.remediation
 # target). Accepts what the Action contract accepts: digits, an optional fraction and one of
 # Ki Mi Gi Ti K M G T (or none, plain bytes).
 
-quantity_pattern := `^[0-9]+(\.[0-9]+)?(Ki|Mi|Gi|Ti|K|M|G|T)?$`
-
 quantity_multipliers := {
 	"Ki": 1024,
 	"Mi": 1048576,
@@ -30,7 +28,7 @@ quantity_suffix(q) := s if {
 	not endswith(q, "i")
 }
 
-quantity_suffix(q) := "" if regex.match(`[0-9]$`, q)
+quantity_suffix(q) := "" if trim_right(q, decimal_digits) != q
 
 # "0512" and "00.5" are valid quantities but not JSON numbers: drop leading zeros first.
 decimal_value(n) := to_number(leading_zeros_dropped(n)) if not contains(n, ".")
@@ -44,11 +42,22 @@ leading_zeros_dropped(s) := "0" if trim_left(s, "0") == ""
 
 leading_zeros_dropped(s) := trim_left(s, "0") if trim_left(s, "0") != ""
 
+# digits, or digits "." digits (no regex: see time.rego).
+decimal_shape(n) if all_digits(n)
+
+decimal_shape(n) if {
+	parts := split(n, ".")
+	count(parts) == 2
+	all_digits(parts[0])
+	all_digits(parts[1])
+}
+
 memory_bytes(q) := bytes if {
 	is_string(q)
-	regex.match(quantity_pattern, q)
 	suffix := quantity_suffix(q)
-	number := decimal_value(substring(q, 0, count(q) - count(suffix)))
+	digits := substring(q, 0, count(q) - count(suffix))
+	decimal_shape(digits)
+	number := decimal_value(digits)
 	multiplier := object.get(quantity_multipliers, suffix, 1)
 	bytes := ceil(number * multiplier)
 }

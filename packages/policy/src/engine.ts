@@ -4,7 +4,7 @@ import type { Logger } from '@cortexops/observability';
 import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
 import { VIOLATION_CODES } from './codes.js';
 import { PolicyBundleError, PolicyDataError, PolicyEvaluationError, PolicyInputError } from './errors.js';
-import { DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT } from './paths.js';
+import { DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT, PREPARED_DATA_KEY, PREPARED_ENTRYPOINT } from './paths.js';
 
 export interface PolicyEngineOptions {
   /** Compiled policy (`opa build -t wasm`), default `packages/policy/build/policy.wasm`. */
@@ -58,13 +58,28 @@ async function loadWasm(path: string): Promise<LoadedPolicy> {
   try {
     const policy = await loadPolicy(bytes);
     const entrypoints = policy.entrypoints as Record<string, number>;
-    if (!(ENTRYPOINT in entrypoints)) {
-      throw new Error(`it has no entrypoint ${ENTRYPOINT} (has ${Object.keys(entrypoints).join(', ') || 'none'})`);
+    for (const entrypoint of [ENTRYPOINT, PREPARED_ENTRYPOINT]) {
+      if (!(entrypoint in entrypoints)) throw new Error(`it has no entrypoint ${entrypoint} (has ${Object.keys(entrypoints).join(', ') || 'none'})`);
     }
     return policy;
   } catch (error) {
     throw new PolicyBundleError(`cannot load the policy wasm ${path}: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/**
+ * Sets the data, then hands the policy its own `prepared` answer over that data (problems, freeze
+ * windows in seconds ...) so that decisions do not recompute it: the same Rego rules, run once.
+ */
+function install(policy: LoadedPolicy, data: Record<string, unknown>): void {
+  const { [PREPARED_DATA_KEY]: _stale, ...plain } = data;
+  policy.setData(plain);
+  const result: unknown = policy.evaluate({}, PREPARED_ENTRYPOINT);
+  const prepared: unknown = Array.isArray(result) && result.length === 1 ? (result[0] as { result?: unknown }).result : undefined;
+  if (typeof prepared !== 'object' || prepared === null) {
+    throw new PolicyDataError(`the policy could not prepare this data (answered ${JSON.stringify(result)})`);
+  }
+  policy.setData({ ...plain, [PREPARED_DATA_KEY]: prepared });
 }
 
 function denial(code: string, why: string): PolicyDecision {
@@ -80,6 +95,8 @@ export class PolicyEngine {
   private policy: LoadedPolicy | undefined;
   private problem: PolicyBundleError | PolicyDataError | undefined;
   private dataSource: string;
+  /** The data in force (without its prepared part), restored when a reload cannot be prepared. */
+  private current: Record<string, unknown> | undefined;
 
   private constructor(
     private readonly wasmPath: string,
@@ -94,8 +111,14 @@ export class PolicyEngine {
     const engine = new PolicyEngine(options.wasmPath ?? DEFAULT_WASM_PATH, options.dataPath ?? DEFAULT_DATA_PATH, options.logger);
     const [policy, data] = await Promise.allSettled([loadWasm(engine.wasmPath), readData(engine.dataPath)]);
     if (policy.status === 'fulfilled' && data.status === 'fulfilled') {
-      policy.value.setData(data.value);
-      engine.policy = policy.value;
+      try {
+        install(policy.value, data.value);
+        engine.policy = policy.value;
+        engine.current = data.value;
+      } catch (error) {
+        engine.fail(error instanceof PolicyDataError ? error : new PolicyDataError(`cannot prepare the policy data: ${(error as Error).message}`, { cause: error }));
+        return engine;
+      }
       engine.logger?.info({ wasmPath: engine.wasmPath, dataPath: engine.dataPath }, 'policy: loaded');
     } else {
       // Name every problem at once: fixing the wasm should not reveal a second one only then.
@@ -128,7 +151,14 @@ export class PolicyEngine {
         throw error;
       }
     }
-    this.policy.setData(next);
+    try {
+      install(this.policy, next);
+    } catch (error) {
+      // Keep deciding with the data in force: put it back.
+      if (this.current) install(this.policy, this.current);
+      throw error instanceof PolicyDataError ? error : new PolicyDataError(`cannot prepare the policy data: ${(error as Error).message}`, { cause: error });
+    }
+    this.current = next;
     this.problem = undefined;
     this.dataSource = data === undefined ? this.dataPath : 'reloadData()';
     this.logger?.info({ dataSource: this.dataSource }, 'policy: data reloaded');

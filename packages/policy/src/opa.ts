@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OpaCommandError } from './errors.js';
-import { BUILD_DIR, DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT, ENTRYPOINT_QUERY, POLICY_DIR } from './paths.js';
+import { BUILD_DIR, DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT, ENTRYPOINT_QUERY, POLICY_DIR, PREPARED_ENTRYPOINT } from './paths.js';
 
 const run = promisify(execFile);
 
@@ -75,7 +75,7 @@ export function policySources(): string[] {
 }
 
 /**
- * `opa build -t wasm -e cortexops/remediation/decision` over the policy sources, then `policy.wasm`
+ * `opa build -t wasm -e cortexops/remediation/decision -e cortexops/remediation/prepared` over the policy sources, then `policy.wasm`
  * out of the bundle. The wasm is renamed into place, so a reader never sees half of one.
  */
 export async function buildPolicyWasm(options: OpaOptions & { readonly wasmPath?: string; readonly sources?: readonly string[] } = {}): Promise<string> {
@@ -86,7 +86,7 @@ export async function buildPolicyWasm(options: OpaOptions & { readonly wasmPath?
   try {
     const bundle = join(temp, 'bundle.tar.gz');
     await runOpa(['check', '--strict', ...sources], options);
-    await runOpa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-o', bundle, ...sources], options);
+    await runOpa(['build', '-t', 'wasm', '-e', ENTRYPOINT, '-e', PREPARED_ENTRYPOINT, '-o', bundle, ...sources], options);
     // -m: stamp the wasm with the extraction time (the bundle stores 1970), so staleness checks work.
     await run('tar', ['-xzmf', bundle, '-C', temp, '/policy.wasm']);
     chmodSync(join(temp, 'policy.wasm'), 0o644);

@@ -10,3 +10,7 @@ export const DEFAULT_DATA_PATH = join(POLICY_DIR, 'data.json');
 /** The rule every caller evaluates: `data.cortexops.remediation.decision`. */
 export const ENTRYPOINT = 'cortexops/remediation/decision';
 export const ENTRYPOINT_QUERY = `data.${ENTRYPOINT.replaceAll('/', '.')}`;
+/** What follows from the data alone; evaluated once per data load (see policy/prepared.rego). */
+export const PREPARED_ENTRYPOINT = 'cortexops/remediation/prepared';
+/** Where the engine hands the prepared answer back to the policy. */
+export const PREPARED_DATA_KEY = 'remediation_prepared';

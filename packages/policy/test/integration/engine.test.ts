@@ -8,6 +8,8 @@ import { BASE_INPUT } from '../cases.js';
 const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-engine-'));
 const defaultData = JSON.parse(readFileSync(DEFAULT_DATA_PATH, 'utf8')) as { remediation_policy: Record<string, unknown> };
 const withSettings = (settings: Record<string, unknown>) => ({ remediation_policy: { ...defaultData.remediation_policy, ...settings } });
+/** Stand-in policies still need the second entrypoint the engine evaluates on every data load. */
+const PREPARED = 'prepared := {}\n';
 const scaleTo = (replicas: number) => ({ ...BASE_INPUT, action: { type: 'scale', kind: 'Deployment', namespace: 'shop', name: 'checkout', replicas } });
 
 beforeAll(async () => {
@@ -29,6 +31,13 @@ describe('policy engine — data reload', () => {
     await engine.reloadData(withSettings({ protectedNamespaces: ['shop'] }));
     expect(violationCodes(engine.decide(scaleTo(10)))).toEqual(['protected-namespace']);
     expect(engine.status()).toMatchObject({ ready: true, dataSource: 'reloadData()' });
+
+    // Freeze windows are prepared (parsed to seconds) once per load: a reload must prepare them anew.
+    const freeze = { name: 'incident-review', start: '2026-11-18T09:00:00+01:00', end: '2026-11-18T12:00:00+01:00', environments: ['staging'] };
+    await engine.reloadData(withSettings({ freezeWindows: [freeze] }));
+    expect(engine.decide(scaleTo(10)).violations).toEqual(['change-freeze: incident-review is in force from 2026-11-18T09:00:00+01:00 to 2026-11-18T12:00:00+01:00']);
+    await engine.reloadData(withSettings({ freezeWindows: [{ ...freeze, end: '2026-11-18T10:59:59+01:00' }] }));
+    expect(engine.decide(scaleTo(10)).allow).toBe(true);
   });
 
   it('policy engine — bad data is refused and the data in force keeps deciding', async () => {
@@ -79,7 +88,7 @@ describe('policy engine — fail closed', () => {
 
   it('policy engine — an evaluation that throws is a denial naming the error', async () => {
     const source = join(dir, 'throws.rego');
-    writeFileSync(source, 'package cortexops.remediation\n\n# time.now_ns is not in the wasm target: evaluating it throws.\ndecision := {"allow": time.now_ns() > 0}\n');
+    writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\n# time.now_ns is not in the wasm target: evaluating it throws.\ndecision := {"allow": time.now_ns() > 0}\n`);
     const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'throws.wasm') });
     const engine = await PolicyEngine.create({ wasmPath });
     const decision = engine.decide(BASE_INPUT);
@@ -89,7 +98,7 @@ describe('policy engine — fail closed', () => {
 
   it('policy engine — an answer that is not a PolicyDecision is a denial naming the field', async () => {
     const source = join(dir, 'shape.rego');
-    writeFileSync(source, 'package cortexops.remediation\n\ndecision := {"allow": "yes", "requireApproval": false, "reasons": [], "violations": []}\n');
+    writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\ndecision := {"allow": "yes", "requireApproval": false, "reasons": [], "violations": []}\n`);
     const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'shape.wasm') });
     const engine = await PolicyEngine.create({ wasmPath });
     const decision = engine.decide(BASE_INPUT);
@@ -99,7 +108,7 @@ describe('policy engine — fail closed', () => {
 
   it('policy engine — an undefined decision is a denial', async () => {
     const source = join(dir, 'undefined.rego');
-    writeFileSync(source, 'package cortexops.remediation\n\ndecision := {"allow": true} if input.never\n');
+    writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\ndecision := {"allow": true} if input.never\n`);
     const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'undefined.wasm') });
     const engine = await PolicyEngine.create({ wasmPath });
     expect(engine.decide(BASE_INPUT).violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: the policy answered an empty result set/)]);
