@@ -73,6 +73,15 @@ export const ingestionSpec = {
   fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
 } as const;
 
+/** Correlation rules of the correlator service (windows, thresholds, flapping, cooldown). */
+export const correlatorSpec = {
+  correlationWindowMs: intVar('CORTEXOPS_CORRELATOR_WINDOW_MS', 300_000, 1, 24 * 3600 * 1000, 'signals of one group inside this window count towards its threshold'),
+  correlationMinSignals: intVar('CORTEXOPS_CORRELATOR_MIN_SIGNALS', 3, 1, 10_000, 'distinct signals of a group that open an incident (one critical signal always does)'),
+  flapWindowMs: intVar('CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS', 600_000, 0, 24 * 3600 * 1000, 'a problem firing again this soon after its incident resolved re-opens that incident (flapping) instead of a new one'),
+  remediationCooldownMs: intVar('CORTEXOPS_CORRELATOR_COOLDOWN_MS', 900_000, 0, 7 * 24 * 3600 * 1000, 'after a remediation, new problems of the same target are attached, not remediated, for this long'),
+  recurrenceWindowMs: intVar('CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS', 24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000, 'a remediated fingerprint firing again within this long escalates to a human instead of another attempt'),
+} as const;
+
 export function servicePortVar(service: ServiceName) {
   return portVar(`CORTEXOPS_${service.toUpperCase()}_PORT`, SERVICE_PORT_DEFAULTS[service], `HTTP port of the ${service} service`);
 }
@@ -80,7 +89,7 @@ export function servicePortVar(service: ServiceName) {
 /** What each service needs, composed from the pieces above. */
 export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
-  correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, port: servicePortVar('correlator') },
+  correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, ...correlatorSpec, port: servicePortVar('correlator') },
   worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('worker') },
   approvals: { ...commonSpec, ...temporalSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },

@@ -26,6 +26,8 @@ export const CONSUMERS = {
 export const KV_BUCKETS = {
   /** The Kubernetes event watcher's checkpoint (last resourceVersion), so a restart resumes. */
   kubernetesWatch: 'cortexops_kube_watch',
+  /** The correlator's group state (compare-and-set per grouping key), shared by every correlator replica. */
+  correlator: 'cortexops_correlator',
 } as const;
 
 export function telemetrySubject(source: string): string {

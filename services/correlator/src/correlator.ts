@@ -1,17 +1,161 @@
 import type { ServiceConfig } from '@cortexops/config';
+import { CONSUMERS, incidentSignal, incidentWorkflowId, KV_BUCKETS, Signal, TASK_QUEUES, WORKFLOW_TYPES, type Incident, type RemediationWorkflowInput } from '@cortexops/contracts';
+import {
+  DeadLetterPublisher,
+  ensureDurableConsumer,
+  ensureJetStreamLayout,
+  PermanentMessageError,
+  runPullConsumer,
+  type JetStreamLayoutOptions,
+  type RunningConsumer,
+} from '@cortexops/messaging';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { Client, Connection } from '@temporalio/client';
-import { connect } from 'nats';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { connect, type JsMsg } from 'nats';
+import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, UngroupableSignalError } from './engine.js';
+import { GroupStore } from './store.js';
 
-/** Connects to NATS and Temporal; the correlation engine arrives with the correlation issue. */
-export async function startCorrelator(config: ServiceConfig<'correlator'>, context: ServiceContext): Promise<RunningService> {
-  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+/** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
+export interface CorrelatorOverrides {
+  readonly layout?: Omit<JetStreamLayoutOptions, 'settings'>;
+  readonly durable?: string;
+  readonly kvBucket?: string;
+  readonly taskQueue?: string;
+  /** Called after each signal's decision is stored and carried out (tests, benchmarks). */
+  readonly onDecision?: (signal: Signal, decision: Decision, latencySeconds: number) => void;
+}
+
+export interface RunningCorrelator extends RunningService {
+  readonly store: GroupStore;
+}
+
+export function rulesOf(config: ServiceConfig<'correlator'>): CorrelationRules {
+  return {
+    windowMs: config.correlationWindowMs,
+    minSignals: config.correlationMinSignals,
+    flapWindowMs: config.flapWindowMs,
+    cooldownMs: config.remediationCooldownMs,
+    recurrenceWindowMs: config.recurrenceWindowMs,
+    maxSignalIds: DEFAULT_MAX_SIGNAL_IDS,
+  };
+}
+
+/** Decisions that reach the incident's workflow (start it, or signal the running one). */
+const WORKFLOW_DECISIONS = new Set<Decision['kind']>(['open', 'flap', 'attach', 'resolve', 'escalate', 'duplicate']);
+
+/** Parses and validates one SIGNALS message; bad input is a permanent failure naming the field. */
+export function parseSignal(data: Uint8Array): Signal {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(new TextDecoder().decode(data));
+  } catch (error) {
+    throw new PermanentMessageError(`not JSON: ${error instanceof Error ? error.message : String(error)}`, '(root)');
+  }
+  const result = Signal.validate(raw);
+  if (!result.ok) throw new PermanentMessageError(result.error.message, result.error.issues[0]?.field);
+  return result.value;
+}
+
+/**
+ * Starts the incident's workflow or signals the running one, in one call: signal-with-start with the workflow id
+ * derived from the incident id. A running workflow only receives the signal (Temporal's signal-with-start never
+ * starts a second run while one is running); `REJECT_DUPLICATE` means a closed run is never started again either,
+ * so replays, redeliveries and a restarted correlator cannot start a second remediation.
+ */
+export async function deliverToWorkflow(client: Client, taskQueue: string, incident: Incident, signal: Signal): Promise<'delivered' | 'closed'> {
+  const input: RemediationWorkflowInput = { incident };
+  try {
+    await client.workflow.signalWithStart(WORKFLOW_TYPES.remediation, {
+      workflowId: incidentWorkflowId(incident.id),
+      taskQueue,
+      args: [input],
+      signal: incidentSignal,
+      signalArgs: [signal],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    return 'delivered';
+  } catch (error) {
+    // The incident's workflow already ran to completion: nothing new is started.
+    if (error instanceof WorkflowExecutionAlreadyStartedError) return 'closed';
+    throw error;
+  }
+}
+
+/**
+ * The correlator: consumes SIGNALS through one durable pull consumer shared by every replica (each message goes
+ * to one replica), keeps group state in KV with compare-and-set, and carries out each decision on Temporal only
+ * after the state is stored; the message is acked last. A crash anywhere before the ack means redelivery, which
+ * the engine recognises by signal id and answers by repeating the (idempotent) signal-with-start.
+ */
+export async function startCorrelator(config: ServiceConfig<'correlator'>, context: ServiceContext, overrides: CorrelatorOverrides = {}): Promise<RunningCorrelator> {
+  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
-  context.logger.info({ nats: nc.getServer(), temporal: config.temporalAddress, namespace: client.options.namespace }, 'connected');
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+  const durable = overrides.durable ?? CONSUMERS.correlator;
+  await ensureDurableConsumer(jsm, {
+    stream: layout.streams.signals,
+    durable,
+    ackWaitMs: config.ackWaitMs,
+    maxDeliver: config.maxDeliver,
+    maxAckPending: Math.max(config.batchSize, config.consumerConcurrency) * 4,
+    description: 'correlator: signals → incidents',
+  });
+  const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.correlator, { history: 1 });
+  const store = new GroupStore(kv);
+  const rules = rulesOf(config);
+  const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
+  const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
+
+  const handler = async (msg: JsMsg): Promise<void> => {
+    const received = performance.now();
+    const signal = parseSignal(msg.data);
+    const eventMs = Date.parse(signal.receivedAt);
+    let result;
+    try {
+      result = await store.apply(signal, eventMs, rules);
+    } catch (error) {
+      if (error instanceof UngroupableSignalError) throw new PermanentMessageError(error.message, error.field);
+      throw error;
+    }
+    const latency = (performance.now() - received) / 1000;
+    context.metrics.correlationLatency.observe(latency);
+    const { decision } = result;
+    if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
+      const outcome = await deliverToWorkflow(client, taskQueue, decision.incident, signal);
+      context.metrics.workflows.inc({ outcome: outcome === 'closed' ? 'already_closed' : decision.kind });
+      if (decision.kind === 'open' || decision.kind === 'escalate') {
+        context.logger.info({ incident: decision.incident.id, target: decision.incident.target, status: decision.incident.status, signals: decision.incident.signalIds.length }, `incident ${decision.kind}`);
+      }
+    }
+    overrides.onDecision?.(signal, decision, latency);
+  };
+
+  const consumer: RunningConsumer = await runPullConsumer(js, {
+    stream: layout.streams.signals,
+    durable,
+    batchSize: config.batchSize,
+    concurrency: config.consumerConcurrency,
+    nakDelayMs: config.nakDelayMs,
+    maxDeliver: config.maxDeliver,
+    deadLetter,
+    handler,
+    hooks: {
+      deadLettered: (msg, reason, field) => context.logger.warn({ subject: msg.subject.slice(0, 200), seq: msg.info.streamSequence, reason, field }, 'signal dead-lettered'),
+      retried: (msg, error) => context.logger.warn({ seq: msg.info.streamSequence, err: error }, 'signal will be redelivered'),
+      failed: (error) => context.logger.error({ err: error }, 'signal consumer stopped'),
+    },
+  });
+  void consumer.done.then(() => undefined);
+  context.logger.info({ nats: nc.getServer(), temporal: config.temporalAddress, namespace: client.options.namespace, stream: layout.streams.signals, durable }, 'correlator consuming SIGNALS');
+
   return {
+    store,
     checks: [natsCheck(nc), temporalCheck(connection)],
     stop: async () => {
+      await consumer.stop();
       await nc.drain();
       await connection.close();
     },

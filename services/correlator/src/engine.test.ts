@@ -1,0 +1,183 @@
+import { Incident, Signal } from '@cortexops/contracts';
+import { describe, expect, it } from 'vitest';
+import { correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, UngroupableSignalError } from './engine.js';
+
+const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16 };
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+let seq = 0;
+
+function signal(overrides: Partial<Signal> = {}): Signal {
+  seq += 1;
+  return Signal.parse({
+    id: `sig-${seq}`,
+    source: 'alertmanager',
+    cluster: 'prod',
+    namespace: 'shop',
+    object: { kind: 'Pod', name: `web-7d9f-${seq}` },
+    ownerChain: [
+      { kind: 'ReplicaSet', name: 'web-7d9f' },
+      { kind: 'Deployment', name: 'web' },
+    ],
+    severity: 'warning',
+    status: 'firing',
+    title: 'Pod crash looping',
+    fingerprint: `${'a'.repeat(15)}${(seq % 16).toString(16)}`,
+    startsAt: new Date(T0).toISOString(),
+    receivedAt: new Date(T0).toISOString(),
+    ...overrides,
+  });
+}
+
+/** Feeds signals in order, returning every decision and the final state. */
+function run(signals: { s: Signal; at: number }[], start?: GroupState) {
+  let state = start;
+  const decisions = signals.map(({ s, at }) => {
+    const result = correlate(state, groupingOf(s), s, at, RULES);
+    if (result.state) state = result.state;
+    return result.decision;
+  });
+  return { decisions, state };
+}
+
+describe('correlator engine — grouping', () => {
+  it('grouping — pods of one Deployment share a key and the Deployment is the target', () => {
+    const a = groupingOf(signal());
+    const b = groupingOf(signal({ object: { kind: 'Pod', name: 'web-7d9f-other' } }));
+    expect(a.key).toBe(b.key);
+    expect(a.target).toEqual({ kind: 'Deployment', namespace: 'shop', name: 'web' });
+  });
+
+  it('grouping — without an object the service label groups; without either the signal is refused', () => {
+    const bySvc = groupingOf(signal({ object: undefined, ownerChain: [], labels: { service: 'checkout' } }));
+    expect(bySvc.target).toEqual({ kind: 'Service', namespace: 'shop', name: 'checkout' });
+    expect(() => groupingOf(signal({ object: undefined, ownerChain: [], labels: {} }))).toThrow(UngroupableSignalError);
+  });
+
+  it('grouping — a pod on a node with an open incident joins the node group, root cause the node', () => {
+    const g = groupingOf(signal({ node: 'node-1' }), true);
+    expect(g.key).toBe(groupingOf(signal({ object: { kind: 'Node', name: 'node-1' }, ownerChain: [] })).key);
+    expect(g.rootCause).toEqual({ kind: 'Node', name: 'node-1' });
+    expect(groupingOf(signal({ node: 'node-1' }), false).target.kind).toBe('Deployment');
+  });
+
+  it('ids — incident id and store key are deterministic and valid', () => {
+    expect(incidentIdOf('k', 0)).toBe(incidentIdOf('k', 0));
+    expect(incidentIdOf('k', 0)).not.toBe(incidentIdOf('k', 1));
+    expect(groupStoreKey('workload/prod/shop/Deployment/web')).toMatch(/^g\.[a-f0-9]{40}$/);
+  });
+});
+
+describe('correlator engine — thresholds and dedup', () => {
+  it('threshold — the incident opens at the third distinct fingerprint inside the window, not before', () => {
+    const fps = ['1111111111111111', '2222222222222222', '3333333333333333'];
+    const { decisions, state } = run(fps.map((fingerprint, i) => ({ s: signal({ fingerprint }), at: T0 + i * 1000 })));
+    expect(decisions.map((d) => d.kind)).toEqual(['pending', 'pending', 'open']);
+    const incident = Incident.parse((decisions[2] as { incident: Incident }).incident);
+    expect(incident.signalIds).toHaveLength(3);
+    expect(incident.id).toBe(incidentIdOf(state!.key, 0));
+  });
+
+  it('dedup — repeats of one fingerprint count once and never open an incident', () => {
+    const fingerprint = 'abababababababab';
+    const { decisions } = run([0, 1, 2, 3].map((i) => ({ s: signal({ fingerprint }), at: T0 + i })));
+    expect(decisions.map((d) => d.kind)).toEqual(['pending', 'pending', 'pending', 'pending']);
+  });
+
+  it('dedup — a replayed signal id is a duplicate and changes nothing', () => {
+    const s = signal({ severity: 'critical' });
+    const first = correlate(undefined, groupingOf(s), s, T0, RULES);
+    const again = correlate(first.state, groupingOf(s), s, T0 + 5, RULES);
+    expect(first.decision.kind).toBe('open');
+    expect(again).toMatchObject({ state: undefined, decision: { kind: 'duplicate', incident: { id: (first.decision as { incident: Incident }).incident.id } } });
+  });
+
+  it('window — signals further apart than the window do not add up', () => {
+    const { decisions } = run([
+      { s: signal({ fingerprint: '1111111111111111' }), at: T0 },
+      { s: signal({ fingerprint: '2222222222222222' }), at: T0 + 1000 },
+      { s: signal({ fingerprint: '3333333333333333' }), at: T0 + RULES.windowMs + 5000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['pending', 'pending', 'pending']);
+  });
+
+  it('critical — one critical signal opens at once; a second fingerprint attaches, a repeat is deduplicated', () => {
+    const { decisions } = run([
+      { s: signal({ severity: 'critical', fingerprint: '1111111111111111' }), at: T0 },
+      { s: signal({ fingerprint: '2222222222222222' }), at: T0 + 1 },
+      { s: signal({ fingerprint: '2222222222222222' }), at: T0 + 2 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'attach', 'deduplicated']);
+  });
+});
+
+describe('correlator engine — resolve and flapping', () => {
+  it('resolve — the incident closes when every fingerprint resolved; a resolved alert with no incident is ignored', () => {
+    const fp = '1111111111111111';
+    const { decisions, state } = run([
+      { s: signal({ fingerprint: '9999999999999999', status: 'resolved' }), at: T0 },
+      { s: signal({ severity: 'critical', fingerprint: fp }), at: T0 },
+      { s: signal({ fingerprint: '2222222222222222' }), at: T0 + 1 },
+      { s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + 2 },
+      { s: signal({ fingerprint: '2222222222222222', status: 'resolved' }), at: T0 + 3 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['ignored', 'open', 'attach', 'attach', 'resolve']);
+    expect(state?.status).toBe('resolved');
+  });
+
+  it('flapping — fire/resolve repeatedly inside the flap window keeps one incident id, counting flaps', () => {
+    const fp = '1111111111111111';
+    const steps: { s: Signal; at: number }[] = [];
+    for (let i = 0; i < 4; i++) {
+      steps.push({ s: signal({ severity: 'critical', fingerprint: fp }), at: T0 + i * 10_000 });
+      steps.push({ s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + i * 10_000 + 5000 });
+    }
+    const { decisions, state } = run(steps);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'resolve', 'flap', 'resolve', 'flap', 'resolve', 'flap', 'resolve']);
+    const ids = new Set(decisions.map((d) => ('incident' in d ? d.incident?.id : undefined)));
+    expect(ids.size).toBe(1);
+    expect(state?.flapCount).toBe(3);
+  });
+
+  it('epoch — firing again after the flap window is a new incident with a new id', () => {
+    const fp = '1111111111111111';
+    const { decisions } = run([
+      { s: signal({ severity: 'critical', fingerprint: fp }), at: T0 },
+      { s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + 1 },
+      { s: signal({ severity: 'critical', fingerprint: fp }), at: T0 + RULES.flapWindowMs + 10 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'resolve', 'open']);
+    const [a, , c] = decisions as { incident: Incident }[];
+    expect(a!.incident.id).not.toBe(c!.incident.id);
+  });
+});
+
+describe('correlator engine — remediation loops', () => {
+  it('escalation — the remediated fingerprint coming back escalates (a new incident for a human), repeats attach to it', () => {
+    const fp = '1111111111111111';
+    const opened = run([{ s: signal({ severity: 'critical', fingerprint: fp }), at: T0 }]);
+    const remediated = recordRemediation(opened.state!, (opened.decisions[0] as { incident: Incident }).incident.id, T0 + 1000);
+    const after = run(
+      [
+        { s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + 2000 },
+        { s: signal({ fingerprint: fp, severity: 'critical' }), at: T0 + RULES.flapWindowMs + RULES.cooldownMs + 5000 },
+        { s: signal({ fingerprint: '2222222222222222', severity: 'critical' }), at: T0 + RULES.flapWindowMs + RULES.cooldownMs + 6000 },
+      ],
+      remediated,
+    );
+    expect(after.decisions.map((d) => d.kind)).toEqual(['resolve', 'escalate', 'attach']);
+    const esc = (after.decisions[1] as { incident: Incident }).incident;
+    expect(esc.status).toBe('escalated');
+    expect(esc.id).not.toBe((opened.decisions[0] as { incident: Incident }).incident.id);
+  });
+
+  it('cooldown — a different problem of a remediated target inside the cooldown is recorded, nothing opens', () => {
+    const opened = run([{ s: signal({ severity: 'critical', fingerprint: '1111111111111111' }), at: T0 }]);
+    const remediated = recordRemediation(opened.state!, 'inc-x', T0 + 1000);
+    const closed = run([{ s: signal({ fingerprint: '1111111111111111', status: 'resolved' }), at: T0 + 1500 }], remediated);
+    const later = T0 + RULES.flapWindowMs + 10_000;
+    const during = run([{ s: signal({ fingerprint: '3333333333333333', severity: 'critical' }), at: later }], closed.state);
+    expect(during.decisions.map((d) => d.kind)).toEqual(['cooldown']);
+    const after = run([{ s: signal({ fingerprint: '4444444444444444', severity: 'critical' }), at: T0 + 1000 + RULES.cooldownMs + 1 }], during.state);
+    expect(after.decisions.map((d) => d.kind)).toEqual(['open']);
+  });
+});

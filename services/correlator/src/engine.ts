@@ -1,0 +1,343 @@
+import { createHash } from 'node:crypto';
+import type { Incident, IncidentStatus, Severity, Signal, TargetRef } from '@cortexops/contracts';
+
+/**
+ * The correlation engine: pure functions from (group state, signal, time, rules) to (new state, decision).
+ * No I/O — the service reads the group's state from KV, calls {@link correlate}, writes the new state with
+ * compare-and-set and only then carries out the decision (start or signal the incident's workflow).
+ */
+
+export interface CorrelationRules {
+  /** Signals of a group inside this window count towards its threshold. */
+  readonly windowMs: number;
+  /** Distinct signals that open an incident; one critical signal always does. */
+  readonly minSignals: number;
+  /** A problem firing again this soon after its incident resolved re-opens that incident. */
+  readonly flapWindowMs: number;
+  /** After a remediation, new problems of the same target are attached (not remediated) this long. */
+  readonly cooldownMs: number;
+  /** A remediated fingerprint firing again within this long escalates instead of another attempt. */
+  readonly recurrenceWindowMs: number;
+  /** Signal ids kept per group (for replay detection and the incident record). */
+  readonly maxSignalIds: number;
+}
+
+export const DEFAULT_MAX_SIGNAL_IDS = 256;
+
+export type GroupStatus = 'idle' | 'pending' | 'open' | 'resolved' | 'escalated';
+
+/** Everything the correlator remembers about one grouping key; stored as JSON in KV under {@link groupStoreKey}. */
+export interface GroupState {
+  readonly key: string;
+  /** Incremented whenever a new incident starts for this key after the previous one closed. */
+  readonly epoch: number;
+  readonly status: GroupStatus;
+  readonly cluster: string;
+  readonly target: TargetRef;
+  readonly rootCause?: TargetRef;
+  readonly title: string;
+  readonly severity: Severity;
+  /** Current status of each fingerprint in this epoch. */
+  readonly fingerprints: Readonly<Record<string, 'firing' | 'resolved'>>;
+  readonly signalIds: readonly string[];
+  readonly windowStartMs: number;
+  readonly openedAtMs?: number;
+  readonly closedAtMs?: number;
+  readonly updatedAtMs: number;
+  readonly flapCount: number;
+  /** The last remediation of this target (recorded by {@link recordRemediation}). */
+  readonly remediation?: { readonly atMs: number; readonly fingerprints: readonly string[]; readonly incidentId: string };
+}
+
+export type Decision =
+  /** The signal id was seen before (a replay or redelivery): state unchanged; the effect is repeated idempotently. */
+  | { readonly kind: 'duplicate'; readonly incident?: Incident }
+  /** Counted towards the threshold; no incident yet. */
+  | { readonly kind: 'pending'; readonly count: number }
+  /** A new incident: start its workflow (signal-with-start). */
+  | { readonly kind: 'open'; readonly incident: Incident }
+  /** A resolved incident firing again inside the flap window: the same incident, open again. */
+  | { readonly kind: 'flap'; readonly incident: Incident }
+  /** The same fingerprint is already firing in the open incident: recorded, the workflow is not bothered again. */
+  | { readonly kind: 'deduplicated'; readonly incident: Incident }
+  /** Added to an open incident: signal its workflow. */
+  | { readonly kind: 'attach'; readonly incident: Incident }
+  /** Every fingerprint resolved: the incident closes (its workflow is told). */
+  | { readonly kind: 'resolve'; readonly incident: Incident }
+  /** The target is cooling down after a remediation: recorded, no new workflow. */
+  | { readonly kind: 'cooldown'; readonly incident?: Incident }
+  /** A remediated fingerprint came back: an escalated incident (for a human), not another attempt. */
+  | { readonly kind: 'escalate'; readonly incident: Incident }
+  /** Nothing to do (e.g. resolved for a problem that never opened). */
+  | { readonly kind: 'ignored'; readonly reason: string };
+
+export interface CorrelationResult {
+  /** The state to store, or undefined when nothing changed. */
+  readonly state: GroupState | undefined;
+  readonly decision: Decision;
+}
+
+/** How a signal is grouped: its key, its incident's target and, for topology, the root cause. */
+export interface Grouping {
+  readonly key: string;
+  readonly target: TargetRef;
+  readonly rootCause?: TargetRef;
+}
+
+export class UngroupableSignalError extends Error {
+  readonly code = 'CORRELATOR_UNGROUPABLE';
+  constructor(readonly field: string) {
+    super('signal names no object, owner, node or service label, so it has no target to correlate on');
+    this.name = 'UngroupableSignalError';
+  }
+}
+
+/** Labels that name a service, in order of preference. */
+const SERVICE_LABELS = ['service', 'app.kubernetes.io/name', 'app', 'job'] as const;
+const SAFE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The node a node-level signal is about (the object itself is a Node), if any. */
+export function nodeOf(signal: Signal): string | undefined {
+  if (signal.object?.kind === 'Node') return signal.object.name;
+  return undefined;
+}
+
+/** Group key of a node; pods' signals are routed to it while its incident is open (topology). */
+export function nodeGroupKey(cluster: string, node: string): string {
+  return `node/${cluster}/${node}`;
+}
+
+/** Group key of an incident target; a pure function of the target, so a remediation can name its group. */
+export function targetGroupKey(cluster: string, target: TargetRef): string {
+  if (target.kind === 'Node') return nodeGroupKey(cluster, target.name);
+  if (target.kind === 'Service') return `service/${cluster}/${target.namespace ?? '_cluster'}/${target.name}`;
+  return `workload/${cluster}/${target.namespace ?? '_cluster'}/${target.kind}/${target.name}`;
+}
+
+/**
+ * Grouping by Kubernetes ownership first (the top of the owner chain: pod → ReplicaSet → Deployment), then by
+ * the object itself, then by service label. `nodeIncidentOpen` says whether the signal's node has an open incident:
+ * then the node explains the pod's failure and the signal joins the node's group (topology suppression).
+ */
+export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
+  const node = nodeOf(signal);
+  if (node !== undefined) {
+    const target: TargetRef = { kind: 'Node', name: node };
+    return { key: nodeGroupKey(signal.cluster, node), target, rootCause: target };
+  }
+  if (nodeIncidentOpen && signal.node !== undefined) {
+    const target: TargetRef = { kind: 'Node', name: signal.node };
+    return { key: nodeGroupKey(signal.cluster, signal.node), target, rootCause: target };
+  }
+  const top = signal.ownerChain.at(-1) ?? signal.object;
+  if (top !== undefined) {
+    const target: TargetRef = { kind: top.kind, name: top.name, ...(signal.namespace !== undefined ? { namespace: signal.namespace } : {}) };
+    return { key: targetGroupKey(signal.cluster, target), target };
+  }
+  for (const label of SERVICE_LABELS) {
+    const value = signal.labels[label];
+    if (value !== undefined && SAFE_NAME.test(value) && value.length <= 253) {
+      const target: TargetRef = { kind: 'Service', name: value, ...(signal.namespace !== undefined ? { namespace: signal.namespace } : {}) };
+      return { key: targetGroupKey(signal.cluster, target), target };
+    }
+  }
+  if (signal.node !== undefined) {
+    const target: TargetRef = { kind: 'Node', name: signal.node };
+    return { key: nodeGroupKey(signal.cluster, signal.node), target, rootCause: target };
+  }
+  throw new UngroupableSignalError('object');
+}
+
+/** KV key of a group (KV keys allow a narrow alphabet; the grouping key is hashed). */
+export function groupStoreKey(groupKey: string): string {
+  return `g.${sha256(groupKey).slice(0, 40)}`;
+}
+
+/** Deterministic incident id: a hash of the grouping key and the epoch, so replays map to the same incident. */
+export function incidentIdOf(groupKey: string, epoch: number): string {
+  return `inc-${sha256(`${groupKey}#${epoch}`).slice(0, 32)}`;
+}
+
+const SEVERITY_RANK: Record<Severity, number> = { info: 0, warning: 1, critical: 2 };
+
+function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** The incident record of a group in its current epoch. */
+export function incidentOf(state: GroupState, status: IncidentStatus): Incident {
+  const fingerprints = Object.keys(state.fingerprints);
+  return {
+    id: incidentIdOf(state.key, state.epoch),
+    cluster: state.cluster,
+    title: state.title,
+    severity: state.severity,
+    status,
+    target: state.target,
+    ...(state.rootCause !== undefined ? { rootCause: state.rootCause } : {}),
+    fingerprints: fingerprints.length > 0 ? fingerprints : ['0000000000000000'],
+    signalIds: [...state.signalIds],
+    flapCount: state.flapCount,
+    openedAt: iso(state.openedAtMs ?? state.windowStartMs),
+    updatedAt: iso(state.updatedAtMs),
+  };
+}
+
+function incidentStatusOf(state: GroupState): IncidentStatus {
+  if (state.status === 'escalated') return 'escalated';
+  if (state.status === 'resolved') return 'resolved';
+  return 'open';
+}
+
+function appendId(ids: readonly string[], id: string, max: number): string[] {
+  const next = [...ids, id];
+  return next.length > max ? next.slice(next.length - max) : next;
+}
+
+function freshEpoch(grouping: Grouping, signal: Signal, previous: GroupState | undefined, nowMs: number): GroupState {
+  return {
+    key: grouping.key,
+    epoch: previous === undefined ? 0 : previous.status === 'idle' || previous.status === 'pending' ? previous.epoch : previous.epoch + 1,
+    status: 'idle',
+    cluster: signal.cluster,
+    target: grouping.target,
+    ...(grouping.rootCause !== undefined ? { rootCause: grouping.rootCause } : {}),
+    title: signal.title,
+    severity: signal.severity,
+    fingerprints: {},
+    signalIds: [],
+    windowStartMs: nowMs,
+    updatedAtMs: nowMs,
+    flapCount: 0,
+    ...(previous?.remediation !== undefined ? { remediation: previous.remediation } : {}),
+  };
+}
+
+/**
+ * Decides what one signal means for its group. Pure: the same inputs always give the same output, so a
+ * compare-and-set conflict is handled by reading the newer state and calling it again.
+ */
+export function correlate(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
+  if (previous?.signalIds.includes(signal.id)) {
+    const active = previous.status === 'open' || previous.status === 'escalated' || previous.status === 'resolved';
+    return { state: undefined, decision: active ? { kind: 'duplicate', incident: incidentOf(previous, incidentStatusOf(previous)) } : { kind: 'duplicate' } };
+  }
+  const fp = signal.fingerprint;
+
+  if (signal.status === 'resolved') {
+    if (previous === undefined || previous.fingerprints[fp] === undefined) return { state: undefined, decision: { kind: 'ignored', reason: 'resolved signal of a problem with no incident' } };
+    const fingerprints = { ...previous.fingerprints, [fp]: 'resolved' as const };
+    const allResolved = Object.values(fingerprints).every((s) => s === 'resolved');
+    const base = { ...previous, fingerprints, signalIds: appendId(previous.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
+    if (previous.status === 'pending') {
+      // Below the threshold nothing opened: a fully resolved pending group is forgotten.
+      const state: GroupState = allResolved ? { ...base, status: 'idle', fingerprints: {}, signalIds: [] } : base;
+      return { state, decision: { kind: 'ignored', reason: 'resolved before its group met the threshold' } };
+    }
+    if (previous.status === 'resolved' || previous.status === 'idle') return { state: base, decision: { kind: 'ignored', reason: 'incident already resolved' } };
+    if (allResolved && previous.status === 'open') {
+      const state: GroupState = { ...base, status: 'resolved', closedAtMs: nowMs };
+      return { state, decision: { kind: 'resolve', incident: incidentOf(state, 'resolved') } };
+    }
+    const state: GroupState = base;
+    return { state, decision: { kind: 'attach', incident: incidentOf(state, incidentStatusOf(state)) } };
+  }
+
+  // Firing.
+  let current: GroupState | undefined = previous;
+  const remediation = previous?.remediation;
+  const sinceRemediation = remediation === undefined ? Infinity : nowMs - remediation.atMs;
+
+  // Escalation: the same problem came back after a remediation — a human, not another attempt.
+  if (remediation !== undefined && remediation.fingerprints.includes(fp) && sinceRemediation <= rules.recurrenceWindowMs) {
+    if (current !== undefined && current.status === 'escalated') {
+      const state: GroupState = { ...current, fingerprints: { ...current.fingerprints, [fp]: 'firing' }, signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds), severity: maxSeverity(current.severity, signal.severity), updatedAtMs: nowMs };
+      return { state, decision: { kind: 'attach', incident: incidentOf(state, 'escalated') } };
+    }
+    const opened = freshEpoch(grouping, signal, current?.status === 'pending' || current?.status === 'idle' ? { ...current, status: 'resolved' } : current, nowMs);
+    const state: GroupState = { ...opened, status: 'escalated', fingerprints: { [fp]: 'firing' }, signalIds: [signal.id], openedAtMs: nowMs };
+    return { state, decision: { kind: 'escalate', incident: incidentOf(state, 'escalated') } };
+  }
+
+  if (current !== undefined && (current.status === 'open' || current.status === 'escalated')) {
+    const was = current.fingerprints[fp];
+    const state: GroupState = {
+      ...current,
+      fingerprints: { ...current.fingerprints, [fp]: 'firing' },
+      signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds),
+      severity: maxSeverity(current.severity, signal.severity),
+      flapCount: current.flapCount + (was === 'resolved' ? 1 : 0),
+      updatedAtMs: nowMs,
+    };
+    const incident = incidentOf(state, incidentStatusOf(state));
+    return { state, decision: was === 'firing' ? { kind: 'deduplicated', incident } : { kind: 'attach', incident } };
+  }
+
+  if (current !== undefined && current.status === 'resolved') {
+    const sinceClose = nowMs - (current.closedAtMs ?? current.updatedAtMs);
+    if (sinceClose <= rules.flapWindowMs) {
+      const { closedAtMs: _closed, ...rest } = current;
+      const state: GroupState = {
+        ...rest,
+        status: 'open',
+        fingerprints: { ...current.fingerprints, [fp]: 'firing' },
+        signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds),
+        severity: maxSeverity(current.severity, signal.severity),
+        flapCount: current.flapCount + 1,
+        updatedAtMs: nowMs,
+      };
+      return { state, decision: { kind: 'flap', incident: incidentOf(state, 'open') } };
+    }
+    current = freshEpoch(grouping, signal, current, nowMs);
+  }
+
+  // Cooling down after a remediation: a different problem of the same target is recorded, not remediated.
+  if (remediation !== undefined && sinceRemediation < rules.cooldownMs) {
+    const base = current ?? freshEpoch(grouping, signal, undefined, nowMs);
+    const state: GroupState = { ...base, signalIds: appendId(base.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
+    return { state, decision: { kind: 'cooldown' } };
+  }
+
+  // Idle or pending: count towards the threshold inside the window.
+  let pending: GroupState = current ?? freshEpoch(grouping, signal, undefined, nowMs);
+  if (pending.status === 'pending' && nowMs - pending.windowStartMs > rules.windowMs) {
+    pending = { ...pending, status: 'idle', fingerprints: {}, signalIds: [], windowStartMs: nowMs, severity: signal.severity, title: signal.title };
+  }
+  if (pending.status === 'idle') pending = { ...pending, windowStartMs: nowMs, title: signal.title, severity: signal.severity, target: grouping.target, ...(grouping.rootCause ? { rootCause: grouping.rootCause } : {}) };
+  const state: GroupState = {
+    ...pending,
+    status: 'pending',
+    fingerprints: { ...pending.fingerprints, [fp]: 'firing' },
+    signalIds: appendId(pending.signalIds, signal.id, rules.maxSignalIds),
+    severity: maxSeverity(pending.severity, signal.severity),
+    updatedAtMs: nowMs,
+  };
+  // Fingerprint dedup: repeats of one problem count once towards the threshold.
+  const count = Object.values(state.fingerprints).filter((f) => f === 'firing').length;
+  if (signal.severity === 'critical' || count >= rules.minSignals) {
+    const opened: GroupState = { ...state, status: 'open', openedAtMs: nowMs };
+    return { state: opened, decision: { kind: 'open', incident: incidentOf(opened, 'open') } };
+  }
+  return { state, decision: { kind: 'pending', count } };
+}
+
+/**
+ * Records that the group's incident was remediated: starts the target's cooldown and remembers the
+ * fingerprints, so their return escalates instead of triggering another attempt.
+ */
+export function recordRemediation(state: GroupState, incidentId: string, nowMs: number): GroupState {
+  return { ...state, remediation: { atMs: nowMs, fingerprints: Object.keys(state.fingerprints), incidentId }, updatedAtMs: nowMs };
+}
+
+/** Whether a group's incident is open (pods on this node are then explained by it). */
+export function isOpen(state: GroupState | undefined): boolean {
+  return state !== undefined && (state.status === 'open' || state.status === 'escalated');
+}
