@@ -17,33 +17,77 @@ now_seconds := epoch_seconds(input.now)
 # --- input shape (the TypeScript side validates the contract first; this keeps the gate closed
 # for any other caller, e.g. `opa eval` or a server, handed something else) ---
 
-input_problems contains "input must be an object" if not is_object(input)
+# The common case in one pass: a well-formed input skips the per-field checks below, which only
+# run to name what is wrong.
+input_well_formed if {
+	is_string(input.incidentId)
+	is_string(input.cluster)
+	is_string(input.environment)
+	is_string(input.risk)
+	is_string(action.type)
+	is_string(action.kind)
+	is_string(action.name)
+	is_boolean(input.dryRun.ok)
+	is_number(input.counts.targetActionsLastHour)
+	is_number(input.counts.clusterActionsLastHour)
+	is_number(input.counts.consecutiveFailures)
+	now_seconds
+	action_fields_well_formed
+}
+
+action_fields_well_formed if not action.type in {"scale", "raise-memory-limit"}
+
+action_fields_well_formed if {
+	action.type == "scale"
+	is_number(action.replicas)
+}
+
+action_fields_well_formed if {
+	action.type == "raise-memory-limit"
+	memory_bytes(action.memory)
+}
+
+input_problems contains "input must be an object" if {
+	not input_well_formed
+	not is_object(input)
+}
 
 input_problems contains sprintf("%s must be a string", [f]) if {
+	not input_well_formed
 	some f in ["cluster", "environment", "risk", "incidentId"]
 	not string_at(input, [f])
 }
 
 input_problems contains sprintf("action.%s must be a string", [f]) if {
+	not input_well_formed
 	some f in ["type", "kind", "name"]
 	not string_at(input, ["action", f])
 }
 
-input_problems contains "dryRun.ok must be a boolean" if not boolean_at(input, ["dryRun", "ok"])
+input_problems contains "dryRun.ok must be a boolean" if {
+	not input_well_formed
+	not boolean_at(input, ["dryRun", "ok"])
+}
 
 input_problems contains sprintf("counts.%s must be a number", [f]) if {
+	not input_well_formed
 	some f in ["targetActionsLastHour", "clusterActionsLastHour", "consecutiveFailures"]
 	not number_at(input, ["counts", f])
 }
 
-input_problems contains "now must be an RFC 3339 timestamp" if not now_seconds
+input_problems contains "now must be an RFC 3339 timestamp" if {
+	not input_well_formed
+	not now_seconds
+}
 
 input_problems contains "action.replicas must be a number" if {
+	not input_well_formed
 	action.type == "scale"
 	not number_at(input, ["action", "replicas"])
 }
 
 input_problems contains "action.memory must be a Kubernetes memory quantity" if {
+	not input_well_formed
 	action.type == "raise-memory-limit"
 	not quantity_at(input, ["action", "memory"])
 }

@@ -155,3 +155,29 @@ test_circuit_breaker_opens_after_consecutive_failures if {
 	contains(d.violations[0], "escalate")
 	not "circuit-open" in violation_codes(counts(0, 0, 2))
 }
+
+# Each single malformed field is named (the well-formed fast path and the per-field checks agree).
+test_input_each_malformed_field_is_named if {
+	broken := [
+		object.union(base, {"incidentId": 1}),
+		object.union(base, {"cluster": null}),
+		object.union(base, {"environment": []}),
+		object.union(base, {"risk": 3}),
+		object.union(base, {"action": {"type": 7}}),
+		object.union(base, {"action": {"kind": false}}),
+		object.union(base, {"action": {"name": {}}}),
+		object.union(base, {"action": {"replicas": "4"}}),
+		raise(512),
+		object.union(base, {"dryRun": {"ok": "yes"}}),
+		object.union(base, {"counts": {"targetActionsLastHour": "0"}}),
+		object.union(base, {"counts": {"clusterActionsLastHour": null}}),
+		object.union(base, {"counts": {"consecutiveFailures": []}}),
+		object.union(base, {"now": "2026-11-18 10:00:00Z"}),
+		object.remove(base, ["now"]),
+	]
+	every i in broken {
+		d := decision_for(i)
+		d.allow == false
+		count([v | some v in d.violations; startswith(v, "invalid-input: ")]) == 1
+	}
+}
