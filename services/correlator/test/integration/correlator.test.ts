@@ -1,0 +1,203 @@
+import { STREAMS } from '@cortexops/contracts';
+import { decodeDeadLetter, publishWithId } from '@cortexops/messaging';
+import { createTestNamespace, ensureServers, natsUrl, startTestWorker, temporalAddress, type TestWorker } from '@cortexops/testkit';
+import { Client, Connection } from '@temporalio/client';
+import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupingOf, incidentIdOf } from '../../src/engine.js';
+import { GroupStore } from '../../src/store.js';
+import { incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, publishSignal, startInProcess, T0, waitFor, workflowRecord } from './support.js';
+
+const names = isolatedNames('corrules');
+const MINUTE = 60_000;
+let nc: NatsConnection;
+let js: JetStreamClient;
+let client: Client;
+let connection: Connection;
+let worker: TestWorker;
+let correlator: InProcessCorrelator;
+let store: GroupStore;
+
+beforeAll(async () => {
+  const ctx = await ensureServers(['nats', 'temporal']);
+  const namespace = await createTestNamespace(ctx, 'correlator');
+  worker = await startTestWorker(ctx, namespace);
+  connection = await Connection.connect({ address: temporalAddress(ctx) });
+  client = new Client({ connection, namespace });
+  nc = await connect({ servers: natsUrl(ctx) });
+  js = nc.jetstream();
+  correlator = await startInProcess(
+    {
+      CORTEXOPS_NATS_URL: natsUrl(ctx),
+      CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx),
+      CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
+      CORTEXOPS_JS_STORAGE: 'memory',
+      CORTEXOPS_CORRELATOR_WINDOW_MS: String(5 * MINUTE),
+      CORTEXOPS_CORRELATOR_MIN_SIGNALS: '3',
+      CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: String(10 * MINUTE),
+      CORTEXOPS_CORRELATOR_COOLDOWN_MS: String(30 * MINUTE),
+      CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: String(24 * 60 * MINUTE),
+    },
+    names,
+  );
+  store = new GroupStore(await js.views.kv(names.kvBucket));
+}, 120_000);
+
+afterAll(async () => {
+  await correlator?.handle.shutdown('test over');
+  await worker?.stop();
+  await connection?.close();
+  const jsm = await nc?.jetstreamManager();
+  for (const stream of Object.values(names.streams)) await jsm?.streams.delete(stream).catch(() => undefined);
+  await jsm?.streams.delete(`KV_${names.kvBucket}`).catch(() => undefined);
+  await nc?.close();
+});
+
+/** Publishes signals one after another and waits until the correlator has decided on each. */
+async function feed(...signals: ReturnType<typeof makeSignal>[]) {
+  const decisions = [];
+  for (const s of signals) {
+    await publishSignal(js, names, s);
+    decisions.push(await waitFor(`decision on ${s.id}`, () => correlator.decisions.find((d) => d.signal.id === s.id)?.decision));
+  }
+  return decisions;
+}
+
+async function workflowExists(incidentId: string): Promise<boolean> {
+  try {
+    await client.workflow.getHandle(`incident-${incidentId}`).describe();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('correlator — grouping and thresholds (real NATS and Temporal)', () => {
+  it('ownership — pods of one Deployment open one incident at the threshold; the workflow starts then, later signals arrive as signals', async () => {
+    const ns = 'own';
+    const pod = (i: number, key: string) => makeSignal(key, { namespace: ns, object: { kind: 'Pod', name: `api-5c6b-${i}` }, ownerChain: [{ kind: 'ReplicaSet', name: 'api-5c6b' }, { kind: 'Deployment', name: 'api' }] });
+    const [d1, d2] = await feed(pod(1, 'own-a'), pod(2, 'own-b'));
+    expect([d1!.kind, d2!.kind]).toEqual(['pending', 'pending']);
+    const key = groupingOf(pod(0, 'x')).key;
+    expect(await workflowExists(incidentIdOf(key, 0))).toBe(false);
+
+    const [d3, d4] = await feed(pod(3, 'own-c'), pod(4, 'own-d'));
+    expect(d3!.kind).toBe('open');
+    const incident = incidentOf(d3!)!;
+    expect(incident.id).toBe(incidentIdOf(key, 0));
+    expect(incident.target).toEqual({ kind: 'Deployment', namespace: ns, name: 'api' });
+    expect(d4).toMatchObject({ kind: 'attach', incident: { id: incident.id } });
+    const record = await waitFor('two signals on the workflow', async () => {
+      const r = await workflowRecord(client, incident.id);
+      return r.signals.length === 2 ? r : undefined;
+    });
+    expect(record.input.incident.signalIds).toHaveLength(3);
+    expect(record.runs).toBe(1);
+  });
+
+  it('service — signals without an object group by their service label; one critical opens at once', async () => {
+    const svc = (key: string, severity: 'warning' | 'critical') => makeSignal(key, { namespace: 'svc', object: undefined, ownerChain: [], labels: { service: 'checkout' }, severity });
+    const [a, b] = await feed(svc('svc-a', 'warning'), svc('svc-b', 'critical'));
+    expect(a!.kind).toBe('pending');
+    expect(b).toMatchObject({ kind: 'open', incident: { target: { kind: 'Service', namespace: 'svc', name: 'checkout' }, signalIds: expect.any(Array) as unknown } });
+    expect((await workflowRecord(client, incidentOf(b!)!.id)).input.incident.signalIds).toHaveLength(2);
+  });
+
+  it('topology — a NotReady node is the root cause; its pods of different Deployments join its incident, none opens its own', async () => {
+    const nodeSignal = makeSignal('node-1-notready', { namespace: undefined, object: { kind: 'Node', name: 'node-1' }, ownerChain: [], severity: 'critical', reason: 'NodeNotReady' });
+    const [opened] = await feed(nodeSignal);
+    expect(opened).toMatchObject({ kind: 'open', incident: { target: { kind: 'Node', name: 'node-1' }, rootCause: { kind: 'Node', name: 'node-1' } } });
+    const pods = ['cart', 'search', 'auth'].map((d) =>
+      makeSignal(`topo-${d}`, { namespace: 'topo', node: 'node-1', severity: 'critical', object: { kind: 'Pod', name: `${d}-1` }, ownerChain: [{ kind: 'ReplicaSet', name: `${d}-rs` }, { kind: 'Deployment', name: d }] }),
+    );
+    const attached = await feed(...pods);
+    const nodeIncident = incidentOf(opened!)!;
+    for (const d of attached) expect(d).toMatchObject({ kind: 'attach', incident: { id: nodeIncident.id, rootCause: { kind: 'Node', name: 'node-1' } } });
+    for (const d of ['cart', 'search', 'auth']) {
+      expect(await workflowExists(incidentIdOf(`workload/test/topo/Deployment/${d}`, 0))).toBe(false);
+    }
+    const record = await waitFor('pod signals on the node workflow', async () => {
+      const r = await workflowRecord(client, nodeIncident.id);
+      return r.signals.length === 4 ? r : undefined;
+    });
+    expect(record.signals.slice(1).map((s) => s.object?.name)).toEqual(['cart-1', 'search-1', 'auth-1']);
+  });
+});
+
+describe('correlator — flapping, resolve and replays', () => {
+  it('flapping — an alert firing and resolving repeatedly stays one incident and one workflow; resolved closes it', async () => {
+    const base = { namespace: 'flap', object: { kind: 'Pod' as const, name: 'db-0' }, ownerChain: [{ kind: 'StatefulSet' as const, name: 'db' }], severity: 'critical' as const };
+    const sequence = [];
+    for (let i = 0; i < 3; i++) {
+      sequence.push(makeSignal('flap-db', { ...base, atMs: T0 + i * MINUTE }));
+      sequence.push(makeSignal('flap-db', { ...base, status: 'resolved', atMs: T0 + i * MINUTE + 30_000 }));
+    }
+    const decisions = await feed(...sequence);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'resolve', 'flap', 'resolve', 'flap', 'resolve']);
+    const ids = new Set(decisions.map((d) => incidentOf(d)?.id));
+    expect(ids.size).toBe(1);
+    const id = [...ids][0]!;
+    const record = await waitFor('all six signals on one workflow', async () => {
+      const r = await workflowRecord(client, id);
+      return r.signals.length === 6 ? r : undefined;
+    });
+    expect(record.runs).toBe(1);
+    const { state } = await store.read(groupingOf(sequence[0]!).key);
+    expect(state).toMatchObject({ status: 'resolved', flapCount: 2 });
+  });
+
+  it('replay — the same signal published again (a replay, a redelivery) starts no second workflow and changes no state', async () => {
+    const s = makeSignal('replay-x', { namespace: 'replay', severity: 'critical' });
+    const [first] = await feed(s);
+    const before = await store.read(groupingOf(s).key);
+    await publishSignal(js, names, s, 'another-msg-id');
+    await waitFor('the replay decided', () => (correlator.decisions.filter((d) => d.signal.id === s.id).length === 2 ? true : undefined));
+    const replay = correlator.decisions.filter((d) => d.signal.id === s.id)[1]!.decision;
+    expect(replay).toMatchObject({ kind: 'duplicate', incident: { id: incidentOf(first!)!.id } });
+    expect((await store.read(groupingOf(s).key)).revision).toBe(before.revision);
+    expect((await workflowRecord(client, incidentOf(first!)!.id)).runs).toBe(1);
+  });
+});
+
+describe('correlator — no remediation loops', () => {
+  it('escalation and cooldown — after a remediation the same fingerprint escalates, another problem of the target waits out the cooldown', async () => {
+    const base = { namespace: 'loop', object: { kind: 'Pod' as const, name: 'pay-1' }, ownerChain: [{ kind: 'Deployment' as const, name: 'pay' }], severity: 'critical' as const };
+    const [opened] = await feed(makeSignal('loop-oom', { ...base, atMs: T0 }));
+    const incident = incidentOf(opened!)!;
+    expect(await store.markRemediated(incident, T0 + MINUTE)).toBe(true);
+    const [resolved] = await feed(makeSignal('loop-oom', { ...base, status: 'resolved', atMs: T0 + 2 * MINUTE }));
+    expect(resolved!.kind).toBe('resolve');
+
+    // Outside the flap window, inside the cooldown: another problem of the same target opens nothing.
+    const [cooling] = await feed(makeSignal('loop-disk', { ...base, atMs: T0 + 15 * MINUTE }));
+    expect(cooling!.kind).toBe('cooldown');
+    // The remediated problem returns: escalated to a human, a new incident, not another attempt.
+    const [escalated] = await feed(makeSignal('loop-oom', { ...base, atMs: T0 + 20 * MINUTE }));
+    expect(escalated).toMatchObject({ kind: 'escalate', incident: { status: 'escalated' } });
+    const escalation = incidentOf(escalated!)!;
+    expect(escalation.id).not.toBe(incident.id);
+    expect((await workflowRecord(client, escalation.id)).input.incident.status).toBe('escalated');
+  });
+});
+
+describe('correlator — bad signals', () => {
+  it('bad input — not JSON, an invalid field and an ungroupable signal go to the dead letter with the reason; the correlator carries on', async () => {
+    const subject = `${names.subjectPrefixes.signals}.test.bad`;
+    await publishWithId(js, subject, Buffer.from('{not json'), 'bad-1');
+    await publishWithId(js, subject, Buffer.from(JSON.stringify({ ...makeSignal('bad-sev'), severity: 'apocalyptic' })), 'bad-2');
+    await publishWithId(js, subject, Buffer.from(JSON.stringify(makeSignal('bad-target', { object: undefined, ownerChain: [], labels: {} }))), 'bad-3');
+    const jsm = await nc.jetstreamManager();
+    await waitFor('three dead letters', async () => ((await jsm.streams.info(names.streams.deadLetter)).state.messages >= 3 ? true : undefined));
+    const records = [];
+    for (let seq = 1; seq <= 3; seq++) records.push(decodeDeadLetter((await jsm.streams.getMessage(names.streams.deadLetter, { seq })).data));
+    expect(records.map((r) => r.stage)).toEqual(['correlator', 'correlator', 'correlator']);
+    expect(records[0]).toMatchObject({ field: '(root)', reason: expect.stringContaining('not JSON') as unknown });
+    expect(records[0]!.original.toString()).toBe('{not json');
+    expect(records[1]).toMatchObject({ field: 'severity' });
+    expect(records[2]!.reason).toContain('no object');
+    // Still correlating.
+    const [ok] = await feed(makeSignal('after-bad', { namespace: 'after', severity: 'critical' }));
+    expect(ok!.kind).toBe('open');
+    expect(STREAMS.deadLetter).toBe('DEADLETTER');
+  });
+});

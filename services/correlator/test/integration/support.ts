@@ -1,0 +1,135 @@
+import { createHash } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { loadServiceConfig } from '@cortexops/config';
+import { type Incident, incidentWorkflowId, type RemediationWorkflowInput, Signal } from '@cortexops/contracts';
+import { publishWithId } from '@cortexops/messaging';
+import { runService, type ServiceHandle } from '@cortexops/observability';
+import { freePort, uniqueName } from '@cortexops/testkit';
+import { type Client, defaultPayloadConverter } from '@temporalio/client';
+import type { JetStreamClient } from 'nats';
+import { type CorrelatorOverrides, startCorrelator } from '../../src/correlator.js';
+import type { Decision } from '../../src/engine.js';
+
+type StreamKey = 'telemetry' | 'signals' | 'deadLetter';
+export interface IsolatedNames {
+  readonly streams: Record<StreamKey, string>;
+  readonly subjectPrefixes: Record<StreamKey, string>;
+  readonly durable: string;
+  readonly kvBucket: string;
+}
+
+/** Unique stream, subject, consumer and bucket names, so tests on the shared NATS never see each other. */
+export function isolatedNames(prefix = 'cor'): IsolatedNames {
+  const tag = uniqueName(prefix).replace(/[^a-z0-9]/g, '');
+  return {
+    streams: { telemetry: `${tag}_TELEMETRY`, signals: `${tag}_SIGNALS`, deadLetter: `${tag}_DEADLETTER` },
+    subjectPrefixes: { telemetry: `${tag}.telemetry`, signals: `${tag}.signals`, deadLetter: `${tag}.deadletter` },
+    durable: `${tag}_correlator`,
+    kvBucket: `${tag}_correlator`,
+  };
+}
+
+export function overridesOf(names: IsolatedNames, onDecision?: CorrelatorOverrides['onDecision']): CorrelatorOverrides {
+  return {
+    layout: { streams: names.streams, subjectPrefixes: names.subjectPrefixes },
+    durable: names.durable,
+    kvBucket: names.kvBucket,
+    ...(onDecision ? { onDecision } : {}),
+  };
+}
+
+export interface InProcessCorrelator {
+  readonly handle: ServiceHandle;
+  readonly decisions: { signal: Signal; decision: Decision }[];
+  logs(): string;
+}
+
+/** Runs the correlator in this process (the same lifecycle as main.ts, without signal handlers). */
+export async function startInProcess(env: Record<string, string>, names: IsolatedNames): Promise<InProcessCorrelator> {
+  const config = loadServiceConfig('correlator', { CORTEXOPS_CORRELATOR_PORT: String(await freePort()), ...env });
+  let logs = '';
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs += chunk.toString();
+      done();
+    },
+  });
+  const decisions: { signal: Signal; decision: Decision }[] = [];
+  const overrides = overridesOf(names, (signal, decision) => decisions.push({ signal, decision }));
+  const handle = await runService('correlator', config, (context) => startCorrelator(config, context, overrides), { installSignalHandlers: false, logDestination: sink });
+  return { handle, decisions, logs: () => logs };
+}
+
+const T0 = Date.parse('2026-03-01T00:00:00Z');
+let counter = 0;
+
+/** A valid signal; ids and fingerprints derive from `key`, so tests can replay one exactly. */
+export function makeSignal(key: string, overrides: Partial<Signal> & { atMs?: number } = {}): Signal {
+  counter += 1;
+  const { atMs, ...rest } = overrides;
+  const at = new Date(atMs ?? T0).toISOString();
+  return Signal.parse({
+    id: `s-${createHash('sha256').update(`${key}#${counter}#${Math.random()}`).digest('hex').slice(0, 24)}`,
+    source: 'alertmanager',
+    cluster: 'test',
+    namespace: 'shop',
+    object: { kind: 'Pod', name: 'web-7d9f-abcde' },
+    ownerChain: [
+      { kind: 'ReplicaSet', name: 'web-7d9f' },
+      { kind: 'Deployment', name: 'web' },
+    ],
+    severity: 'warning',
+    status: 'firing',
+    title: `problem ${key}`,
+    fingerprint: createHash('sha256').update(key).digest('hex').slice(0, 32),
+    startsAt: at,
+    receivedAt: at,
+    ...rest,
+  });
+}
+
+export { T0 };
+
+export async function publishSignal(js: JetStreamClient, names: IsolatedNames, signal: Signal, msgId = `${signal.id}-${Math.random()}`): Promise<void> {
+  await publishWithId(js, `${names.subjectPrefixes.signals}.${signal.cluster}.${signal.namespace ?? '_cluster'}`, Buffer.from(JSON.stringify(signal)), msgId);
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/** The workflow's start input and every signal it received, from its event history. */
+export async function workflowRecord(client: Client, incidentId: string): Promise<{ input: RemediationWorkflowInput; signals: Signal[]; runs: number }> {
+  const handle = client.workflow.getHandle(incidentWorkflowId(incidentId));
+  const history = await handle.fetchHistory();
+  let input: RemediationWorkflowInput | undefined;
+  const signals: Signal[] = [];
+  for (const event of history.events ?? []) {
+    const started = event.workflowExecutionStartedEventAttributes;
+    if (started?.input?.payloads?.[0]) input = defaultPayloadConverter.fromPayload(started.input.payloads[0]);
+    const signalled = event.workflowExecutionSignaledEventAttributes;
+    if (signalled?.input?.payloads?.[0]) signals.push(defaultPayloadConverter.fromPayload(signalled.input.payloads[0]));
+  }
+  if (!input) throw new Error(`workflow of ${incidentId} has no start input`);
+  let runs = 0;
+  for await (const _ of client.workflow.list({ query: `WorkflowId = '${incidentWorkflowId(incidentId)}'` })) runs += 1;
+  return { input, signals, runs };
+}
+
+/** Every workflow execution of the namespace (visibility is eventually consistent: callers wait for a stable count). */
+export async function listWorkflowIds(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const execution of client.workflow.list()) ids.push(execution.workflowId);
+  return ids;
+}
+
+export function incidentOf(decision: Decision): Incident | undefined {
+  return 'incident' in decision ? decision.incident : undefined;
+}
