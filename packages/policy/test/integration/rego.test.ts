@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { POLICY_DIR, policySources, regoCoverage, runOpa } from '../../src/index.js';
 
@@ -20,6 +21,10 @@ describe('policy rego — opa test, check and fmt', () => {
     const coverage = await regoCoverage();
     expect(Object.keys(coverage.files).sort()).toEqual(policySources().map((f) => f.slice(POLICY_DIR.length + 1)));
     for (const [file, percent] of Object.entries(coverage.files)) expect({ file, percent }).toEqual({ file, percent: 100 });
+  });
+
+  it('policy rego — every source file has its _test.rego', () => {
+    for (const source of policySources()) expect(existsSync(source.replace(/\.rego$/, '_test.rego')), source).toBe(true);
   });
 
   it('policy rego — sources pass opa check --strict and are opa fmt formatted', async () => {
