@@ -134,3 +134,14 @@ describe('pipeline — fingerprint window', () => {
     expect(window.isDuplicate(signal, 1500)).toBe(false);
   });
 });
+
+describe('pipeline — fingerprint window claims', () => {
+  it('pipeline — a claim is exclusive until released (concurrent equal signals publish once)', () => {
+    const window = new FingerprintWindow(1000);
+    const signal = normalise(alert('firing'), receivedAt);
+    expect(window.claim(signal, 0)).toBe(true);
+    expect(window.claim(signal, 1)).toBe(false);
+    window.release(signal);
+    expect(window.claim(signal, 2)).toBe(true);
+  });
+});

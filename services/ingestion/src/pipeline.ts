@@ -33,6 +33,20 @@ export class FingerprintWindow {
     return last !== undefined && now - last < this.windowMs;
   }
 
+  /**
+   * Atomically checks and records (messages are handled concurrently): true when this signal is new and now
+   * claimed, false when an equal one was seen inside the window. Release the claim if publishing fails.
+   */
+  claim(signal: Signal, now = Date.now()): boolean {
+    if (this.isDuplicate(signal, now)) return false;
+    this.remember(signal, now);
+    return true;
+  }
+
+  release(signal: Signal): void {
+    this.seen.delete(this.key(signal));
+  }
+
   remember(signal: Signal, now = Date.now()): void {
     if (this.windowMs === 0) return;
     const key = this.key(signal);
@@ -108,7 +122,7 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
       counters.ingested(source, 'rejected');
       throw error;
     }
-    if (window.isDuplicate(signal)) {
+    if (!window.claim(signal)) {
       counters.ingested(source, 'duplicate');
       return;
     }
@@ -116,9 +130,9 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
       // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the
       // signals prefix can only belong to SIGNALS.
       const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id);
-      window.remember(signal);
       counters.ingested(source, ack.duplicate ? 'duplicate' : 'accepted');
     } catch (error) {
+      window.release(signal);
       counters.ingested(source, 'retried');
       throw error;
     }

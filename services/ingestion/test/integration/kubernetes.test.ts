@@ -41,7 +41,9 @@ beforeAll(async () => {
   core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   nc = await connect({ servers: natsUrl(ctx) });
-  env = { CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_KUBECONFIG: kubeconfig };
+  // No fingerprint window: earlier runs' events on the shared demo pods must not hide this run's (dedup is tested elsewhere),
+  // and a repeat after the restart is prevented only by the stored checkpoint and TELEMETRY's Nats-Msg-Id window.
+  env = { CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '0' };
 });
 
 afterAll(async () => {
