@@ -17,6 +17,7 @@ lint: bootstrap ## eslint over the whole repository
 	$(PNPM) run lint
 
 up: bootstrap ## start the local stack and the services (idempotent; restarts only what died)
+	@$(PNPM) --silent --filter @cortexops/policy run ensure
 	$(PNPM) --silent stack up --all
 
 demo: up ## bring everything up and report each service's health

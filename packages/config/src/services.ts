@@ -80,6 +80,13 @@ export const correlatorSpec = {
   flapWindowMs: intVar('CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS', 600_000, 0, 24 * 3600 * 1000, 'a problem firing again this soon after its incident resolved re-opens that incident (flapping) instead of a new one'),
   remediationCooldownMs: intVar('CORTEXOPS_CORRELATOR_COOLDOWN_MS', 900_000, 0, 7 * 24 * 3600 * 1000, 'after a remediation, new problems of the same target are attached, not remediated, for this long'),
   recurrenceWindowMs: intVar('CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS', 24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000, 'a remediated fingerprint firing again within this long escalates to a human instead of another attempt'),
+  workflowConcurrency: intVar('CORTEXOPS_CORRELATOR_WORKFLOW_CONCURRENCY', 16, 1, 1000, 'workflow starts and signals in flight at once; signals that need no workflow call are decided meanwhile'),
+} as const;
+
+/** The worker's OPA gate: the compiled policy and its data (reloaded on SIGHUP without a restart). */
+export const policySpec = {
+  policyWasmPath: optionalStringVar('CORTEXOPS_POLICY_WASM', 'compiled policy (default: packages/policy/build/policy.wasm)'),
+  policyDataPath: optionalStringVar('CORTEXOPS_POLICY_DATA', 'policy data JSON (default: packages/policy/policy/data.json); re-read on SIGHUP'),
 } as const;
 
 export function servicePortVar(service: ServiceName) {
@@ -90,7 +97,7 @@ export function servicePortVar(service: ServiceName) {
 export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
   correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, ...correlatorSpec, port: servicePortVar('correlator') },
-  worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('worker') },
+  worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...policySpec, port: servicePortVar('worker') },
   approvals: { ...commonSpec, ...temporalSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
 } as const;

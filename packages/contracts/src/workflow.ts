@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { z } from 'zod';
 import type { ApprovalDecision } from './approval.js';
 import type { Incident } from './incident.js';
+import type { PolicyInput } from './policy.js';
 import { QUERY_NAMES, SIGNAL_NAMES, UPDATE_NAMES } from './names.js';
 import type { Signal } from './signal.js';
 
@@ -30,6 +31,12 @@ export interface RemediationWorkflowInput {
   readonly incident: Incident;
   /** How long a human has to decide; DEFAULT_APPROVAL_TIMEOUT_MS when absent. */
   readonly approvalTimeoutMs?: number;
+  /**
+   * Actions already planned and dry-run by the caller (a manual action through the api), each put to the
+   * policy gate before anything else; a denial ends the workflow at once (DENIED). The workflow issue's own
+   * planner and dry-run step produce these in the workflow itself.
+   */
+  readonly proposals?: readonly PolicyInput[];
 }
 
 /** Later signals of the same incident reach the running workflow through this signal. */

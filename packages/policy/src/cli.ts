@@ -4,7 +4,7 @@
  *   tsx src/cli.ts test    # `opa test` over policy/ (every rule has its *_test.rego), with coverage
  */
 import { Command } from 'commander';
-import { buildPolicyWasm, regoCoverage, runOpa } from './opa.js';
+import { buildPolicyWasm, ensurePolicyWasm, regoCoverage, runOpa } from './opa.js';
 import { POLICY_DIR } from './paths.js';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -15,6 +15,12 @@ program.command('build').action(async () => {
   const path = await buildPolicyWasm({ log });
   log(`policy: built ${path} in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 });
+program
+  .command('ensure')
+  .description('build the wasm only when it is missing or older than a Rego source')
+  .action(async () => {
+    log(`policy: ${await ensurePolicyWasm({ log })}`);
+  });
 program.command('test').action(async () => {
   const { stdout } = await runOpa(['test', '-v', POLICY_DIR], { log });
   process.stdout.write(stdout);

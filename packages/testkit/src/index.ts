@@ -24,3 +24,4 @@ export {
 } from './stack/servers/kubernetes/index.js';
 export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';
 export * from './workflow-worker.js';
+export * from './fixtures.js';

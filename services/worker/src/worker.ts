@@ -1,8 +1,11 @@
 import type { ServiceConfig } from '@cortexops/config';
 import { TASK_QUEUES } from '@cortexops/contracts';
-import { postgresCheck, temporalCheck, type DependencyCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { AuditStore } from '@cortexops/audit';
+import { postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { PolicyEngine } from '@cortexops/policy';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
+import { createPolicyGateActivities } from './activities/policy-gate.js';
 import { workflowBundleOptions } from './bundle.js';
 
 function workerRunningCheck(worker: Worker): DependencyCheck {
@@ -16,10 +19,38 @@ function workerRunningCheck(worker: Worker): DependencyCheck {
   };
 }
 
-/** Polls the remediation task queue; activities arrive with the workflow issue. */
+/** Down while the policy bundle or data cannot be loaded: every decision is then a denial. */
+function policyCheck(engine: PolicyEngine): DependencyCheck {
+  return {
+    name: 'policy',
+    required: true,
+    check: async () => {
+      const status = engine.status();
+      if (!status.ready) throw new Error(status.problem);
+    },
+  };
+}
+
+/** SIGHUP re-reads the policy data; bad data is refused and the data in force keeps deciding. */
+function reloadPolicyOnHangup(engine: PolicyEngine, logger: Logger): () => void {
+  const reload = () => {
+    engine.reloadData().catch((error: unknown) => logger.error({ err: error }, 'policy: reload refused, the data in force stays'));
+  };
+  process.on('SIGHUP', reload);
+  return () => process.off('SIGHUP', reload);
+}
+
+/** Polls the remediation task queue with the workflow bundle and the activities that exist so far (the policy gate). */
 export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext): Promise<RunningService> {
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
+  const engine = await PolicyEngine.create({
+    logger: context.logger,
+    ...(config.policyWasmPath === undefined ? {} : { wasmPath: config.policyWasmPath }),
+    ...(config.policyDataPath === undefined ? {} : { dataPath: config.policyDataPath }),
+  });
+  const stopReloading = reloadPolicyOnHangup(engine, context.logger);
+  const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
   // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
   Runtime.install({ shutdownSignals: [] });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -28,17 +59,20 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUES.remediation,
     ...workflowBundleOptions(),
+    activities: createPolicyGateActivities({ engine, audit, logger: context.logger }),
     shutdownGraceTime: `${Math.floor(config.shutdownTimeoutMs / 2)} ms`,
   });
   const running = worker.run();
   running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
-  context.logger.info({ taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace }, 'worker polling');
+  context.logger.info({ taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status() }, 'worker polling');
   return {
-    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool)],
+    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine)],
     stop: async () => {
+      stopReloading();
       worker.shutdown();
       await running;
       await connection.close();
+      await audit.close();
       await pool.end();
     },
   };

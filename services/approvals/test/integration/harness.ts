@@ -13,10 +13,12 @@ import {
   WORKFLOW_TYPES,
 } from '@cortexops/contracts';
 import { runService, type ServiceHandle } from '@cortexops/observability';
-import { createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress, uniqueName } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress } from '@cortexops/testkit';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import { startApprovals } from '../../src/approvals.js';
+
+export { fixtureIncident } from '@cortexops/testkit';
 
 
 // ---- a local server speaking Slack's Web API (and response_url) wire format -------------------------
@@ -260,23 +262,6 @@ export async function startHarness(prefix: string): Promise<Harness> {
       await connection.close();
       await slack.close();
     },
-  };
-}
-
-export function fixtureIncident(prefix: string): Incident {
-  const id = uniqueName(prefix).replace(/_/g, '-');
-  return {
-    id,
-    cluster: 'local',
-    title: 'checkout pods crash looping',
-    severity: 'critical',
-    status: 'open',
-    target: { kind: 'Deployment', namespace: 'demo', name: 'checkout' },
-    fingerprints: ['0123456789abcdef'],
-    signalIds: ['sig-1'],
-    flapCount: 0,
-    openedAt: '2026-11-22T10:00:00Z',
-    updatedAt: '2026-11-22T10:00:00Z',
   };
 }
 

@@ -6,24 +6,11 @@ import {
   remediationStateQuery,
   TASK_QUEUES,
   WORKFLOW_TYPES,
-  type Incident,
   type RemediationWorkflowInput,
 } from '@cortexops/contracts';
-import { createTestNamespace, ensureServers, spawnService, temporalAddress, type ServiceProcess } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, fixtureIncident, spawnService, temporalAddress, type ServiceProcess } from '@cortexops/testkit';
 
-const incident: Incident = {
-  id: 'inc-lifecycle-1',
-  cluster: 'local',
-  title: 'checkout pods crash looping',
-  severity: 'critical',
-  status: 'open',
-  target: { kind: 'Deployment', namespace: 'demo', name: 'checkout' },
-  fingerprints: ['0123456789abcdef'],
-  signalIds: ['sig-1'],
-  flapCount: 0,
-  openedAt: '2026-11-22T10:00:00Z',
-  updatedAt: '2026-11-22T10:00:00Z',
-};
+const incident = fixtureIncident('inc-lifecycle');
 
 describe('worker — lifecycle', () => {
   let connection: Connection;
