@@ -276,7 +276,7 @@ export class ClusterGateway {
     const done = this.existing(controller, action, id, describe(ref));
     if (done !== undefined) {
       // The receipt was written but the delete may not have happened (a crash between the two).
-      if (done.priorSpec.field === 'pod' && done.priorSpec.pod.uid === uid) await this.deletePodOnce(action, uid);
+      if (done.priorSpec.field === 'pod' && done.priorSpec.pod.uid === uid && pod.metadata?.deletionTimestamp === undefined) await this.deletePodOnce(action, uid);
       return done;
     }
     const receipt: Receipt = {

@@ -125,7 +125,9 @@ export class ClusterResources {
   async deletePod(namespace: string, name: string, uid: string, dryRun: boolean): Promise<KubeObject | undefined> {
     const req = this.request('delete', 'Pod', { namespace, name }, dryRun);
     const answer = await this.call(req, () =>
-      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid } }, ...(dryRun ? { dryRun: 'All' } : {}) }),
+      // With a body (DeleteOptions), the API server reads the options from it and ignores the query
+      // string: dryRun must be in the body too, or a "dry run" deletes the pod.
+      this.core.deleteNamespacedPod({ name, namespace, body: { preconditions: { uid }, ...(dryRun ? { dryRun: ['All'] } : {}) }, ...(dryRun ? { dryRun: 'All' } : {}) }),
     );
     return plain(answer);
   }
