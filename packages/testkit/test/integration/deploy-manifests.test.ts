@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AppsV1Api, AuthenticationV1Api, AuthorizationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { serviceSpecs } from '@cortexops/config';
 import { SERVICE_NAMES, type ServiceName } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -414,6 +414,14 @@ describe('deploy/k8s — manifests on the local API server', () => {
     await expect(kubectl(ctx, ['apply', '--dry-run=server', '-f', '-'], { stdin: JSON.stringify(pod) })).rejects.toThrow(/violates PodSecurity "restricted:latest"/);
   });
 
+  it.each(DEPLOYMENTS.map((d) => [d.metadata.name, d] as const))('pod admission — a pod of %s is admitted under the enforced `restricted` profile', async (_name, d) => {
+    // What the ReplicaSet controller will create: the template as a Pod (its ServiceAccount exists, applied above).
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: `${d.metadata.name}-admission`, namespace: WORKER_NAMESPACE, labels: d.spec.template.metadata.labels }, spec: d.spec.template.spec };
+    const { stdout, stderr } = await kubectlFull(ctx, ['create', '--dry-run=server', '-o', 'jsonpath={.spec.serviceAccountName}', '-f', '-'], JSON.stringify(pod));
+    expect(stdout).toBe(d.spec.template.spec.serviceAccountName);
+    expect(realWarnings(stderr)).toEqual([]);
+  });
+
   it('kustomization — lists every manifest of the directory, builds, and the build passes a server dry run', async () => {
     const kustomization = parse(readFileSync(join(DEPLOY_DIR, 'kustomization.yaml'), 'utf8')) as { resources: string[] };
     expect([...kustomization.resources].sort()).toEqual(MANIFESTS.map((m) => m.file));
@@ -541,6 +549,15 @@ describe('deploy/k8s — manifests on the local API server', () => {
       const events = await coreApi.listEventForAllNamespaces({ fieldSelector: 'type=Warning', limit: 5 });
       expect(Array.isArray(events.items)).toBe(true);
       await expect(coreApi.listNamespacedSecret({ namespace: DEMO_NAMESPACE })).rejects.toMatchObject({ code: 403 });
+      // The owner chain the watcher resolves: a demo pod, then its ReplicaSet, each by name.
+      const adminCore = admin.makeApiClient(CoreV1Api);
+      const [demoPod] = (await adminCore.listNamespacedPod({ namespace: DEMO_NAMESPACE })).items.filter((p) => p.metadata?.ownerReferences?.[0]?.kind === 'ReplicaSet');
+      expect(demoPod).toBeDefined();
+      const read = await coreApi.readNamespacedPod({ name: demoPod!.metadata!.name!, namespace: DEMO_NAMESPACE });
+      const owner = read.metadata?.ownerReferences?.[0]?.name ?? '';
+      const rs = await kc.makeApiClient(AppsV1Api).readNamespacedReplicaSet({ name: owner, namespace: DEMO_NAMESPACE });
+      expect(rs.metadata?.ownerReferences?.[0]?.kind).toBe('Deployment');
+      await expect(coreApi.listNamespacedPod({ namespace: DEMO_NAMESPACE })).rejects.toMatchObject({ code: 403 });
     });
   });
 });
