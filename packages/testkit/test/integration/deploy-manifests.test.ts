@@ -16,6 +16,7 @@ import {
   kubernetesBinary,
   apiserverUrl,
   REPO_ROOT,
+  uniqueName,
   WORKER_NAMESPACE,
   WORKER_SERVICE_ACCOUNT,
   type StackContext,
@@ -512,6 +513,49 @@ describe('deploy/k8s — manifests on the local API server', () => {
     for (const account of ['cortexops-correlator', 'cortexops-approvals', 'cortexops-api']) {
       await expectAccess(account, [], probes);
     }
+  });
+
+  describe('rollout on kwok — the workloads of deploy/k8s, applied for real to a scratch namespace', () => {
+    // Same Pod Security labels as cortexops-system; only namespaced objects are copied (no cluster-wide RBAC).
+    const scratch = uniqueName('cortexops-deploy').replace(/_/g, '-');
+    const COPIED = new Set(['ServiceAccount', 'ConfigMap', 'Deployment', 'Service', 'PodDisruptionBudget']);
+    let admin: { core: CoreV1Api; apps: AppsV1Api };
+
+    beforeAll(async () => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPaths(ctx).admin);
+      admin = { core: kc.makeApiClient(CoreV1Api), apps: kc.makeApiClient(AppsV1Api) };
+      const namespace = ofKind('Namespace').find((n) => n.metadata.name === WORKER_NAMESPACE);
+      expect(namespace).toBeDefined();
+      const objects = [
+        { ...namespace!, metadata: { ...namespace!.metadata, name: scratch } },
+        ...ALL.filter((o) => COPIED.has(o.kind) && o.metadata.namespace === WORKER_NAMESPACE).map((o) => ({ ...o, metadata: { ...o.metadata, namespace: scratch } })),
+      ];
+      await kubectl(ctx, ['apply', '-f', '-'], { stdin: asList(objects) });
+    });
+
+    afterAll(async () => {
+      await kubectl(ctx, ['delete', 'namespace', scratch, '--wait=false', '--ignore-not-found']);
+    });
+
+    it('every Deployment gets all its replicas Ready on kwok nodes, and each budget allows one disruption', async () => {
+      const expected = Object.fromEntries(DEPLOYMENTS.map((d) => [d.metadata.name, d.spec.replicas ?? 1]));
+      await expect
+        .poll(async () => {
+          const list = await admin.apps.listNamespacedDeployment({ namespace: scratch });
+          return Object.fromEntries(list.items.map((d) => [d.metadata?.name, d.status?.readyReplicas ?? 0]));
+        }, { timeout: 90_000, interval: 500 })
+        .toEqual(expected);
+      const pods = await admin.core.listNamespacedPod({ namespace: scratch });
+      expect(pods.items.every((p) => p.spec?.nodeName?.startsWith('kwok-node-') && p.spec.securityContext?.runAsNonRoot === true)).toBe(true);
+      const budgets = ofKind('PodDisruptionBudget').map((p) => p.metadata.name);
+      await expect
+        .poll(async () => {
+          const list = await kubectl(ctx, ['get', 'pdb', '-n', scratch, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.disruptionsAllowed} {end}']);
+          return list.trim().split(' ').filter(Boolean).sort();
+        }, { timeout: 30_000, interval: 500 })
+        .toEqual(budgets.map((b) => `${b}=1`).sort());
+    });
   });
 
   describe('in-cluster kubeconfig — the committed kubeconfig authenticates with a projected token', () => {
