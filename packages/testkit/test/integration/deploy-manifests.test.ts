@@ -543,7 +543,7 @@ describe('deploy/k8s — manifests on the local API server', () => {
       await expect
         .poll(async () => {
           const list = await admin.apps.listNamespacedDeployment({ namespace: scratch });
-          return Object.fromEntries(list.items.map((d) => [d.metadata?.name, d.status?.readyReplicas ?? 0]));
+          return Object.fromEntries(list.items.map((d): [string, number] => [d.metadata?.name ?? '', d.status?.readyReplicas ?? 0]));
         }, { timeout: 90_000, interval: 500 })
         .toEqual(expected);
       const pods = await admin.core.listNamespacedPod({ namespace: scratch });
