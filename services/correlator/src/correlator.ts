@@ -12,7 +12,9 @@ import {
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { connect, type JsMsg } from 'nats';
+import pLimit from 'p-limit';
 import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, UngroupableSignalError } from './engine.js';
+import { KeyedQueue } from './keyed.js';
 import { GroupStore } from './store.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
@@ -95,22 +97,29 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   const js = nc.jetstream();
   const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
   const durable = overrides.durable ?? CONSUMERS.correlator;
+  const maxAckPending = Math.max(config.batchSize, config.consumerConcurrency) * 4;
   await ensureDurableConsumer(jsm, {
     stream: layout.streams.signals,
     durable,
     ackWaitMs: config.ackWaitMs,
     maxDeliver: config.maxDeliver,
-    maxAckPending: Math.max(config.batchSize, config.consumerConcurrency) * 4,
+    maxAckPending,
     description: 'correlator: signals → incidents',
   });
   const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.correlator, { history: 1 });
-  const store = new GroupStore(kv);
+  const store = await GroupStore.create(kv, { followNodes: true, onWatchError: (error) => context.logger.warn({ err: error }, 'node watch stopped; topology falls back to reading node groups') });
   const rules = rulesOf(config);
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
   const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
 
-  const handler = async (msg: JsMsg): Promise<void> => {
-    const received = performance.now();
+  // Two lanes: deciding (KV) is bounded by the consumer concurrency, workflow calls (Temporal) by their own limit.
+  // A signal waiting for Temporal keeps its message unacknowledged but no longer holds up the signals behind it
+  // that need no workflow call; max_ack_pending bounds how many wait (the server then stops delivering).
+  const deciding = pLimit(config.consumerConcurrency);
+  const calling = pLimit(config.workflowConcurrency);
+  // One workflow call at a time per incident, in decision order (its signals arrive in the order decided).
+  const perIncident = new KeyedQueue();
+  const decide = async (msg: JsMsg, received: number): Promise<{ signal: Signal; decision: Decision; latency: number }> => {
     const signal = parseSignal(msg.data);
     const eventMs = Date.parse(signal.receivedAt);
     let result;
@@ -122,12 +131,18 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     }
     const latency = (performance.now() - received) / 1000;
     context.metrics.correlationLatency.observe(latency);
-    const { decision } = result;
+    return { signal, decision: result.decision, latency };
+  };
+
+  const handler = async (msg: JsMsg): Promise<void> => {
+    const received = performance.now();
+    const { signal, decision, latency } = await deciding(() => decide(msg, received));
     if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
-      const outcome = await deliverToWorkflow(client, taskQueue, decision.incident, signal);
+      const incident = decision.incident;
+      const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal)));
       context.metrics.workflows.inc({ outcome: outcome === 'closed' ? 'already_closed' : decision.kind });
       if (decision.kind === 'open' || decision.kind === 'escalate') {
-        context.logger.info({ incident: decision.incident.id, target: decision.incident.target, status: decision.incident.status, signals: decision.incident.signalIds.length }, `incident ${decision.kind}`);
+        context.logger.info({ incident: incident.id, target: incident.target, status: incident.status, signals: incident.signalIds.length }, `incident ${decision.kind}`);
       }
     }
     overrides.onDecision?.(signal, decision, latency);
@@ -137,7 +152,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     stream: layout.streams.signals,
     durable,
     batchSize: config.batchSize,
-    concurrency: config.consumerConcurrency,
+    // Every delivered message may be in flight; the lanes above bound the actual work.
+    concurrency: maxAckPending,
     nakDelayMs: config.nakDelayMs,
     maxDeliver: config.maxDeliver,
     deadLetter,
@@ -156,6 +172,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     checks: [natsCheck(nc), temporalCheck(connection)],
     stop: async () => {
       await consumer.stop();
+      store.close();
       await nc.drain();
       await connection.close();
     },

@@ -64,6 +64,7 @@ describe('correlator engine — grouping', () => {
     expect(incidentIdOf('k', 0)).toBe(incidentIdOf('k', 0));
     expect(incidentIdOf('k', 0)).not.toBe(incidentIdOf('k', 1));
     expect(groupStoreKey('workload/prod/shop/Deployment/web')).toMatch(/^g\.[a-f0-9]{40}$/);
+    expect(groupStoreKey(groupingOf(signal({ object: { kind: 'Node', name: 'node-1' }, ownerChain: [] })).key)).toMatch(/^n\.[a-f0-9]{40}$/);
   });
 });
 

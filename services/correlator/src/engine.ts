@@ -152,9 +152,12 @@ export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
   throw new UngroupableSignalError('object');
 }
 
-/** KV key of a group (KV keys allow a narrow alphabet; the grouping key is hashed). */
+/** KV keys of node groups (`n.<hash>`), which replicas follow with a watch for topology. */
+export const NODE_STORE_KEYS = 'n.>';
+
+/** KV key of a group (KV keys allow a narrow alphabet; the grouping key is hashed); node groups are `n.`, others `g.`. */
 export function groupStoreKey(groupKey: string): string {
-  return `g.${sha256(groupKey).slice(0, 40)}`;
+  return `${groupKey.startsWith('node/') ? 'n' : 'g'}.${sha256(groupKey).slice(0, 40)}`;
 }
 
 /** Deterministic incident id: a hash of the grouping key and the epoch, so replays map to the same incident. */

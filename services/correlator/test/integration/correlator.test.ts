@@ -40,7 +40,7 @@ beforeAll(async () => {
     },
     names,
   );
-  store = new GroupStore(await js.views.kv(names.kvBucket));
+  store = await GroupStore.create(await js.views.kv(names.kvBucket));
 }, 120_000);
 
 afterAll(async () => {

@@ -139,7 +139,7 @@ describe('correlator — crash safety and replicas', () => {
       120_000,
     );
     expect(await second.terminate()).toBe(0);
-    await expectNothingLost(new GroupStore(await js.views.kv(KV_BUCKETS.correlator)), groups);
+    await expectNothingLost(await GroupStore.create(await js.views.kv(KV_BUCKETS.correlator)), groups);
     await expectExactlyTheseWorkflows();
   }, 240_000);
 
@@ -163,7 +163,7 @@ describe('correlator — crash safety and replicas', () => {
       const opens = decided.filter((d) => d.decision.kind === 'open');
       expect(opens).toHaveLength(40);
       expect(new Set(opens.map((d) => 'incident' in d.decision && d.decision.incident?.id)).size).toBe(40);
-      await expectNothingLost(new GroupStore(await js.views.kv(names.kvBucket)), groups);
+      await expectNothingLost(await GroupStore.create(await js.views.kv(names.kvBucket)), groups);
       await expectExactlyTheseWorkflows();
     } finally {
       for (const r of replicas) await r.handle.shutdown('test over');
