@@ -98,7 +98,7 @@ export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
   correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, ...correlatorSpec, port: servicePortVar('correlator') },
   worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...policySpec, port: servicePortVar('worker') },
-  approvals: { ...commonSpec, ...temporalSpec, ...approvalsSpec, port: servicePortVar('approvals') },
+  approvals: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
 } as const;
 

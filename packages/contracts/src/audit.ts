@@ -14,6 +14,8 @@ export const AUDIT_KINDS = [
   'policy.violation',
   'approval.requested',
   'approval.decided',
+  /** A decision or request the approvals service refused (bad signature, replay, not allowed, late ...). */
+  'approval.refused',
   'approval.expired',
   'action.applied',
   'action.reverted',

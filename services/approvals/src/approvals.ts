@@ -1,9 +1,12 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { AuditStore } from '@cortexops/audit';
+import { postgresCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
+import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
 import { WorkflowDecisions } from './decisions.js';
 import { registerApprovalRoutes } from './http-api.js';
+import { RefusalLog } from './refusals.js';
 import { ApprovalService } from './service.js';
 import { SlackApp } from './slack.js';
 
@@ -26,17 +29,28 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
   const slackConfig = slackSettings(config);
   if (config.approverGroup && !slackConfig) throw new Error('CORTEXOPS_APPROVER_GROUP needs Slack configured (it is a Slack user group)');
 
+  const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
+  const refusals = new RefusalLog(audit, context.logger);
+  const healthPool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 2000 });
+  healthPool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const connection = await Connection.connect({ address: config.temporalAddress });
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const slack = slackConfig
-    ? SlackApp.create({ ...slackConfig, apiUrl: config.slackApiUrl, retries: config.slackRetries, retryMinMs: config.slackRetryMinMs, logger: context.logger })
+    ? SlackApp.create({
+        ...slackConfig,
+        apiUrl: config.slackApiUrl,
+        retries: config.slackRetries,
+        retryMinMs: config.slackRetryMinMs,
+        logger: context.logger,
+        onRefused: (refusal) => void refusals.record({ channel: 'slack', ...refusal }),
+      })
     : undefined;
   const allowList = new ApproverAllowList({
     users: config.approvers,
     ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
   });
-  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger });
-  await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger });
+  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger, refusals });
+  await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger, refusals });
 
   context.logger.info(
     {
@@ -52,11 +66,13 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
   if (!allowList.configured) context.logger.warn('no approvers configured (CORTEXOPS_APPROVERS, CORTEXOPS_APPROVER_GROUP): every decision will be refused');
 
   return {
-    checks: [temporalCheck(connection), ...(slack ? [slack.healthCheck()] : [])],
+    checks: [temporalCheck(connection), postgresCheck(healthPool), ...(slack ? [slack.healthCheck()] : [])],
     stop: async () => {
       service.beginStop();
       await connection.close();
       await service.drained();
+      await audit.close();
+      await healthPool.end();
     },
   };
 }

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApprovalRequest, approvalDecisionSchema, HTTP_PATHS, toIssues } from '@cortexops/contracts';
-import type { FastifyInstance, Logger } from '@cortexops/observability';
+import type { FastifyInstance, FastifyRequest, Logger } from '@cortexops/observability';
 import { z } from 'zod';
 import { APPROVAL_ERROR_CODES, ApprovalError, type ApprovalErrorCode } from './errors.js';
+import type { RefusalLog } from './refusals.js';
 import type { ApprovalService } from './service.js';
 import type { SlackApp } from './slack.js';
 
@@ -34,6 +35,7 @@ export interface ApprovalRoutesOptions {
   /** Bearer token of the HTTP API; without it the API answers 503. */
   readonly apiToken: string | undefined;
   readonly logger: Logger;
+  readonly refusals: RefusalLog;
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -52,11 +54,15 @@ function invalid(contract: string, error: z.ZodError): ApprovalError {
   return new ApprovalError(APPROVAL_ERROR_CODES.invalid, `invalid ${contract}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`, { details: issues });
 }
 
-/** Bounded copy of a refused body for the log, so that what was refused can be looked at. */
-function keptInput(body: unknown): string | undefined {
-  if (body === undefined) return undefined;
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return text.length > 2000 ? `${text.slice(0, 2000)}…` : text;
+/** What a refused HTTP attempt was about: the incident in the path, the approver it named, its body. */
+function attempt(request: FastifyRequest): { incidentId?: string; actor?: string; input?: unknown } {
+  const incidentId = (request.params as { incidentId?: unknown } | undefined)?.incidentId;
+  const approver = (request.body as { approver?: unknown } | undefined)?.approver;
+  return {
+    ...(typeof incidentId === 'string' ? { incidentId } : {}),
+    ...(typeof approver === 'string' ? { actor: `http:${approver}` } : {}),
+    ...(request.body === undefined ? {} : { input: request.body }),
+  };
 }
 
 /**
@@ -64,7 +70,7 @@ function keptInput(body: unknown): string | undefined {
  * token-authenticated HTTP approval API.
  */
 export async function registerApprovalRoutes(http: FastifyInstance, options: ApprovalRoutesOptions): Promise<void> {
-  const { service, slack, apiToken, logger } = options;
+  const { service, slack, apiToken, logger, refusals } = options;
 
   if (slack) {
     await http.register(async (scope) => {
@@ -84,13 +90,15 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     api.setErrorHandler(async (error: unknown, request, reply) => {
       if (error instanceof ApprovalError) {
         const status = HTTP_STATUS[error.code];
-        logger.warn({ code: error.code, url: request.url, input: keptInput(request.body), err: status >= 500 ? error : undefined }, `approval API refused: ${error.message}`);
+        logger.warn({ code: error.code, url: request.url, err: status >= 500 ? error : undefined }, `approval API refused: ${error.message}`);
+        await refusals.record({ channel: 'http', code: error.code, reason: error.message, ...attempt(request) });
         return reply.code(status).send({ error: error.code, message: error.message, ...(error.details ? { issues: error.details } : {}) });
       }
       const statusCode = (error as { statusCode?: unknown }).statusCode;
       if (typeof statusCode === 'number' && statusCode >= 400 && statusCode < 500) {
         // Fastify's own refusals: malformed JSON, too large, wrong content type.
         logger.warn({ url: request.url, statusCode }, `approval API refused: ${(error as Error).message}`);
+        await refusals.record({ channel: 'http', code: APPROVAL_ERROR_CODES.invalid, reason: (error as Error).message, ...attempt(request) });
         return reply.code(statusCode).send({ error: APPROVAL_ERROR_CODES.invalid, message: (error as Error).message });
       }
       logger.error({ err: error, url: request.url }, 'approval API failed');

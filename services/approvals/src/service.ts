@@ -3,6 +3,7 @@ import type { Logger } from '@cortexops/observability';
 import type { ApproverAllowList } from './approvers.js';
 import type { WorkflowDecisions, WorkflowEnd } from './decisions.js';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
+import type { RefusalLog } from './refusals.js';
 import { type KnownBlock, requestBlocks, type Settlement, settledBlocks, settlementText } from './slack-messages.js';
 import type { SlackApp, SlackClick, SlackMessageRef } from './slack.js';
 
@@ -31,6 +32,8 @@ export interface ApprovalServiceDeps {
   readonly allowList: ApproverAllowList;
   readonly slack: SlackApp | undefined;
   readonly logger: Logger;
+  /** Where refused Slack clicks are kept (the HTTP API keeps its own refusals). */
+  readonly refusals: RefusalLog;
   readonly now?: () => Date;
 }
 
@@ -130,7 +133,9 @@ export class ApprovalService {
       await this.decide(click.incidentId, { decision: click.decision, approver: click.userId, channel: 'slack' });
     } catch (error) {
       const reason = error instanceof ApprovalError ? error.message : 'The decision could not be recorded; try again.';
-      logger.warn({ incidentId: click.incidentId, user: click.userId, code: error instanceof ApprovalError ? error.code : undefined, err: error }, 'slack decision refused');
+      const code = error instanceof ApprovalError ? error.code : APPROVAL_ERROR_CODES.upstream;
+      logger.warn({ incidentId: click.incidentId, user: click.userId, code, err: error }, 'slack decision refused');
+      await this.deps.refusals.record({ channel: 'slack', code, reason, incidentId: click.incidentId, actor: click.userId, input: { decision: click.decision, incidentId: click.incidentId } });
       await click.tell(reason).catch((tellError: unknown) => logger.warn({ err: tellError }, 'could not tell the person why'));
     }
   }

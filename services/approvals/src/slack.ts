@@ -32,7 +32,17 @@ export interface SlackAppOptions {
   readonly retries: number;
   readonly retryMinMs: number;
   readonly logger: Logger;
+  /** Every request refused before or by Bolt's signature check; the refusal stands whatever this does. */
+  readonly onRefused?: (refusal: { readonly code: SlackRefusalCode; readonly reason: string; readonly input?: unknown }) => void;
 }
+
+export const SLACK_REFUSAL_CODES = {
+  staleTimestamp: 'SLACK_STALE_TIMESTAMP',
+  replay: 'SLACK_REPLAY',
+  tooLarge: 'SLACK_TOO_LARGE',
+  signatureInvalid: 'SLACK_SIGNATURE_INVALID',
+} as const;
+export type SlackRefusalCode = (typeof SLACK_REFUSAL_CODES)[keyof typeof SLACK_REFUSAL_CODES];
 
 /** Slack's rule: a request whose timestamp is more than five minutes from now is refused. */
 const TIMESTAMP_WINDOW_SEC = 5 * 60;
@@ -167,23 +177,32 @@ export class SlackApp implements GroupDirectory {
 
   /** Node request listener for {@link HTTP_PATHS.slackEvents}: window and replay checks, then Bolt. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    const logger = this.options.logger;
-    const timestamp = Number(header(req, 'x-slack-request-timestamp'));
+    const timestampHeader = header(req, 'x-slack-request-timestamp');
+    const timestamp = Number(timestampHeader);
     const signature = header(req, 'x-slack-signature');
+    const refuse = (status: number, code: SlackRefusalCode, reason: string) => {
+      this.options.logger.warn({ timestamp: timestampHeader, code }, `slack request refused: ${reason}`);
+      this.options.onRefused?.({ code, reason, input: { timestamp: timestampHeader, contentLength: header(req, 'content-length') } });
+      reject(res, status);
+    };
     if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SEC) {
-      logger.warn({ timestamp: header(req, 'x-slack-request-timestamp') }, 'slack request refused: timestamp missing or outside the 5-minute window');
-      reject(res, 401);
+      refuse(401, SLACK_REFUSAL_CODES.staleTimestamp, 'timestamp missing or outside the 5-minute window');
       return;
     }
     if (signature && this.seenSignatures.has(signature)) {
-      logger.warn({ timestamp }, 'slack request refused: replay of a request already handled');
-      reject(res, 401);
+      refuse(401, SLACK_REFUSAL_CODES.replay, 'replay of a request already handled');
       return;
     }
     if (Number(header(req, 'content-length') ?? 0) > MAX_BODY_BYTES) {
-      reject(res, 413);
+      refuse(413, SLACK_REFUSAL_CODES.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`);
       return;
     }
+    // Bolt answers 401 itself when the signature does not verify; that answer is the refusal to keep.
+    res.once('finish', () => {
+      if (res.statusCode === 401) {
+        this.options.onRefused?.({ code: SLACK_REFUSAL_CODES.signatureInvalid, reason: 'signature does not verify with the signing secret', input: { timestamp: timestampHeader } });
+      }
+    });
     this.receiver.requestListener(req, res);
   }
 

@@ -13,7 +13,8 @@ import {
   WORKFLOW_TYPES,
 } from '@cortexops/contracts';
 import { runService, type ServiceHandle } from '@cortexops/observability';
-import { createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress } from '@cortexops/testkit';
+import { AuditStore } from '@cortexops/audit';
+import { createTestDatabase, createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress } from '@cortexops/testkit';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { expect } from 'vitest';
 import { startApprovals } from '../../src/approvals.js';
@@ -215,12 +216,15 @@ export interface Harness {
   readonly service: ServiceHandle;
   readonly baseUrl: string;
   readonly logs: () => string;
+  /** The refused attempts the service kept in its audit store (kind `approval.refused`), oldest first. */
+  refusals(): Promise<{ actor: string; incidentId?: string; payload: Record<string, unknown> }[]>;
   close(): Promise<void>;
 }
 
 export async function startHarness(prefix: string): Promise<Harness> {
-  const ctx = await ensureServers(['temporal']);
+  const ctx = await ensureServers(['temporal', 'postgres']);
   const namespace = await createTestNamespace(ctx, prefix);
+  const database = await createTestDatabase(ctx, prefix);
   const slack = await SlackStub.start({ [APPROVER_GROUP]: [USERS.bob] });
 
   const worker = await startTestWorker(ctx, namespace);
@@ -236,6 +240,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   const config = loadServiceConfig('approvals', {
     CORTEXOPS_TEMPORAL_PORT: ctx.env.CORTEXOPS_TEMPORAL_PORT,
     CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
+    CORTEXOPS_DATABASE_URL: database.url,
     CORTEXOPS_APPROVALS_PORT: String(await freePort()),
     CORTEXOPS_LOG_LEVEL: 'debug',
     CORTEXOPS_SLACK_BOT_TOKEN: SECRETS.botToken,
@@ -249,6 +254,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken,
   });
   const service = await runService('approvals', config, (context) => startApprovals(config, context), { installSignalHandlers: false, logDestination: logStream });
+  const audit = await AuditStore.create({ databaseUrl: database.url, migrate: false });
 
   return {
     slack,
@@ -256,11 +262,14 @@ export async function startHarness(prefix: string): Promise<Harness> {
     service,
     baseUrl: `http://${LOCAL_HOST}:${config.port}`,
     logs: () => logText,
+    refusals: async () => (await audit.query({ kinds: ['approval.refused'], limit: 1000 })).records,
     close: async () => {
       await service.shutdown('test over');
       await worker.stop();
       await connection.close();
       await slack.close();
+      await audit.close();
+      await database.drop();
     },
   };
 }

@@ -63,6 +63,13 @@ describe('approvals — HTTP API and CLI', () => {
     const unknown = await decide('inc-does-not-exist', body);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'INCIDENT_NOT_FOUND' });
+    const codes = (await h.refusals()).filter((r) => r.incidentId === incident.id).map((r) => [r.payload['code'], r.actor]);
+    expect(codes).toEqual([
+      ['UNAUTHENTICATED', 'http:unknown'],
+      ['UNAUTHENTICATED', 'http:unknown'],
+      ['UNAUTHENTICATED', 'http:unknown'],
+      ['APPROVER_NOT_ALLOWED', 'http:mallory@example.com'],
+    ]);
     expect((await handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
     expect(await acceptedUpdates(handle)).toBe(0);
     await handle.terminate('test over');
@@ -98,7 +105,11 @@ describe('approvals — HTTP API and CLI', () => {
     expect(badRequest.status).toBe(400);
     const problem = (await badRequest.json()) as { issues: { field: string }[] };
     expect(problem.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['expiresAt', 'plan.actions']));
-    expect(h.logs()).toContain('"input":"{\\"decision\\":\\"maybe\\"');
+    // Each refused attempt is kept in the audit store with its reason and a bounded copy of what was sent.
+    const kept = (await h.refusals()).filter((r) => r.incidentId === incident.id);
+    expect(kept.length).toBeGreaterThanOrEqual(cases.length);
+    expect(kept.map((r) => r.payload['input'])).toContain(JSON.stringify({ decision: 'maybe', approver: 'alice@example.com' }));
+    expect(kept.every((r) => r.payload['code'] === 'INVALID_INPUT' && typeof r.payload['reason'] === 'string')).toBe(true);
 
     expect((await fetch(`${h.baseUrl}${HTTP_PATHS.health}`)).status).toBe(200);
     expect((await handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');

@@ -113,6 +113,7 @@ describe('approvals — Slack', () => {
     expect((await sendSigned(h.baseUrl, tampered)).status).toBe(401);
     const unsigned = { body: genuine.body, headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': genuine.headers['x-slack-request-timestamp'] ?? '' } };
     expect((await sendSigned(h.baseUrl, unsigned)).status).toBe(401);
+    await expect.poll(async () => (await h.refusals()).filter((r) => r.payload['code'] === 'SLACK_SIGNATURE_INVALID').length, { timeout: 15_000 }).toBe(3);
     expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
     expect(await acceptedUpdates(p.handle)).toBe(0);
     await p.handle.terminate('test over');
@@ -133,6 +134,7 @@ describe('approvals — Slack', () => {
     expect((await sendSigned(h.baseUrl, reject)).status).toBe(401);
     expect(await p.handle.result()).toMatchObject({ state: 'REJECTED' });
     expect(await acceptedUpdates(p.handle)).toBe(1);
+    await expect.poll(async () => (await h.refusals()).map((r) => r.payload['code']).filter((c) => c === 'SLACK_STALE_TIMESTAMP' || c === 'SLACK_REPLAY').length, { timeout: 15_000 }).toBeGreaterThanOrEqual(3);
   });
 
   it('approver not allowed — the person is told why, nothing is recorded, the request stays open', async () => {
@@ -145,6 +147,8 @@ describe('approvals — Slack', () => {
     expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
     expect(await acceptedUpdates(p.handle)).toBe(0);
     expect(updatesOf(p)).toHaveLength(0);
+    const kept = (await h.refusals()).filter((r) => r.incidentId === p.incident.id);
+    expect(kept.map((r) => [r.actor, r.payload['channel'], r.payload['code']])).toEqual([[USERS.mallory, 'slack', 'APPROVER_NOT_ALLOWED']]);
     await p.handle.terminate('test over');
   });
 
