@@ -1,8 +1,9 @@
 import { createTwoFilesPatch } from 'diff';
 import { stringify } from 'yaml';
+import { GATEWAY_ANNOTATIONS } from './receipt.js';
 
 /** Annotations that are bookkeeping, not what a person reviews (the receipt is a JSON blob). */
-const HIDDEN_ANNOTATIONS: readonly string[] = ['cortexops.io/remediation-receipt', 'kubectl.kubernetes.io/last-applied-configuration'];
+const HIDDEN_ANNOTATIONS: readonly string[] = [GATEWAY_ANNOTATIONS.receipt, 'kubectl.kubernetes.io/last-applied-configuration'];
 /** Server-maintained metadata that changes on every write. */
 const VOLATILE_METADATA: readonly string[] = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
 

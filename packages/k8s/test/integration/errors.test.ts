@@ -8,12 +8,12 @@ import {
   KubernetesUnauthorizedError,
   type RequestObserver,
 } from '@cortexops/k8s';
-import { apiserverUrl, freePort, kubeconfigPaths, uniqueName, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '@cortexops/testkit';
+import { apiserverUrl, freePort, kubeconfigPaths, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '@cortexops/testkit';
 import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, kubeConfigOf, REMEDIATION_ROLE, startCluster, testNamespace, type Cluster } from './fixtures.js';
+import { deployment, kubeConfigOf, REMEDIATION_ROLE, startCluster, testNamespace, type Cluster, remediationId } from './fixtures.js';
 
-const id = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
+const id = remediationId;
 const WORKER = `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`;
 
 function kubeConfigFor(server: string, token: string): KubeConfig {

@@ -42,9 +42,11 @@ export interface Cluster {
   dispose(): Promise<void>;
 }
 
+/** A unique DNS-1123 name (namespaces, nodes, remediation ids). */
 export function testNamespace(prefix: string): string {
   return uniqueName(prefix).replace(/_/g, '-');
 }
+export const remediationId = testNamespace;
 
 /** Creates `namespace` and enrolls it for remediation as an operator would: a RoleBinding to the worker's ClusterRole. */
 export async function enrolledNamespace(admin: Admin, namespace: string): Promise<void> {

@@ -1,9 +1,8 @@
-import { uniqueName } from '@cortexops/testkit';
 import { PatchStrategy, setHeaderOptions, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, printTimings, roundTrip, runningPods, SETTLE, settledDeployment, settledStatefulSet, startCluster, statefulSet, type Cluster } from './fixtures.js';
+import { deployment, printTimings, roundTrip, runningPods, SETTLE, settledDeployment, settledStatefulSet, startCluster, statefulSet, type Cluster, remediationId } from './fixtures.js';
 
-const id = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
+const id = remediationId;
 const WRITES = new Set(['patch', 'delete']);
 
 describe('k8s gateway — delete-pod against the local control plane (worker credentials)', () => {

@@ -1,5 +1,5 @@
 import { ClusterResources, KubernetesConflictError, type KubeObject, type ObjectRef, type Receipt } from '@cortexops/k8s';
-import { kubeconfigPaths, uniqueName } from '@cortexops/testkit';
+import { kubeconfigPaths } from '@cortexops/testkit';
 import { PatchStrategy, setHeaderOptions, type V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -14,10 +14,11 @@ import {
   statefulSet,
   type Cluster,
   type Observed,
+  remediationId,
 } from './fixtures.js';
 
 const JSON_PATCH = setHeaderOptions('Content-Type', PatchStrategy.JsonPatch);
-const id = (prefix: string) => uniqueName(prefix).replace(/_/g, '-');
+const id = remediationId;
 
 function observed<T>(obj: { metadata?: { resourceVersion?: string; annotations?: Record<string, string> } }, value: T): Observed<T> {
   return { resourceVersion: obj.metadata?.resourceVersion ?? '', annotations: obj.metadata?.annotations ?? {}, value };
