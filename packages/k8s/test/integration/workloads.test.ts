@@ -182,6 +182,21 @@ describe('k8s gateway — workload actions against the local control plane (work
     expect((await readDeployment(cluster.admin, ns, 'reuse')).spec?.replicas).toBe(3);
   });
 
+  it('idempotency — concurrent applies of the same remediation id change the object once and return one receipt', async () => {
+    await createDeployment('twice');
+    const before = await readDeployment(cluster.admin, ns, 'twice');
+    const rid = id('twice');
+    const gateway = cluster.workerGateway({ retry: { retries: 10, minTimeoutMs: 10 } });
+    const receipts = await Promise.all([1, 2, 3].map(() => gateway.apply({ type: 'rollout-restart', kind: 'Deployment', namespace: ns, name: 'twice' }, rid)));
+    expect(receipts[1]).toEqual(receipts[0]);
+    expect(receipts[2]).toEqual(receipts[0]);
+    const after = await readDeployment(cluster.admin, ns, 'twice');
+    // One spec change: the generation moved by exactly one.
+    expect(after.metadata?.generation).toBe((before.metadata?.generation ?? 0) + 1);
+    expect(after.metadata?.annotations?.['cortexops.io/remediation-id']).toBe(rid);
+    await settledDeployment(cluster.admin, ns, 'twice');
+  });
+
   it('conflict — the object changes between the read and the patch: the patch is refused (409) and retried on a fresh read', async () => {
     await createDeployment('conflict', { replicas: 2 });
     let interfered = 0;
