@@ -1,6 +1,6 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createHttpServer, createLogger, createMetricsRegistry, HealthMonitor, type DependencyCheck } from './index.js';
+import { createHttpServer, createLogger, createMetricsRegistry, HealthMonitor, runService, type DependencyCheck } from './index.js';
 
 function switchable(name: string, required: boolean) {
   let failure: Error | undefined;
@@ -94,5 +94,47 @@ describe('observability — logger', () => {
         resolve();
       }),
     );
+  });
+});
+
+describe('observability — service lifecycle', () => {
+  const config = { logLevel: 'info', httpHost: '127.0.0.1', port: 0, shutdownTimeoutMs: 5000 } as const;
+
+  it('shuts the service down when a required part ends by itself, and logs why', async () => {
+    const destination = new PassThrough();
+    let output = '';
+    destination.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let failCore!: (error: Error) => void;
+    let stopped = 0;
+    await runService(
+      'lifecycle-test',
+      config,
+      async () => ({ checks: [], stop: async () => void stopped++, ended: new Promise((_, reject) => (failCore = reject)) }),
+      { installSignalHandlers: false, logDestination: destination },
+    );
+    expect(stopped).toBe(0);
+    failCore(new Error('poller crashed'));
+    await expect.poll(() => stopped).toBe(1);
+    expect(output).toContain('a required part stopped by itself');
+    expect(output).toContain('poller crashed');
+  });
+
+  it('a part that ends during a requested shutdown is not a failure', async () => {
+    const destination = new PassThrough();
+    let output = '';
+    destination.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    let endCore!: () => void;
+    let stopped = 0;
+    const handle = await runService(
+      'lifecycle-test',
+      config,
+      async () => ({ checks: [], stop: async () => { stopped++; endCore(); }, ended: new Promise<void>((resolve) => (endCore = resolve)) }),
+      { installSignalHandlers: false, logDestination: destination },
+    );
+    await handle.shutdown('test');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(stopped).toBe(1);
+    expect(output).toContain('lifecycle-test stopped');
+    expect(output).not.toContain('stopped by itself');
   });
 });

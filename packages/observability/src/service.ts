@@ -24,6 +24,12 @@ export interface RunningService {
   readonly checks: readonly DependencyCheck[];
   /** Drain in-flight work and close connections; called once on SIGTERM/SIGINT. */
   stop(): Promise<void>;
+  /**
+   * Settles when a part the service cannot live without stopped by itself (e.g. the Temporal worker failed).
+   * The service then shuts down and exits 1, so that its supervisor restarts it: a live process whose core
+   * is dead would otherwise pass a liveness probe forever.
+   */
+  readonly ended?: Promise<unknown>;
 }
 
 export interface ServiceHandle {
@@ -76,6 +82,20 @@ export async function runService(
     })();
     return stopping;
   };
+
+  running.ended?.then(
+    () => endedByItself(),
+    (error: unknown) => endedByItself(error),
+  );
+  function endedByItself(error?: unknown): void {
+    if (stopping) return;
+    logger.fatal({ err: error }, `${name}: a required part stopped by itself; shutting down`);
+    const exit = options.installSignalHandlers ?? true;
+    shutdown('required part stopped').then(
+      () => exit && process.exit(1),
+      () => exit && process.exit(1),
+    );
+  }
 
   if (options.installSignalHandlers ?? true) {
     for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -63,14 +63,14 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     shutdownGraceTime: `${Math.floor(config.shutdownTimeoutMs / 2)} ms`,
   });
   const running = worker.run();
-  running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
   context.logger.info({ taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status() }, 'worker polling');
   return {
     checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine)],
+    ended: running,
     stop: async () => {
       stopReloading();
-      worker.shutdown();
-      await running;
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
       await connection.close();
       await audit.close();
       await pool.end();
