@@ -30,6 +30,7 @@ import {
   TargetReplacedError,
 } from './errors.js';
 import { controllerOf, previousReplicaSet, replacementState } from './lookups.js';
+import { parseQuantity } from './quantity.js';
 import { GATEWAY_ANNOTATIONS, type PriorState, type Receipt, type Target } from './receipt.js';
 import { ClusterResources, RESOURCE_OF, type JsonPatchOp, type KubeObject, type ObjectRef, type RequestObserver } from './resources.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -118,6 +119,11 @@ export class ClusterGateway {
     const bounds = { ...DEFAULT_BOUNDS, ...options.bounds };
     if (!(bounds.minReplicas >= 0 && bounds.minReplicas <= bounds.maxReplicas)) {
       throw new InvalidGatewayInputError('gateway options', [{ field: 'bounds', problem: `replica bounds [${bounds.minReplicas}, ${bounds.maxReplicas}] are not a range` }]);
+    }
+    try {
+      parseQuantity(bounds.maxMemory);
+    } catch {
+      throw new InvalidGatewayInputError('gateway options', [{ field: 'bounds.maxMemory', problem: `"${bounds.maxMemory}" is not a Kubernetes quantity` }]);
     }
     return new ClusterGateway(options.resources ?? new ClusterResources(loadKubeConfig(options), options.onRequest), bounds, options);
   }
