@@ -330,7 +330,7 @@ try {
   rows.push(await baseline(nc, jsm, 'engine in memory (no KV, no Temporal)', storm, inMemoryEngine()));
   process.stderr.write('phase: engine + KV store\n');
   const bucket = `${uniqueName('cbkv').replace(/[^a-z0-9]/g, '')}`;
-  const store = await GroupStore.create(await nc.jetstream().views.kv(bucket, { history: 1 }), { followNodes: true });
+  const store = await GroupStore.create(await nc.jetstream().views.kv(bucket, { history: 1 }), { follow: true });
   rows.push(await baseline(nc, jsm, 'engine + KV store (no Temporal)', storm, async (signal) => (await store.apply(signal, Date.parse(signal.receivedAt), RULES)).decision.kind));
   store.close();
   await jsm.streams.delete(`KV_${bucket}`);
@@ -348,13 +348,15 @@ try {
 
   console.log(`\nCorrelation latency: ${COUNT} × ${SIGNAL_BYTES} B signals offered at ${RATE}/s for ${SECONDS} s (${GROUPS} Deployments × 4 problems, 50 nodes, one NotReady, ${(RESOLVED * 100).toFixed(1)}% resolved),`);
   console.log(`batch ${settings.batchSize}, concurrency ${settings.consumerConcurrency}, private loopback NATS (file storage) and Temporal dev server; load average at start ${load}\n`);
-  console.log('| run | handler p50 ms | handler p99 ms | handler max ms | publish→decided p50 ms | publish→decided p99 ms | decided/s | Node CPU per signal |');
+  console.log('| run | handler p50 ms | handler p99 ms | handler max ms | publish→done p50 ms | publish→done p99 ms | signals/s | Node CPU per signal |');
   console.log('|---|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of rows) console.log(`| ${r.name} | ${fmt(r.handler.p50)} | ${fmt(r.handler.p99)} | ${fmt(r.handler.max)} | ${fmt(r.endToEnd.p50)} | ${fmt(r.endToEnd.p99)} | ${r.rate.toFixed(0)} | ${r.cpuUs.toFixed(0)} µs |`);
-  console.log(`\ncorrelator decisions: ${service.kinds}; log lines at warn or above: ${service.warnings}`);
+  console.log('\nhandler: the interval of cortexops_correlation_latency_seconds (decide slot taken → decision stored); publish→done: published → handled');
+  console.log('(for the correlator including the workflow call of the decisions that make one; signals/s: handled per second of the run)');
+  console.log(`correlator decisions: ${service.kinds}; log lines at warn or above: ${service.warnings}`);
   const handlerGoal = service.handler.p99 <= 50;
   const e2eGoal = service.endToEnd.p99 <= 50;
-  console.log(`goal: p99 ≤ 50 ms — ${cortexopsMetric(handlerGoal)}; publish→decided p99 ${e2eGoal ? 'also met' : 'NOT met'} (${fmt(service.endToEnd.p99)} ms)`);
+  console.log(`goal: p99 ≤ 50 ms — ${cortexopsMetric(handlerGoal)}; publish→done p99 ${e2eGoal ? 'also ≤ 50 ms' : 'above 50 ms'} (${fmt(service.endToEnd.p99)} ms)`);
 
   console.log(`\nSignal published → workflow started: ${STARTS} critical signals, each its own incident, at ${START_RATE}/s (Temporal's start time − publish wall-clock time)\n`);
   console.log('| run | p50 ms | p99 ms | max ms |');
@@ -366,5 +368,5 @@ try {
 }
 
 function cortexopsMetric(met: boolean): string {
-  return `${met ? 'met' : 'NOT met'} for cortexops_correlation_latency_seconds (handler start → decision stored)`;
+  return `${met ? 'met' : 'NOT met'} for cortexops_correlation_latency_seconds`;
 }

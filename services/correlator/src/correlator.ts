@@ -107,7 +107,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     description: 'correlator: signals → incidents',
   });
   const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.correlator, { history: 1 });
-  const store = await GroupStore.create(kv, { followNodes: true, onWatchError: (error) => context.logger.warn({ err: error }, 'node watch stopped; topology falls back to reading node groups') });
+  const store = await GroupStore.create(kv, { follow: true, onWatchError: (error) => context.logger.warn({ err: error }, 'KV watch stopped; the correlator reads node groups and writes every decision from now on') });
   const rules = rulesOf(config);
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
   const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
@@ -135,8 +135,9 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   };
 
   const handler = async (msg: JsMsg): Promise<void> => {
-    const received = performance.now();
-    const { signal, decision, latency } = await deciding(() => decide(msg, received));
+    // Latency from the moment a decide slot takes the signal (as the consumer's bounded handlers did before the
+    // lanes); time spent queued behind a full lane shows as the consumer's pending count, not in this histogram.
+    const { signal, decision, latency } = await deciding(() => decide(msg, performance.now()));
     if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
       const incident = decision.incident;
       const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal)));

@@ -154,6 +154,8 @@ export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
 
 /** KV keys of node groups (`n.<hash>`), which replicas follow with a watch for topology. */
 export const NODE_STORE_KEYS = 'n.>';
+/** KV keys of every other group (`g.<hash>`). */
+export const GROUP_STORE_KEYS = 'g.>';
 
 /** KV key of a group (KV keys allow a narrow alphabet; the grouping key is hashed); node groups are `n.`, others `g.`. */
 export function groupStoreKey(groupKey: string): string {

@@ -1,5 +1,5 @@
-import { NatsError, type KV, type KvEntry, type QueuedIterator } from 'nats';
-import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, targetGroupKey } from './engine.js';
+import { KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
+import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, targetGroupKey } from './engine.js';
 import type { Incident, Signal } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
@@ -36,10 +36,12 @@ interface Versioned {
 
 export interface GroupStoreOptions {
   /**
-   * Follow node groups with a KV watch, so the topology check of a pod's signal (is its node's incident open?)
-   * costs no round trip. Without it each such signal reads the node's group.
+   * Follow the bucket with KV watches: node groups (the topology check of a pod's signal — is its node's incident
+   * open? — then costs no round trip) and every write to a group this replica remembers (so what it remembers is
+   * at most the watch's delay behind KV, and a repeat of a problem already firing is decided without a round trip).
+   * Without it each pod signal reads its node's group and nothing is decided on remembered state without a write.
    */
-  readonly followNodes?: boolean;
+  readonly follow?: boolean;
   readonly cacheSize?: number;
   /** Called when the node watch fails (the store then falls back to reading node groups). */
   readonly onWatchError?: (error: unknown) => void;
@@ -58,12 +60,14 @@ export interface GroupStoreOptions {
  * it is taken again on the state read from KV.
  */
 export class GroupStore {
+  /** Store key → the state this replica last stored, read or saw in the watch (least recently used dropped). */
   private readonly cache = new Map<string, Versioned>();
   /** One decision per group at a time in this replica. */
   private readonly queue = new KeyedQueue();
   /** Node group store key → [revision, incident open]; filled by the watch and by this replica's own writes. */
   private readonly nodes = new Map<string, readonly [number, boolean]>();
-  private watch: QueuedIterator<KvEntry> | undefined;
+  private readonly watches = new Set<QueuedIterator<KvEntry>>();
+  private following = false;
   private readonly cacheSize: number;
 
   private constructor(
@@ -73,36 +77,53 @@ export class GroupStore {
     this.cacheSize = options.cacheSize ?? DEFAULT_GROUP_CACHE_SIZE;
   }
 
-  /** Opens the store; with `followNodes` it returns once the watch has delivered every node group's current state. */
+  /** Opens the store; with `follow` it returns once the watches run and every node group's current state is known. */
   static async create(kv: KV, options: GroupStoreOptions = {}): Promise<GroupStore> {
     const store = new GroupStore(kv, options);
-    if (options.followNodes) await store.followNodes();
+    if (options.follow) {
+      // Every node group's current state first; other groups only from now on (what is not remembered is read).
+      await Promise.all([store.startWatch({ key: NODE_STORE_KEYS }), store.startWatch({ key: GROUP_STORE_KEYS, include: KvWatchInclude.UpdatesOnly })]);
+      store.following = store.watches.size === 2;
+    }
     return store;
   }
 
-  private async followNodes(): Promise<void> {
+  /** Starts a watch and returns once it has delivered the current values it was asked for. */
+  private async startWatch(options: KvWatchOptions): Promise<void> {
     let initialized!: () => void;
     const ready = new Promise<void>((resolve) => (initialized = resolve));
-    this.watch = await this.kv.watch({ key: NODE_STORE_KEYS, initializedFn: () => initialized() });
-    const watch = this.watch;
+    const watch = await this.kv.watch({ ...options, initializedFn: () => initialized() });
+    this.watches.add(watch);
     void (async () => {
       try {
-        for await (const entry of watch) this.noteNode(entry.key, entry.revision, isOpen(decode(entry)));
+        for await (const entry of watch) this.observe(entry);
       } catch (error) {
         this.options.onWatchError?.(error);
       } finally {
-        if (this.watch === watch) this.watch = undefined;
+        // A watch that ended leaves the store deciding as if it followed nothing.
+        this.following = false;
+        this.watches.delete(watch);
         initialized();
       }
     })();
+    if (options.include === KvWatchInclude.UpdatesOnly) initialized();
     await ready;
   }
 
-  /** Stops following node groups. */
+  /** A write seen in the watch (by any replica, this one included). */
+  private observe(entry: KvEntry): void {
+    const state = decode(entry);
+    if (entry.key.startsWith('n.')) this.noteNode(entry.key, entry.revision, isOpen(state));
+    const cached = this.cache.get(entry.key);
+    // Map.set on a present key keeps its place: seeing a write does not make a group recently used.
+    if (cached !== undefined && cached.revision < entry.revision) this.cache.set(entry.key, { state, revision: entry.revision });
+  }
+
+  /** Stops following the bucket. */
   close(): void {
-    const watch = this.watch;
-    this.watch = undefined;
-    watch?.stop();
+    this.following = false;
+    for (const watch of this.watches) watch.stop();
+    this.watches.clear();
   }
 
   private noteNode(storeKey: string, revision: number, open: boolean): void {
@@ -128,47 +149,60 @@ export class GroupStore {
     }
   }
 
-  private remember(groupKey: string, versioned: Versioned): void {
-    this.cache.delete(groupKey);
-    this.cache.set(groupKey, versioned);
+  private remember(storeKey: string, versioned: Versioned): void {
+    const cached = this.cache.get(storeKey);
+    // The watch may already have delivered a newer write (another replica's) than the one just read or made.
+    const newest = cached !== undefined && cached.revision > versioned.revision ? cached : versioned;
+    this.cache.delete(storeKey);
+    this.cache.set(storeKey, newest);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
-    if (groupKey.startsWith('node/') && versioned.revision > 0) this.noteNode(groupStoreKey(groupKey), versioned.revision, isOpen(versioned.state));
+    if (storeKey.startsWith('n.') && versioned.revision > 0) this.noteNode(storeKey, versioned.revision, isOpen(versioned.state));
   }
 
   /**
    * Reads (or recalls) the group, lets `decide` compute the next state and stores it with compare-and-set,
-   * deciding again on the newer state after a conflict.
+   * deciding again on the newer state after a conflict. `logOnly` results change nothing but the group's signal
+   * log (a repeat of a problem already firing): they are not written when the state they were decided on is known
+   * to be current — read just now, or remembered while following the bucket (then it is at most the watch's delay
+   * old; the decision is the one a signal ordered just before the newest write would have had, and it has no
+   * effect to undo). Anything else remembered is only trusted through the compare-and-set of its write.
    */
-  private transact<R extends { readonly state: GroupState | undefined }>(groupKey: string, decide: (state: GroupState | undefined) => R): Promise<R> {
+  private transact<R extends { readonly state: GroupState | undefined }>(groupKey: string, decide: (state: GroupState | undefined) => R, logOnly: (result: R, before: GroupState | undefined) => boolean = () => false): Promise<R> {
+    const storeKey = groupStoreKey(groupKey);
     return this.queue.run(groupKey, async () => {
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const cached = this.cache.get(groupKey);
+        const cached = this.cache.get(storeKey);
         const current = cached ?? (await this.read(groupKey));
         const result = decide(current.state);
-        if (result.state === undefined) {
-          // Nothing to write, so nothing validates the recalled state: decide again on what KV holds.
-          if (cached !== undefined) {
-            this.cache.delete(groupKey);
+        if (result.state === undefined || logOnly(result, current.state)) {
+          if (cached !== undefined && !this.following) {
+            // Nothing to write, so nothing validates the recalled state: decide again on what KV holds.
+            this.cache.delete(storeKey);
             continue;
           }
-          this.remember(groupKey, current);
+          this.remember(storeKey, current);
           return result;
         }
         const revision = await this.write(groupKey, result.state, current.revision);
         if (revision !== undefined) {
-          this.remember(groupKey, { state: result.state, revision });
+          this.remember(storeKey, { state: result.state, revision });
           return result;
         }
-        this.cache.delete(groupKey);
+        this.cache.delete(storeKey);
       }
       throw new GroupConflictError(groupKey);
     });
   }
 
+  /** The KV revision of the group this replica remembers (diagnostics and tests), if any. */
+  rememberedRevision(groupKey: string): number | undefined {
+    return this.cache.get(groupStoreKey(groupKey))?.revision;
+  }
+
   /** Whether the node's incident is open (pods on it are then explained by it: topology). */
-  private async nodeIncidentOpen(cluster: string, node: string): Promise<boolean> {
+  async nodeIncidentOpen(cluster: string, node: string): Promise<boolean> {
     const groupKey = nodeGroupKey(cluster, node);
-    if (this.watch !== undefined) return this.nodes.get(groupStoreKey(groupKey))?.[1] ?? false;
+    if (this.following) return this.nodes.get(groupStoreKey(groupKey))?.[1] ?? false;
     return isOpen((await this.read(groupKey)).state);
   }
 
@@ -176,7 +210,12 @@ export class GroupStore {
   async apply(signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
     const onNode = signal.node !== undefined && nodeOf(signal) === undefined && (await this.nodeIncidentOpen(signal.cluster, signal.node));
     const grouping = groupingOf(signal, onNode);
-    const result = await this.transact(grouping.key, (state) => correlate(state, grouping, signal, nowMs, rules));
+    const result = await this.transact(
+      grouping.key,
+      (state) => correlate(state, grouping, signal, nowMs, rules),
+      // A repeat of a firing problem (same severity): only the signal log would change.
+      (r, before) => r.decision.kind === 'deduplicated' && r.state?.severity === before?.severity,
+    );
     return { ...result, groupKey: grouping.key };
   }
 

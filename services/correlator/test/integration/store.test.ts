@@ -1,0 +1,98 @@
+import { ensureServers, natsUrl, uniqueName } from '@cortexops/testkit';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CorrelationRules, DEFAULT_MAX_SIGNAL_IDS, groupingOf } from '../../src/engine.js';
+import { GroupStore } from '../../src/store.js';
+import { makeSignal, T0, waitFor } from './support.js';
+
+const MINUTE = 60_000;
+const RULES: CorrelationRules = { windowMs: 5 * MINUTE, minSignals: 3, flapWindowMs: 10 * MINUTE, cooldownMs: 30 * MINUTE, recurrenceWindowMs: 24 * 60 * MINUTE, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS };
+let nc: NatsConnection;
+const buckets: string[] = [];
+const stores: GroupStore[] = [];
+
+beforeAll(async () => {
+  const ctx = await ensureServers(['nats']);
+  nc = await connect({ servers: natsUrl(ctx) });
+}, 60_000);
+
+afterAll(async () => {
+  for (const store of stores) store.close();
+  const jsm = await nc?.jetstreamManager();
+  for (const bucket of buckets) await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
+  await nc?.close();
+});
+
+async function bucket(): Promise<KV> {
+  const name = uniqueName('corstore').replace(/[^a-z0-9]/g, '');
+  buckets.push(name);
+  return nc.jetstream().views.kv(name, { history: 1 });
+}
+
+/** Two replicas' stores on one bucket (each with its own memory of the groups). */
+async function replicas(follow: boolean): Promise<[GroupStore, GroupStore]> {
+  const kv = await bucket();
+  const pair: [GroupStore, GroupStore] = [await GroupStore.create(kv, { follow }), await GroupStore.create(kv, { follow })];
+  stores.push(...pair);
+  return pair;
+}
+
+const base = { namespace: 'store', object: { kind: 'Pod' as const, name: 'cart-1' }, ownerChain: [{ kind: 'Deployment' as const, name: 'cart' }] };
+
+describe('correlator store — replicas and remembered state (real NATS KV)', () => {
+  it('conflict — a replica deciding on remembered state loses the compare-and-set to the other replica and decides again on the newer state', async () => {
+    const [a, b] = await replicas(false);
+    const opened = await a.apply(makeSignal('cas-1', { ...base, severity: 'critical', atMs: T0 }), T0, RULES);
+    expect(opened.decision.kind).toBe('open');
+    expect((await b.apply(makeSignal('cas-2', { ...base, atMs: T0 + 1000 }), T0 + 1000, RULES)).decision.kind).toBe('attach');
+    // A still remembers the state before B's write: its write conflicts, it reads B's state and decides again.
+    const third = makeSignal('cas-3', { ...base, atMs: T0 + 2000 });
+    expect((await a.apply(third, T0 + 2000, RULES)).decision.kind).toBe('attach');
+    const { state } = await a.read(opened.groupKey);
+    expect(Object.keys(state!.fingerprints)).toHaveLength(3);
+    // A resolve by B, then a repeat of that problem at A: not "already firing" from memory, but a flap.
+    const fp1 = makeSignal('cas-1', { ...base, status: 'resolved', atMs: T0 + 3000 });
+    const fp2 = makeSignal('cas-2', { ...base, status: 'resolved', atMs: T0 + 3000 });
+    const fp3 = makeSignal('cas-3', { ...base, status: 'resolved', atMs: T0 + 3000 });
+    for (const s of [fp1, fp2, fp3]) await b.apply(s, T0 + 3000, RULES);
+    expect((await b.read(opened.groupKey)).state?.status).toBe('resolved');
+    expect((await a.apply(makeSignal('cas-1', { ...base, severity: 'critical', atMs: T0 + 4000 }), T0 + 4000, RULES)).decision.kind).toBe('flap');
+  });
+
+  it('following — replicas see each other’s writes through the watch; a repeat of a firing problem is decided on current state without a write', async () => {
+    const [a, b] = await replicas(true);
+    const opened = await a.apply(makeSignal('follow-1', { ...base, severity: 'critical', atMs: T0 }), T0, RULES);
+    expect(opened.decision.kind).toBe('open');
+    const resolved = await b.apply(makeSignal('follow-1', { ...base, status: 'resolved', atMs: T0 + 1000 }), T0 + 1000, RULES);
+    expect(resolved.decision.kind).toBe('resolve');
+    const written = (await b.read(opened.groupKey)).revision;
+    await waitFor('replica A saw B’s write', () => ((a.rememberedRevision(opened.groupKey) ?? 0) >= written ? true : undefined));
+    expect((await a.apply(makeSignal('follow-1', { ...base, severity: 'critical', atMs: T0 + 2000 }), T0 + 2000, RULES)).decision.kind).toBe('flap');
+    const afterFlap = await a.read(opened.groupKey);
+    const repeat = makeSignal('follow-1', { ...base, severity: 'critical', atMs: T0 + 3000 });
+    expect((await a.apply(repeat, T0 + 3000, RULES)).decision.kind).toBe('deduplicated');
+    const afterRepeat = await a.read(opened.groupKey);
+    expect(afterRepeat.revision).toBe(afterFlap.revision);
+    expect(afterRepeat.state?.signalIds).not.toContain(repeat.id);
+  });
+
+  it('following — a node incident opened by one replica routes the other replica’s pod signals to the node (topology through the watch)', async () => {
+    const [a, b] = await replicas(true);
+    const node = makeSignal('follow-node', { namespace: undefined, object: { kind: 'Node', name: 'node-9' }, ownerChain: [], severity: 'critical' });
+    const opened = await a.apply(node, T0, RULES);
+    expect(opened.decision.kind).toBe('open');
+    await waitFor('replica B knows the node incident', async () => ((await b.nodeIncidentOpen('test', 'node-9')) ? true : undefined));
+    const pod = await b.apply(makeSignal('follow-pod', { ...base, node: 'node-9', severity: 'critical' }), T0 + 1000, RULES);
+    expect(pod).toMatchObject({ decision: { kind: 'attach', incident: { rootCause: { kind: 'Node', name: 'node-9' } } }, groupKey: opened.groupKey });
+  });
+
+  it('concurrency — two following replicas deciding one group at once open exactly one incident and lose no signal', async () => {
+    const [a, b] = await replicas(true);
+    const signals = Array.from({ length: 40 }, (_, i) => makeSignal(`race-${i}`, { ...base, namespace: 'race', atMs: T0 + i }));
+    const results = await Promise.all(signals.map((s, i) => (i % 2 === 0 ? a : b).apply(s, T0 + i, RULES)));
+    expect(results.filter((r) => r.decision.kind === 'open')).toHaveLength(1);
+    expect(results.filter((r) => r.decision.kind === 'pending')).toHaveLength(2);
+    const { state } = await a.read(groupingOf(signals[0]!).key);
+    expect(new Set(state?.signalIds)).toEqual(new Set(signals.map((s) => s.id)));
+  });
+});
