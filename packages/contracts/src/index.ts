@@ -11,3 +11,4 @@ export * from './approval.js';
 export * from './audit.js';
 export * from './workflow.js';
 export * from './sources.js';
+export * from './remediation-notice.js';

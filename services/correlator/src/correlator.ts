@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { CONSUMERS, incidentSignal, incidentWorkflowId, KV_BUCKETS, Signal, TASK_QUEUES, WORKFLOW_TYPES, type Incident, type RemediationWorkflowInput } from '@cortexops/contracts';
+import { CONSUMERS, incidentSignal, incidentWorkflowId, KV_BUCKETS, REMEDIATION_NOTICE_TOKEN, RemediationNotice, Signal, TASK_QUEUES, WORKFLOW_TYPES, type Incident, type RemediationWorkflowInput } from '@cortexops/contracts';
 import {
   DeadLetterPublisher,
   ensureDurableConsumer,
@@ -25,6 +25,8 @@ export interface CorrelatorOverrides {
   readonly taskQueue?: string;
   /** Called after each signal's decision is stored and carried out (tests, benchmarks). */
   readonly onDecision?: (signal: Signal, decision: Decision, latencySeconds: number) => void;
+  /** Called after a remediation notice is recorded (tests). */
+  readonly onRemediation?: (notice: RemediationNotice) => void;
 }
 
 export interface RunningCorrelator extends RunningService {
@@ -45,15 +47,24 @@ export function rulesOf(config: ServiceConfig<'correlator'>): CorrelationRules {
 /** Decisions that reach the incident's workflow (start it, or signal the running one). */
 const WORKFLOW_DECISIONS = new Set<Decision['kind']>(['open', 'flap', 'attach', 'resolve', 'escalate', 'duplicate']);
 
-/** Parses and validates one SIGNALS message; bad input is a permanent failure naming the field. */
-export function parseSignal(data: Uint8Array): Signal {
-  let raw: unknown;
+function parseJson(data: Uint8Array): unknown {
   try {
-    raw = JSON.parse(new TextDecoder().decode(data));
+    return JSON.parse(new TextDecoder().decode(data));
   } catch (error) {
     throw new PermanentMessageError(`not JSON: ${error instanceof Error ? error.message : String(error)}`, '(root)');
   }
-  const result = Signal.validate(raw);
+}
+
+/** Parses and validates one SIGNALS message; bad input is a permanent failure naming the field. */
+export function parseSignal(data: Uint8Array): Signal {
+  const result = Signal.validate(parseJson(data));
+  if (!result.ok) throw new PermanentMessageError(result.error.message, result.error.issues[0]?.field);
+  return result.value;
+}
+
+/** Parses and validates a remediation notice (`signals.<cluster>._remediated`); bad input names the field. */
+export function parseRemediationNotice(data: Uint8Array): RemediationNotice {
+  const result = RemediationNotice.validate(parseJson(data));
   if (!result.ok) throw new PermanentMessageError(result.error.message, result.error.issues[0]?.field);
   return result.value;
 }
@@ -134,7 +145,17 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     return { signal, decision: result.decision, latency };
   };
 
+  /** A remediation was applied: the target cools down and its fingerprints coming back escalate. */
+  const remediated = async (msg: JsMsg): Promise<void> => {
+    const notice = parseRemediationNotice(msg.data);
+    const known = await store.markRemediated({ id: notice.incidentId, cluster: notice.cluster, target: notice.target }, Date.parse(notice.remediatedAt));
+    if (!known) throw new PermanentMessageError(`remediation notice for incident ${notice.incidentId}: no group for its target`, 'target');
+    context.logger.info({ incident: notice.incidentId, target: notice.target }, 'remediation recorded: target cooling down');
+    overrides.onRemediation?.(notice);
+  };
+
   const handler = async (msg: JsMsg): Promise<void> => {
+    if (msg.subject.endsWith(`.${REMEDIATION_NOTICE_TOKEN}`)) return deciding(() => remediated(msg));
     // Latency from the moment a decide slot takes the signal (as the consumer's bounded handlers did before the
     // lanes); time spent queued behind a full lane shows as the consumer's pending count, not in this histogram.
     const { signal, decision, latency } = await deciding(() => decide(msg, performance.now()));

@@ -1,4 +1,4 @@
-import { STREAMS } from '@cortexops/contracts';
+import { REMEDIATION_NOTICE_TOKEN, type RemediationNotice, STREAMS } from '@cortexops/contracts';
 import { decodeDeadLetter, publishWithId } from '@cortexops/messaging';
 import { createTestNamespace, ensureServers, natsUrl, startTestWorker, temporalAddress, type TestWorker } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
@@ -164,7 +164,10 @@ describe('correlator — no remediation loops', () => {
     const base = { namespace: 'loop', object: { kind: 'Pod' as const, name: 'pay-1' }, ownerChain: [{ kind: 'Deployment' as const, name: 'pay' }], severity: 'critical' as const };
     const [opened] = await feed(makeSignal('loop-oom', { ...base, atMs: T0 }));
     const incident = incidentOf(opened!)!;
-    expect(await store.markRemediated(incident, T0 + MINUTE)).toBe(true);
+    // The worker tells the correlator through SIGNALS once it applied a remediation.
+    const notice: RemediationNotice = { incidentId: incident.id, cluster: incident.cluster, target: incident.target, remediatedAt: new Date(T0 + MINUTE).toISOString() };
+    await publishWithId(js, `${names.subjectPrefixes.signals}.${incident.cluster}.${REMEDIATION_NOTICE_TOKEN}`, Buffer.from(JSON.stringify(notice)), `notice-${incident.id}`);
+    await waitFor('the remediation recorded', async () => ((await store.read(groupingOf(makeSignal('loop-oom', base)).key)).state?.remediation?.incidentId === incident.id ? true : undefined));
     const [resolved] = await feed(makeSignal('loop-oom', { ...base, status: 'resolved', atMs: T0 + 2 * MINUTE }));
     expect(resolved!.kind).toBe('resolve');
 
@@ -199,5 +202,22 @@ describe('correlator — bad signals', () => {
     const [ok] = await feed(makeSignal('after-bad', { namespace: 'after', severity: 'critical' }));
     expect(ok!.kind).toBe('open');
     expect(STREAMS.deadLetter).toBe('DEADLETTER');
+  });
+
+  it('bad input — a malformed remediation notice and one for a target the correlator never saw go to the dead letter with the reason', async () => {
+    const jsm = await nc.jetstreamManager();
+    const before = (await jsm.streams.info(names.streams.deadLetter)).state.last_seq;
+    const subject = `${names.subjectPrefixes.signals}.test.${REMEDIATION_NOTICE_TOKEN}`;
+    await publishWithId(js, subject, Buffer.from(JSON.stringify({ incidentId: 'inc-1', cluster: 'test', target: { kind: 'Deployment', name: 'x' }, remediatedAt: 'yesterday' })), 'bad-notice-1');
+    const stranger: RemediationNotice = { incidentId: 'inc-unknown', cluster: 'test', target: { kind: 'Deployment', namespace: 'nowhere', name: 'ghost' }, remediatedAt: new Date(T0).toISOString() };
+    await publishWithId(js, subject, Buffer.from(JSON.stringify(stranger)), 'bad-notice-2');
+    await waitFor('two more dead letters', async () => ((await jsm.streams.info(names.streams.deadLetter)).state.last_seq >= before + 2 ? true : undefined));
+    const records = [];
+    for (const seq of [before + 1, before + 2]) records.push(decodeDeadLetter((await jsm.streams.getMessage(names.streams.deadLetter, { seq })).data));
+    expect(records[0]).toMatchObject({ stage: 'correlator', field: 'remediatedAt' });
+    expect(records[1]).toMatchObject({ stage: 'correlator', field: 'target', reason: expect.stringContaining('inc-unknown') as unknown });
+    expect(JSON.parse(records[1]!.original.toString())).toEqual(stranger);
+    // Nothing was created for the unknown target.
+    expect((await store.read('workload/test/nowhere/Deployment/ghost')).state).toBeUndefined();
   });
 });
