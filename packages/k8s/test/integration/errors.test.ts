@@ -11,7 +11,7 @@ import {
 import { apiserverUrl, freePort, kubeconfigPaths, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from '@cortexops/testkit';
 import { AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployment, kubeConfigOf, REMEDIATION_ROLE, startCluster, testNamespace, type Cluster, remediationId } from './fixtures.js';
+import { deployment, kubeConfigOf, REMEDIATION_ROLE, settledDeployment, startCluster, testNamespace, type Cluster, remediationId } from './fixtures.js';
 
 const id = remediationId;
 const WORKER = `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`;
@@ -84,7 +84,7 @@ describe('k8s gateway — errors, RBAC and input validation', () => {
   });
 
   it('forbidden — read-only in a namespace: the read passes and the patch is refused, naming "patch"; nothing changes', async () => {
-    const before = await cluster.admin.apps.readNamespacedDeployment({ name: 'web', namespace: readOnly });
+    const before = await settledDeployment(cluster.admin, readOnly, 'web');
     const error = await cluster.gateway.apply({ type: 'scale', kind: 'Deployment', namespace: readOnly, name: 'web', replicas: 2 }, id('ro')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'K8S_FORBIDDEN', missing: { verb: 'patch', resource: 'deployments', namespace: readOnly } });
     expect((error as Error).message).toContain(`${WORKER} lacks permission to patch deployments.apps in namespace "${readOnly}"`);

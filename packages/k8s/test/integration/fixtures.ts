@@ -130,27 +130,62 @@ export async function runningPods(admin: Admin, namespace: string, app: string):
   return list.items.filter(isRunning);
 }
 
-/** As `kubectl rollout status`: the controller has seen the latest spec and every replica is updated and available. */
-export async function settledDeployment(admin: Admin, namespace: string, name: string): Promise<V1Deployment> {
+/**
+ * Polls `read` until `done` holds and the object stopped moving: two consecutive reads with the same
+ * resourceVersion, so that a later "unchanged" comparison is not disturbed by a controller's late write.
+ */
+export async function quiet<T extends { metadata?: { resourceVersion?: string } }>(read: () => Promise<T>, done: (obj: T) => boolean): Promise<T> {
+  let last: string | undefined;
+  let obj: T | undefined;
   await expect
     .poll(async () => {
-      const d = await admin.apps.readNamespacedDeployment({ name, namespace });
-      const s = d.status;
-      const want = d.spec?.replicas ?? 1;
-      return d.metadata?.generation === s?.observedGeneration && s?.updatedReplicas === want && s.availableReplicas === want && s.replicas === want;
+      obj = await read();
+      const rv = obj.metadata?.resourceVersion;
+      const stable = done(obj) && rv === last;
+      last = rv;
+      return stable;
     }, SETTLE)
     .toBe(true);
-  return admin.apps.readNamespacedDeployment({ name, namespace });
+  return obj as T;
+}
+
+/** As `kubectl rollout status`, and quiet: every replica updated, ready and available, nothing terminating. */
+export async function settledDeployment(admin: Admin, namespace: string, name: string): Promise<V1Deployment> {
+  return quiet(
+    () => admin.apps.readNamespacedDeployment({ name, namespace }),
+    (d) => {
+      const s = d.status;
+      const want = d.spec?.replicas ?? 1;
+      const progressing = s?.conditions?.find((c) => c.type === 'Progressing');
+      return (
+        d.metadata?.generation === s?.observedGeneration &&
+        s?.updatedReplicas === want &&
+        s.readyReplicas === want &&
+        s.availableReplicas === want &&
+        s.replicas === want &&
+        (s.terminatingReplicas ?? 0) === 0 &&
+        progressing?.reason === 'NewReplicaSetAvailable'
+      );
+    },
+  );
 }
 
 export async function settledStatefulSet(admin: Admin, namespace: string, name: string): Promise<void> {
-  await expect
-    .poll(async () => {
-      const s = await admin.apps.readNamespacedStatefulSet({ name, namespace });
+  await quiet(
+    () => admin.apps.readNamespacedStatefulSet({ name, namespace }),
+    (s) => {
       const want = s.spec?.replicas ?? 1;
-      return s.metadata?.generation === s.status?.observedGeneration && s.status?.readyReplicas === want && s.status.updatedReplicas === want;
-    }, SETTLE)
-    .toBe(true);
+      const st = s.status;
+      return (
+        s.metadata?.generation === st?.observedGeneration &&
+        st?.readyReplicas === want &&
+        st.updatedReplicas === want &&
+        st.currentReplicas === want &&
+        st.replicas === want &&
+        st.currentRevision === st.updateRevision
+      );
+    },
+  );
 }
 
 /** The object as the API server has it (plain JSON), for before/after comparisons. */

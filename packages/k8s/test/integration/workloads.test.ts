@@ -8,6 +8,7 @@ import {
   printTimings,
   readDeployment,
   roundTrip,
+  SETTLE,
   settledDeployment,
   settledStatefulSet,
   startCluster,
@@ -120,7 +121,7 @@ describe('k8s gateway — workload actions against the local control plane (work
       JSON_PATCH,
     );
     await settledDeployment(cluster.admin, ns, 'rollback');
-    await expect.poll(async () => (await readDeployment(cluster.admin, ns, 'rollback')).metadata?.annotations?.['deployment.kubernetes.io/revision']).toBe('2');
+    await expect.poll(async () => (await readDeployment(cluster.admin, ns, 'rollback')).metadata?.annotations?.['deployment.kubernetes.io/revision'], SETTLE).toBe('2');
     await roundTrip({
       cluster,
       action: { type: 'rollback', kind: 'Deployment', namespace: ns, name: 'rollback' },
