@@ -171,6 +171,23 @@ describe('correlator engine — remediation loops', () => {
     expect(esc.id).not.toBe((opened.decisions[0] as { incident: Incident }).incident.id);
   });
 
+  it('escalation — a repeat of the remediated problem that has not resolved since is a repeat in the same incident, not a return', () => {
+    const fp = '1111111111111111';
+    const opened = run([{ s: signal({ severity: 'critical', fingerprint: fp }), at: T0 }]);
+    const id = (opened.decisions[0] as { incident: Incident }).incident.id;
+    const remediated = recordRemediation(opened.state!, id, T0 + 1000);
+    const after = run(
+      [
+        { s: signal({ fingerprint: fp, severity: 'critical' }), at: T0 + 2000 },
+        { s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + 3000 },
+        { s: signal({ fingerprint: fp, severity: 'critical' }), at: T0 + 4000 },
+      ],
+      remediated,
+    );
+    expect(after.decisions.map((d) => d.kind)).toEqual(['deduplicated', 'resolve', 'escalate']);
+    expect((after.decisions[0] as { incident: Incident }).incident.id).toBe(id);
+  });
+
   it('cooldown — a different problem of a remediated target inside the cooldown is recorded, nothing opens', () => {
     const opened = run([{ s: signal({ severity: 'critical', fingerprint: '1111111111111111' }), at: T0 }]);
     const remediated = recordRemediation(opened.state!, 'inc-x', T0 + 1000);

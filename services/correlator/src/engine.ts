@@ -261,8 +261,11 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
   const remediation = previous?.remediation;
   const sinceRemediation = remediation === undefined ? Infinity : nowMs - remediation.atMs;
 
+  // A repeat of the remediated problem that never resolved since (the remediation is still taking effect; the
+  // workflow verifies it) is not a return: it stays a repeat in the remediated incident.
+  const stillFiring = current !== undefined && current.status === 'open' && current.fingerprints[fp] === 'firing' && remediation !== undefined && incidentIdOf(current.key, current.epoch) === remediation.incidentId;
   // Escalation: the same problem came back after a remediation — a human, not another attempt.
-  if (remediation !== undefined && remediation.fingerprints.includes(fp) && sinceRemediation <= rules.recurrenceWindowMs) {
+  if (remediation !== undefined && remediation.fingerprints.includes(fp) && sinceRemediation <= rules.recurrenceWindowMs && !stillFiring) {
     if (current !== undefined && current.status === 'escalated') {
       const state: GroupState = { ...current, fingerprints: { ...current.fingerprints, [fp]: 'firing' }, signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds), severity: maxSeverity(current.severity, signal.severity), updatedAtMs: nowMs };
       return { state, decision: { kind: 'attach', incident: incidentOf(state, 'escalated') } };
