@@ -56,8 +56,9 @@ export interface GroupStoreOptions {
  * the replica remembers the state and revision it last stored: the next signal of the group is decided on that and
  * written with compare-and-set on that revision — one round trip instead of a read and a write. If another replica
  * wrote in between, the write fails, the group is read again and the signal decided again, exactly as without the
- * cache. A decision that writes nothing (a replay, a resolve of an unknown problem) is never trusted to the cache:
- * it is taken again on the state read from KV.
+ * cache. A decision that writes nothing (a replay, a resolve of an unknown problem, a repeat of a problem already
+ * firing) is only taken on remembered state while the store follows the bucket (see {@link GroupStoreOptions.follow});
+ * otherwise it is taken again on the state read from KV.
  */
 export class GroupStore {
   /** Store key → the state this replica last stored, read or saw in the watch (least recently used dropped). */
@@ -112,11 +113,15 @@ export class GroupStore {
 
   /** A write seen in the watch (by any replica, this one included). */
   private observe(entry: KvEntry): void {
-    const state = decode(entry);
-    if (entry.key.startsWith('n.')) this.noteNode(entry.key, entry.revision, isOpen(state));
+    const node = entry.key.startsWith('n.');
     const cached = this.cache.get(entry.key);
+    const newer = cached !== undefined && cached.revision < entry.revision;
+    // Most entries are this replica's own writes coming back, or groups it does not remember: nothing to decode.
+    if (!node && !newer) return;
+    const state = decode(entry);
+    if (node) this.noteNode(entry.key, entry.revision, isOpen(state));
     // Map.set on a present key keeps its place: seeing a write does not make a group recently used.
-    if (cached !== undefined && cached.revision < entry.revision) this.cache.set(entry.key, { state, revision: entry.revision });
+    if (newer) this.cache.set(entry.key, { state, revision: entry.revision });
   }
 
   /** Stops following the bucket. */
