@@ -158,8 +158,10 @@ describe('messaging — pull consumer', () => {
     const finished = done;
     expect(active).toBe(0);
     expect(peak).toBe(3);
+    // Every finished handler sent its ack before stop() resolved; the server applies acks asynchronously,
+    // so the floor is awaited rather than read once. Nothing beyond the finished ones may be acked.
+    await until(async () => (await jsm.consumers.info(layout.streams.telemetry, 'work')).ack_floor.stream_seq >= finished);
     const ci = await jsm.consumers.info(layout.streams.telemetry, 'work');
-    // Everything that finished was acked before stop() resolved; the rest is still there for the next consumer.
     expect(ci.ack_floor.stream_seq).toBe(finished);
     expect(ci.num_ack_pending + ci.num_pending + finished).toBeGreaterThanOrEqual(12);
   });
