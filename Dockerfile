@@ -10,6 +10,8 @@ FROM node:20-bookworm-slim AS deps
 RUN npm install -g pnpm@12.21.0
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml tsconfig.base.json tsconfig.json ./
+# Patched dependencies (pnpm-workspace.yaml patchedDependencies) are applied by the install.
+COPY patches/ ./patches/
 COPY packages/ ./packages/
 COPY services/ ./services/
 RUN pnpm install --frozen-lockfile

@@ -3,7 +3,8 @@
  *   - bare relay: nats.js consume → publish → ack, no validation, same batch and concurrency;
  *   - ingestion: the service's TELEMETRY handler (validate, normalise, dedup, publish to SIGNALS, ack);
  *   - nats bench: the Go natscli consumer reading the same kind of stream (consume + ack only).
- * 1 KiB telemetry messages, bounded count. Usage: pnpm --filter @cortexops/ingestion bench [messages] [rounds]
+ * 1 KiB telemetry messages, bounded count. The package script runs it with the ingestion Deployment's V8 flags
+ * (deploy/k8s/ingestion.yaml NODE_OPTIONS); both paths share the process, so both get them. Usage: pnpm --filter @cortexops/ingestion bench [messages] [rounds]
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
@@ -171,7 +172,7 @@ try {
     ['bare nats.js relay (consume, publish, ack)', rate(best.relay), `${cpuPerEvent.relay.toFixed(0)} µs`],
     [`Go natscli ${NATSCLI_VERSION} bench js consume (consume, ack)`, rate(best.go), '(separate process)'],
   ] as const;
-  console.log(`\n${MESSAGES} × ${SIZE} B telemetry, best of ${ROUNDS} rounds, batch ${settings.batchSize}, concurrency ${settings.consumerConcurrency}, loopback NATS (file storage)\n`);
+  console.log(`\n${MESSAGES} × ${SIZE} B telemetry, best of ${ROUNDS} rounds, batch ${settings.batchSize}, concurrency ${settings.consumerConcurrency}, loopback NATS (file storage), Node flags as deployed: ${process.execArgv.filter((a) => a.startsWith('--max')).join(' ') || 'none'}\n`);
   console.log('| run | events/s | ingestion ÷ run | Node CPU per event |');
   console.log('|---|---:|---:|---:|');
   for (const [name, r, cpu] of rows) console.log(`| ${name} | ${r.toFixed(0)} | ${(rate(best.ingestion) / r).toFixed(2)} | ${cpu} |`);

@@ -104,25 +104,41 @@ const ALERT_OBJECT_LABELS: readonly [string, WorkloadKind][] = [
 /** Kubernetes Warning reasons that mean an outage rather than a nuisance. */
 const CRITICAL_REASONS = new Set(['OOMKilling', 'OOMKilled', 'NodeNotReady', 'Evicted', 'SystemOOM', 'FailedMount', 'NodeHasDiskPressure']);
 
+/** What a source contributes to a Signal; optional fields may be undefined (JSON drops them). */
+type SignalFields = Omit<Signal, 'id' | 'source' | 'cluster' | 'fingerprint' | 'status' | 'startsAt' | 'receivedAt'>;
+
 interface Draft {
   readonly source: TelemetryEnvelope['source'];
   readonly fingerprintParts: readonly string[];
   readonly status: 'firing' | 'resolved';
   readonly startsAt: string;
-  readonly rest: Record<string, unknown>;
+  readonly fields: SignalFields;
 }
 
+// Hot path (every telemetry message): plain object literals with every key listed, no spread chains —
+// spreading conditional objects cost about 3 µs per signal.
 function finish(envelope: TelemetryEnvelope, draft: Draft, receivedAt: string): Signal {
   const fingerprint = sha256Hex([draft.source, envelope.cluster, ...draft.fingerprintParts].join('\u0000')).slice(0, 32);
-  const candidate = {
+  const f = draft.fields;
+  const candidate: Signal = {
     id: sha256Hex(`${fingerprint}|${draft.status}|${draft.startsAt}`).slice(0, 32),
     source: draft.source,
     cluster: envelope.cluster,
-    fingerprint,
+    namespace: f.namespace,
+    object: f.object,
+    ownerChain: f.ownerChain,
+    node: f.node,
+    severity: f.severity,
     status: draft.status,
+    title: f.title,
+    reason: f.reason,
+    labels: f.labels,
+    annotations: f.annotations,
+    fingerprint,
+    groupKey: f.groupKey,
     startsAt: draft.startsAt,
+    endsAt: f.endsAt,
     receivedAt,
-    ...draft.rest,
   };
   const result = Signal.validate(candidate);
   if (!result.ok) throw permanent(result.error, 'signal');
@@ -154,17 +170,18 @@ function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Sign
         .map((k) => `${k}=${alert.labels[k] ?? ''}`),
       status: alert.status,
       startsAt,
-      rest: {
-        ...(namespace ? { namespace } : {}),
-        ...(object ? { object } : {}),
-        ...(nodeOf(alert.labels.node) ? { node: nodeOf(alert.labels.node) } : {}),
+      fields: {
+        namespace,
+        object,
+        ownerChain: [],
+        node: nodeOf(alert.labels.node),
         severity: severityOf(alert.labels.severity),
         title: cleanText(annotations.summary ?? alertname, 512) || alertname,
         reason: alertname,
         labels,
         annotations,
         groupKey: cleanText(groupKey, 1024),
-        ...(endsAt ? { endsAt } : {}),
+        endsAt,
       },
     },
     receivedAt,
@@ -190,11 +207,11 @@ function fromKubernetes(envelope: TelemetryEnvelope, receivedAt: string): Signal
       fingerprintParts: [involved.kind, involved.namespace ?? '', involved.name, event.reason],
       status: 'firing',
       startsAt,
-      rest: {
-        ...(namespace ? { namespace } : {}),
-        ...(object ? { object } : {}),
+      fields: {
+        namespace,
+        object,
         ownerChain,
-        ...(node ? { node } : {}),
+        node,
         severity: CRITICAL_REASONS.has(event.reason) ? 'critical' : 'warning',
         title: `${reason}: ${cleanText(involved.kind, 64)}/${cleanText(involved.name, 253)}${message ? ` ${message}` : ''}`.slice(0, 512),
         reason,
@@ -224,17 +241,17 @@ function fromCustom(envelope: TelemetryEnvelope, receivedAt: string): Signal {
       fingerprintParts: p.key ? [p.key] : [p.namespace ?? '', p.object?.kind ?? '', p.object?.name ?? '', p.reason ?? '', p.title],
       status: p.status,
       startsAt,
-      rest: {
-        ...(p.namespace ? { namespace: p.namespace } : {}),
-        ...(p.object ? { object: p.object } : {}),
+      fields: {
+        namespace: p.namespace,
+        object: p.object,
         ownerChain: p.ownerChain,
-        ...(p.node ? { node: p.node } : {}),
+        node: p.node,
         severity: p.severity,
         title: cleanText(p.title, 512) || 'untitled',
-        ...(p.reason ? { reason: cleanText(p.reason, 128) } : {}),
+        reason: p.reason ? cleanText(p.reason, 128) : undefined,
         labels: cleanMap(p.labels),
         annotations: cleanMap(p.annotations),
-        ...(endsAt ? { endsAt } : {}),
+        endsAt,
       },
     },
     receivedAt,

@@ -3,6 +3,9 @@ import { PermanentMessageError, publishWithId, type JetStreamLayout } from '@cor
 import type { JetStreamClient, JsMsg } from 'nats';
 import { normalise } from './normalise.js';
 
+/** Decodes in place (Buffer.from(Uint8Array) would copy every message first); invalid UTF-8 becomes U+FFFD as before. */
+const utf8 = new TextDecoder();
+
 export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'retried';
 /** Metric label of a message's source: one of the known sources or `unknown` (hostile subjects never become labels). */
 export type SourceLabel = TelemetrySource | 'unknown';
@@ -86,7 +89,7 @@ export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Ar
   if (source === 'unknown') throw new PermanentMessageError(`unknown source in subject ${JSON.stringify(subject.slice(0, 200))}; known: ${TELEMETRY_SOURCES.join(', ')}`, 'source');
   let json: unknown;
   try {
-    json = JSON.parse(Buffer.from(data).toString('utf8'));
+    json = JSON.parse(utf8.decode(data));
   } catch (error) {
     throw new PermanentMessageError(`malformed JSON: ${(error as Error).message.slice(0, 200)}`, '(root)');
   }

@@ -136,6 +136,25 @@ describe('messaging — pull consumer', () => {
     expect(ci.num_ack_pending).toBe(0);
   });
 
+  // The nats client is patched (patches/nats@2.29.3.patch) on its request completion path: these are the
+  // outcomes that path decides, each still ending in the right PublishError or PubAck.
+  it('publish — stored, duplicate, no stream (no responders) and a silent responder (timeout) each end as they should', async () => {
+    const layout = await isolatedLayout();
+    const subject = layout.telemetrySubject('x');
+    const first = await Promise.all(Array.from({ length: 200 }, (_, i) => publishWithId(js, subject, Buffer.from(String(i)), `id-${i % 100}`)));
+    expect(first.filter((a) => a.duplicate)).toHaveLength(100);
+    expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(100);
+    const nowhere = `${uniqueName('nostream')}.x`;
+    await expect(publishWithId(js, nowhere, Buffer.from('x'), 'a')).rejects.toMatchObject({ name: 'PublishError', subject: nowhere, message: /no responders|503/i });
+    const silent = `${uniqueName('silent')}.x`;
+    const sub = nc.subscribe(silent);
+    try {
+      await expect(publishWithId(js, silent, Buffer.from('x'), 'b', { timeoutMs: 200 })).rejects.toMatchObject({ name: 'PublishError', message: /timeout/i });
+    } finally {
+      sub.unsubscribe();
+    }
+  });
+
   it('messaging — concurrency is bounded and stop() lets in-flight handlers finish and ack', async () => {
     const layout = await isolatedLayout();
     let active = 0;

@@ -212,7 +212,7 @@ function deploymentProblems(d: Deployment, objects: readonly K8sObject[]): strin
     const spec = Object.values(serviceSpecs[service]) as readonly { name: string; secret?: boolean }[];
     const known = new Map(spec.map((v) => [v.name, v]));
     for (const e of c.env ?? []) {
-      if (e.name === 'CORTEXOPS_SERVICE') continue;
+      if (e.name === 'CORTEXOPS_SERVICE' || e.name === 'NODE_OPTIONS') continue;
       const variable = known.get(e.name);
       if (!variable) problems.push(`${where} sets ${e.name}, which the ${service} service does not read`);
       if (variable?.secret && !e.valueFrom?.secretKeyRef) problems.push(`${where} ${e.name} is a secret but does not come from a Secret`);
@@ -228,8 +228,20 @@ function deploymentProblems(d: Deployment, objects: readonly K8sObject[]): strin
     const portVar = `CORTEXOPS_${service.toUpperCase()}_PORT`;
     const port = Number(c.env?.find((e) => e.name === portVar)?.value);
     if (!(c.ports ?? []).some((p) => p.name === 'http' && p.containerPort === port)) problems.push(`${where} ${portVar} is not the containerPort named http`);
+    problems.push(...heapProblems(c, where));
   }
   return problems;
+}
+
+/** V8 sizes its heap from the node's memory, not the container's: the limit must be set, with room for the rest. */
+function heapProblems(c: Container, where: string): string[] {
+  const heap = /--max-old-space-size=(\d+)/.exec(c.env?.find((e) => e.name === 'NODE_OPTIONS')?.value ?? '');
+  if (!heap) return [`${where} NODE_OPTIONS sets no --max-old-space-size`];
+  const limit = /^(\d+)(Mi|Gi)$/.exec(c.resources?.limits?.memory ?? '');
+  if (!limit) return c.resources?.limits?.memory ? [`${where} memory limit is not in Mi or Gi`] : [];
+  const limitMiB = Number(limit[1]) * (limit[2] === 'Gi' ? 1024 : 1);
+  const heapMiB = Number(heap[1]);
+  return heapMiB > limitMiB * 0.75 ? [`${where} heap of ${heapMiB} MiB leaves less than a quarter of the ${limitMiB} MiB memory limit`] : [];
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -453,7 +465,8 @@ describe('deploy/k8s — manifests on the local API server', () => {
     container.resources = { requests: { cpu: '100m' } };
     container.livenessProbe = container.readinessProbe;
     delete container.startupProbe;
-    container.env = [...(container.env as unknown[]), { name: 'CORTEXOPS_NATS_URL', value: 'nats://x:4222' }];
+    const env = (container.env as { name: string; value?: string }[]).filter((e) => e.name !== 'NODE_OPTIONS');
+    container.env = [...env, { name: 'CORTEXOPS_NATS_URL', value: 'nats://x:4222' }, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=32' }];
     const others = ALL.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'cortexops-worker'));
     expect(deploymentProblems(bad as unknown as Deployment, others)).toEqual([
       'pod securityContext.runAsUser is not a non-zero number (the kubelet cannot check a named user)',
@@ -470,7 +483,12 @@ describe('deploy/k8s — manifests on the local API server', () => {
       'container worker livenessProbe follows dependency health (/debug/healthz)',
       'container worker has no HTTP startupProbe',
       'container worker sets CORTEXOPS_NATS_URL, which the worker service does not read',
+      'container worker NODE_OPTIONS sets no --max-old-space-size',
     ]);
+    const api = structuredClone(DEPLOYMENTS.find((d) => d.metadata.name === 'cortexops-api')!) as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
+    const apiContainer = api.spec.template.spec.containers[0]!;
+    apiContainer.env = apiContainer.env.map((e) => (e.name === 'NODE_OPTIONS' ? { ...e, value: '--max-old-space-size=500' } : e));
+    expect(deploymentProblems(api as unknown as Deployment, ALL)).toEqual(['container api heap of 500 MiB leaves less than a quarter of the 512 MiB memory limit']);
   });
 
   it('services and budgets — every Service and PodDisruptionBudget selects the pods of a Deployment of the directory', () => {
