@@ -44,6 +44,7 @@ export const approvalsSpec = {
   approvers: listVar('CORTEXOPS_APPROVERS', 'who may decide: Slack user ids and HTTP/CLI approver names, comma-separated'),
   approverGroup: optionalStringVar('CORTEXOPS_APPROVER_GROUP', 'Slack user group id whose members may decide'),
   approvalsApiToken: optionalSecretVar('CORTEXOPS_APPROVALS_API_TOKEN', 32, 'bearer token of the HTTP approval API'),
+  refusalsPerMinute: intVar('CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE', 60, 1, 100_000, 'refused approval attempts of one kind stored one by one per minute (more are counted in a summary row)'),
 } as const;
 
 /**

@@ -92,6 +92,8 @@ export const METRICS = {
   llmTokensTotal: 'cortexops_llm_tokens_total',
   dependencyUp: 'cortexops_dependency_up',
   dependencyCheckSeconds: 'cortexops_dependency_check_seconds',
+  /** Refused approval attempts by channel, code and whether each was stored in the audit store one by one. */
+  approvalRefusalsTotal: 'cortexops_approval_refusals_total',
 } as const;
 
 export const SERVICE_NAMES = ['ingestion', 'correlator', 'worker', 'approvals', 'api'] as const;

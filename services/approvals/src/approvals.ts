@@ -1,4 +1,6 @@
 import type { ServiceConfig } from '@cortexops/config';
+import { METRICS } from '@cortexops/contracts';
+import { Counter } from 'prom-client';
 import { AuditStore } from '@cortexops/audit';
 import { postgresCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import pg from 'pg';
@@ -30,7 +32,16 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
   if (config.approverGroup && !slackConfig) throw new Error('CORTEXOPS_APPROVER_GROUP needs Slack configured (it is a Slack user group)');
 
   const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
-  const refusals = new RefusalLog(audit, context.logger);
+  const refusalsCounted = new Counter({
+    name: METRICS.approvalRefusalsTotal,
+    help: 'Refused approval attempts by channel and code; stored="false" ones are counted in a summary row, not stored one by one',
+    labelNames: ['channel', 'code', 'stored'] as const,
+    registers: [context.registry],
+  });
+  const refusals = new RefusalLog(audit, context.logger, {
+    perMinute: config.refusalsPerMinute,
+    counted: (channel, code, stored) => refusalsCounted.inc({ channel, code, stored: String(stored) }),
+  });
   const healthPool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 2000 });
   healthPool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const connection = await Connection.connect({ address: config.temporalAddress });
@@ -71,6 +82,7 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
       service.beginStop();
       await connection.close();
       await service.drained();
+      await refusals.close();
       await audit.close();
       await healthPool.end();
     },

@@ -221,7 +221,8 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(prefix: string): Promise<Harness> {
+/** `env` overrides or adds service variables (e.g. a lower refusal limit). */
+export async function startHarness(prefix: string, env: Record<string, string> = {}): Promise<Harness> {
   const ctx = await ensureServers(['temporal', 'postgres']);
   const namespace = await createTestNamespace(ctx, prefix);
   const database = await createTestDatabase(ctx, prefix);
@@ -252,6 +253,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
     CORTEXOPS_APPROVERS: `${USERS.alice},alice@example.com`,
     CORTEXOPS_APPROVER_GROUP: APPROVER_GROUP,
     CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken,
+    ...env,
   });
   const service = await runService('approvals', config, (context) => startApprovals(config, context), { installSignalHandlers: false, logDestination: logStream });
   const audit = await AuditStore.create({ databaseUrl: database.url, migrate: false });

@@ -159,3 +159,43 @@ describe('approvals — HTTP API and CLI', () => {
     expect(await handle.result()).toMatchObject({ state: 'RESOLVED', decision: { channel: 'cli' } });
   });
 });
+
+describe('approvals — a flood of refused attempts', () => {
+  const LIMIT = 3;
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness('approvals-flood', { CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE: String(LIMIT) });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('flood — every attempt is refused; the first of a kind are stored one by one, the rest counted and summarised in one row', async () => {
+    const incident = fixtureIncident('flood');
+    const attempts = 12;
+    const statuses = await Promise.all(
+      Array.from({ length: attempts }, () =>
+        fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: 'approve', approver: 'mallory' }) }).then((r) => r.status),
+      ),
+    );
+    expect(statuses).toEqual(Array.from({ length: attempts }, () => 401));
+    // Another kind of refusal has its own allowance.
+    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: bearer(), body: JSON.stringify({ decision: 'approve', approver: 'mallory' }) })).status).toBe(403);
+
+    const stored = await h.refusals();
+    expect(stored.map((r) => r.payload['code'])).toEqual([...Array.from({ length: LIMIT }, () => 'UNAUTHENTICATED'), 'APPROVER_NOT_ALLOWED']);
+    const metrics = await (await fetch(`${h.baseUrl}${HTTP_PATHS.metrics}`)).text();
+    expect(metrics).toContain(`cortexops_approval_refusals_total{channel="http",code="UNAUTHENTICATED",stored="true",service="approvals"} ${LIMIT}`);
+    expect(metrics).toContain(`cortexops_approval_refusals_total{channel="http",code="UNAUTHENTICATED",stored="false",service="approvals"} ${attempts - LIMIT}`);
+    expect(h.logs()).toContain('counting them instead of storing each');
+
+    // Stopping writes the summary of what was only counted: nothing is lost, the database is not flooded.
+    await h.service.shutdown('test: flush the summaries');
+    const after = await h.refusals();
+    expect(after).toHaveLength(LIMIT + 2);
+    const summary = after.at(-1);
+    expect(summary).toMatchObject({ actor: 'http:flood', payload: { channel: 'http', code: 'UNAUTHENTICATED', suppressed: attempts - LIMIT } });
+    expect(summary?.payload['reason']).toMatch(/^9 more refused attempts .*\(limit 3 per minute\)$/);
+  });
+});
