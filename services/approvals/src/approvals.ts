@@ -8,6 +8,7 @@ import { Client, Connection } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
 import { WorkflowDecisions } from './decisions.js';
 import { registerApprovalRoutes } from './http-api.js';
+import { ApprovalJournal } from './journal.js';
 import { RefusalLog } from './refusals.js';
 import { ApprovalService } from './service.js';
 import { SlackApp } from './slack.js';
@@ -60,7 +61,8 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
     users: config.approvers,
     ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
   });
-  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger, refusals });
+  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
+  await service.resume();
   await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger, refusals });
 
   context.logger.info(

@@ -51,11 +51,14 @@ export class WorkflowDecisions {
     }
   }
 
-  /** Waits until the workflow closes (Temporal long-polls its history) and says how it ended. */
-  async awaitEnd(incidentId: string): Promise<WorkflowEnd> {
+  /**
+   * Waits until the workflow closes (Temporal long-polls its history) and says how it ended. Aborting `signal`
+   * cancels the long poll (the promise rejects), so a stopping service does not wait for the workflow.
+   */
+  async awaitEnd(incidentId: string, signal: AbortSignal): Promise<WorkflowEnd> {
     const handle = this.handle(incidentId);
     try {
-      return parseResult(await handle.result());
+      return parseResult(await this.client.withAbortSignal(signal, () => handle.result()));
     } catch (error) {
       if (error instanceof WorkflowFailedError) {
         const description = await handle.describe();

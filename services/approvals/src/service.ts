@@ -3,6 +3,7 @@ import type { Logger } from '@cortexops/observability';
 import type { ApproverAllowList } from './approvers.js';
 import type { WorkflowDecisions, WorkflowEnd } from './decisions.js';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
+import type { ApprovalJournal } from './journal.js';
 import type { RefusalLog } from './refusals.js';
 import { type KnownBlock, requestBlocks, type Settlement, settledBlocks, settlementText } from './slack-messages.js';
 import type { SlackApp, SlackClick, SlackMessageRef } from './slack.js';
@@ -34,8 +35,13 @@ export interface ApprovalServiceDeps {
   readonly logger: Logger;
   /** Where refused Slack clicks are kept (the HTTP API keeps its own refusals). */
   readonly refusals: RefusalLog;
+  /** Where posted requests are written, so that a restarted service goes on watching them. */
+  readonly journal: ApprovalJournal;
   readonly now?: () => Date;
 }
+
+/** After a restart, requests that expired this long ago are still looked at (their messages may need the outcome). */
+const RESUME_GRACE_MS = 3600 * 1000;
 
 /**
  * Approvals, whichever way they come (Slack button, HTTP API, CLI): check the approver, refuse an
@@ -47,6 +53,8 @@ export interface ApprovalServiceDeps {
 export class ApprovalService {
   private readonly tracked = new Map<string, Tracked>();
   private readonly watchers = new Set<Promise<void>>();
+  /** Aborted on stop: ends every watch's long poll at once instead of waiting for the workflows. */
+  private readonly stopWatching = new AbortController();
   private stopping = false;
 
   constructor(private readonly deps: ApprovalServiceDeps) {
@@ -79,10 +87,34 @@ export class ApprovalService {
     const entry = this.entry(request.incidentId);
     Object.assign(entry, { request, message, baseBlocks: requestBlocks(request) });
     this.deps.logger.info({ incidentId: request.incidentId, channel: message.channel, ts: message.ts }, 'approval request posted');
+    try {
+      await this.deps.journal.recordPosted({ request, message });
+    } catch (error) {
+      // The request stands and is watched; only a restart before it ends would leave its message unedited.
+      this.deps.logger.error({ err: error, incidentId: request.incidentId }, 'could not write the approval request to the audit store');
+    }
     this.watch(request.incidentId);
     // Decided through another path before the post finished: show it now.
     if (entry.decision || entry.end) this.refreshMessage(request.incidentId);
     return message;
+  }
+
+  /**
+   * Picks up the requests posted before a restart (from the audit store) and watches their workflows again, so
+   * that an expiry or a decision made elsewhere still edits their messages without anyone clicking.
+   */
+  async resume(): Promise<number> {
+    if (!this.deps.slack) return 0;
+    const posted = await this.deps.journal.expiringAfter(new Date(this.now().getTime() - RESUME_GRACE_MS));
+    for (const { request, message } of posted) {
+      const entry = this.entry(request.incidentId);
+      entry.request ??= request;
+      entry.message ??= message;
+      entry.baseBlocks ??= requestBlocks(request);
+      this.watch(request.incidentId);
+    }
+    if (posted.length > 0) this.deps.logger.info({ requests: posted.length }, 'watching approval requests posted before the restart');
+    return posted.length;
   }
 
   /** Delivers a decision; throws {@link ApprovalError} saying why it was refused. */
@@ -146,7 +178,7 @@ export class ApprovalService {
     if (entry.watching || this.stopping) return;
     entry.watching = true;
     const watcher = this.deps.decisions
-      .awaitEnd(incidentId)
+      .awaitEnd(incidentId, this.stopWatching.signal)
       .then((end) => {
         this.settle(incidentId, settlementOf(end, entry));
         return entry.edits;
@@ -185,9 +217,13 @@ export class ApprovalService {
     });
   }
 
-  /** Stops watching; pending watchers end when the Temporal connection closes. */
+  /**
+   * Stops watching: the watches' long polls are cancelled, so stopping never waits for a pending approval
+   * (a restarted service picks the requests up again from the audit store, see {@link resume}).
+   */
   beginStop(): void {
     this.stopping = true;
+    this.stopWatching.abort();
   }
 
   async drained(): Promise<void> {

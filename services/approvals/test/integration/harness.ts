@@ -214,6 +214,10 @@ export interface Harness {
   readonly slack: SlackStub;
   readonly client: Client;
   readonly service: ServiceHandle;
+  /** Stops the approvals service (SIGTERM path) and starts a new one on the same port, database and namespace. */
+  restartService(): Promise<void>;
+  /** The service's audit store (read side for assertions). */
+  readonly audit: AuditStore;
   readonly baseUrl: string;
   readonly logs: () => string;
   /** The refused attempts the service kept in its audit store (kind `approval.refused`), oldest first. */
@@ -255,13 +259,21 @@ export async function startHarness(prefix: string, env: Record<string, string> =
     CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken,
     ...env,
   });
-  const service = await runService('approvals', config, (context) => startApprovals(config, context), { installSignalHandlers: false, logDestination: logStream });
+  const startService = () => runService('approvals', config, (context) => startApprovals(config, context), { installSignalHandlers: false, logDestination: logStream });
+  let service = await startService();
   const audit = await AuditStore.create({ databaseUrl: database.url, migrate: false });
 
   return {
     slack,
     client,
-    service,
+    get service() {
+      return service;
+    },
+    restartService: async () => {
+      await service.shutdown('test: restart');
+      service = await startService();
+    },
+    audit,
     baseUrl: `http://${LOCAL_HOST}:${config.port}`,
     logs: () => logText,
     refusals: async () => (await audit.query({ kinds: ['approval.refused'], limit: 1000 })).records,

@@ -171,6 +171,21 @@ describe('approvals — Slack', () => {
     expect(await acceptedUpdates(p.handle)).toBe(0);
   });
 
+  it('restart — a request posted before the service restarted is still watched: its expiry edits the message without a click', async () => {
+    const p = await posted(6000);
+    const requested = await h.audit.query({ incidentId: p.incident.id, kinds: ['approval.requested'] });
+    expect(requested.records).toHaveLength(1);
+    expect(requested.records[0]?.payload['message']).toEqual({ channel: p.channel, ts: p.ts });
+
+    await h.restartService();
+    // Stopping cancelled the watch instead of waiting for the workflow: it is still waiting for a decision.
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    expect(await p.handle.result()).toMatchObject({ state: 'EXPIRED' });
+    await expect.poll(() => updatesOf(p).map((u) => String(u.body['text'])).join('\n'), { timeout: 15_000 }).toContain('*Expired*');
+    expect(JSON.stringify(updatesOf(p).at(-1)?.body['blocks'])).not.toContain('cortexops_approve');
+    expect(h.logs()).toContain('watching approval requests posted before the restart');
+  });
+
   it('double click — two presses at once record one decision; the second is told it was already decided', async () => {
     const p = await posted();
     const first = click(p, 'approve', USERS.alice);
