@@ -20,6 +20,7 @@ export {
   KWOK_NODE_ANNOTATION,
   WORKER_NAMESPACE,
   WORKER_SERVICE_ACCOUNT,
+  INGESTION_SERVICE_ACCOUNT,
   type KubeconfigPaths,
 } from './stack/servers/kubernetes/index.js';
 export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';

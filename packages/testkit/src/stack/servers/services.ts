@@ -2,15 +2,22 @@ import { join } from 'node:path';
 import { LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
 import { HTTP_PATHS, type ServiceName } from '@cortexops/contracts';
 import { httpOk } from '../probes.js';
+import { kubeconfigPaths } from './kubernetes/paths.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
 /** The stack servers each CortexOps service needs before it can report healthy. */
 const SERVICE_DEPENDENCIES: Record<ServiceName, readonly string[]> = {
-  ingestion: ['nats'],
+  // The controller manager writes the ingestion watcher's kubeconfig (and starts the API server first).
+  ingestion: ['nats', 'kube-controller-manager'],
   correlator: ['nats', 'temporal'],
   worker: ['temporal', 'postgres'],
-  approvals: ['temporal'],
+  approvals: ['temporal', 'postgres'],
   api: ['nats', 'temporal', 'postgres'],
+};
+
+/** What a service gets on top of the stack's environment: the local cluster for the ingestion watcher. */
+const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
+  ingestion: (ctx) => ({ CORTEXOPS_KUBECONFIG: ctx.env.CORTEXOPS_KUBECONFIG ?? kubeconfigPaths(ctx).ingestion }),
 };
 
 const servicePort = (ctx: StackContext, service: ServiceName) => loadConfig({ port: servicePortVar(service) }, ctx.env).port;
@@ -28,6 +35,7 @@ function serviceServer(service: ServiceName): ServerDefinition {
       command: process.execPath,
       args: ['--import', 'tsx', join(ctx.repoRoot, 'services', service, 'src', 'main.ts')],
       cwd: ctx.repoRoot,
+      env: SERVICE_ENV[service]?.(ctx) ?? {},
     }),
     probe: (ctx) => httpOk(`http://${LOCAL_HOST}:${servicePort(ctx, service)}${HTTP_PATHS.health}`),
     endpoints: (ctx) => {

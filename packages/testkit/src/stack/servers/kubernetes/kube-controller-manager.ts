@@ -5,36 +5,55 @@ import { stackPorts } from '../../context.js';
 import type { ServerDefinition, StackContext } from '../../types.js';
 import { createIfMissing, httpsOk, kubectl, waitFor } from './kubectl.js';
 import { installKubernetes } from './kube-apiserver.js';
-import { CLUSTER_NAME, componentArgs, KUBERNETES_VERSION, kubeconfigPaths, kubernetesBinary, pkiFile, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from './paths.js';
+import { CLUSTER_NAME, componentArgs, INGESTION_SERVICE_ACCOUNT, KUBERNETES_VERSION, kubeconfigPaths, kubernetesBinary, pkiFile, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from './paths.js';
 import { writeKubeconfig } from './pki.js';
 
 const TOKEN_TIMEOUT_MS = 30_000;
 /** The worker's RBAC, written beside the other manifests; applied when present. */
 export const WORKER_RBAC_MANIFEST = join('deploy', 'k8s', 'worker-rbac.yaml');
-const TOKEN_SECRET = `${WORKER_SERVICE_ACCOUNT}-token`;
+/** The ingestion watcher's RBAC (read events, pods, replicasets). */
+export const INGESTION_RBAC_MANIFEST = join('deploy', 'k8s', 'ingestion-rbac.yaml');
 
 const url = (ctx: StackContext) => `https://${LOCAL_HOST}:${stackPorts(ctx).kubeControllerManagerPort}`;
 
+/** A service's identity in the local cluster: a ServiceAccount, its RBAC manifest, and the kubeconfig written for it. */
+interface ServiceIdentity {
+  readonly serviceAccount: string;
+  readonly rbacManifest: string;
+  readonly kubeconfig: (ctx: StackContext) => string;
+}
+
+const IDENTITIES: readonly ServiceIdentity[] = [
+  { serviceAccount: WORKER_SERVICE_ACCOUNT, rbacManifest: WORKER_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).worker },
+  { serviceAccount: INGESTION_SERVICE_ACCOUNT, rbacManifest: INGESTION_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).ingestion },
+];
+
 /**
- * The worker's identity: ServiceAccount `cortexops-system/cortexops-worker` with a long-lived token
- * Secret (filled in by the controller manager's token controller), written as worker.kubeconfig.
+ * One service's identity: ServiceAccount `cortexops-system/<name>` with a long-lived token Secret (filled in by
+ * the controller manager's token controller), written as its kubeconfig, and its RBAC from deploy/k8s.
  */
-async function ensureWorkerIdentity(ctx: StackContext): Promise<void> {
-  await createIfMissing(ctx, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WORKER_NAMESPACE } });
-  await createIfMissing(ctx, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: WORKER_SERVICE_ACCOUNT, namespace: WORKER_NAMESPACE } });
+async function ensureServiceIdentity(ctx: StackContext, identity: ServiceIdentity): Promise<void> {
+  const tokenSecret = `${identity.serviceAccount}-token`;
+  await createIfMissing(ctx, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: identity.serviceAccount, namespace: WORKER_NAMESPACE } });
   await createIfMissing(ctx, {
     apiVersion: 'v1',
     kind: 'Secret',
     type: 'kubernetes.io/service-account-token',
-    metadata: { name: TOKEN_SECRET, namespace: WORKER_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': WORKER_SERVICE_ACCOUNT } },
+    metadata: { name: tokenSecret, namespace: WORKER_NAMESPACE, annotations: { 'kubernetes.io/service-account.name': identity.serviceAccount } },
   });
-  const token = await waitFor(`token of ${WORKER_NAMESPACE}/${TOKEN_SECRET}`, TOKEN_TIMEOUT_MS, async () => {
-    const data = await kubectl(ctx, ['get', 'secret', TOKEN_SECRET, '--namespace', WORKER_NAMESPACE, '-o', 'jsonpath={.data.token}']);
+  const token = await waitFor(`token of ${WORKER_NAMESPACE}/${tokenSecret}`, TOKEN_TIMEOUT_MS, async () => {
+    const data = await kubectl(ctx, ['get', 'secret', tokenSecret, '--namespace', WORKER_NAMESPACE, '-o', 'jsonpath={.data.token}']);
     return data.trim() === '' ? undefined : Buffer.from(data.trim(), 'base64').toString('utf8');
   });
-  writeKubeconfig(ctx, kubeconfigPaths(ctx).worker, `system:serviceaccount:${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`, { token });
-  const rbac = join(ctx.repoRoot, WORKER_RBAC_MANIFEST);
+  writeKubeconfig(ctx, identity.kubeconfig(ctx), `system:serviceaccount:${WORKER_NAMESPACE}:${identity.serviceAccount}`, { token });
+  const rbac = join(ctx.repoRoot, identity.rbacManifest);
   if (existsSync(rbac)) await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', rbac]);
+}
+
+/** The identities of the services that talk to the cluster (the worker, the ingestion watcher). */
+async function ensureServiceIdentities(ctx: StackContext): Promise<void> {
+  await createIfMissing(ctx, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WORKER_NAMESPACE } });
+  for (const identity of IDENTITIES) await ensureServiceIdentity(ctx, identity);
 }
 
 export const kubeControllerManager: ServerDefinition = {
@@ -51,13 +70,13 @@ export const kubeControllerManager: ServerDefinition = {
     args: [
       ...componentArgs(ctx, kubeconfigPaths(ctx).controllerManager, stackPorts(ctx).kubeControllerManagerPort),
       `--root-ca-file=${pkiFile(ctx, 'ca.crt')}`,
-      // Signs the tokens of legacy token Secrets (the worker's kubeconfig uses one).
+      // Signs the tokens of legacy token Secrets (the worker's and ingestion's kubeconfigs use them).
       `--service-account-private-key-file=${pkiFile(ctx, 'sa.key')}`,
       '--use-service-account-credentials=true',
       `--cluster-name=${CLUSTER_NAME}`,
     ],
   }),
   probe: (ctx) => httpsOk(ctx, `${url(ctx)}/healthz`),
-  afterStart: ensureWorkerIdentity,
-  endpoints: (ctx) => ({ health: `${url(ctx)}/healthz`, workerKubeconfig: kubeconfigPaths(ctx).worker }),
+  afterStart: ensureServiceIdentities,
+  endpoints: (ctx) => ({ health: `${url(ctx)}/healthz`, workerKubeconfig: kubeconfigPaths(ctx).worker, ingestionKubeconfig: kubeconfigPaths(ctx).ingestion }),
 };

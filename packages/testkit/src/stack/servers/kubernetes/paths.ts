@@ -13,6 +13,8 @@ export const KWOK_VERSION = VERSIONS.kwok.version;
 /** The namespace and ServiceAccount the worker acts as; its RBAC lives in deploy/k8s/. */
 export const WORKER_NAMESPACE = 'cortexops-system';
 export const WORKER_SERVICE_ACCOUNT = 'cortexops-worker';
+/** The ingestion service's Kubernetes event watcher acts as this ServiceAccount (same namespace). */
+export const INGESTION_SERVICE_ACCOUNT = 'cortexops-ingestion';
 /** The demo workload the stack creates: a Deployment of `DEMO_REPLICAS` pods in `DEMO_NAMESPACE`. */
 export const DEMO_NAMESPACE = 'demo';
 export const DEMO_DEPLOYMENT = 'checkout';
@@ -46,6 +48,8 @@ export interface KubeconfigPaths {
   readonly admin: string;
   /** The worker's ServiceAccount `cortexops-system/cortexops-worker` (a long-lived token). */
   readonly worker: string;
+  /** The ingestion watcher's ServiceAccount `cortexops-system/cortexops-ingestion` (a long-lived token). */
+  readonly ingestion: string;
   readonly controllerManager: string;
   readonly scheduler: string;
   /** The cluster CA, for clients that verify the API server themselves. */
@@ -58,6 +62,7 @@ export function kubeconfigPaths(ctx: StackContext): KubeconfigPaths {
   return {
     admin: join(dir, 'admin.kubeconfig'),
     worker: join(dir, 'worker.kubeconfig'),
+    ingestion: join(dir, 'ingestion.kubeconfig'),
     controllerManager: join(dir, 'controller-manager.kubeconfig'),
     scheduler: join(dir, 'scheduler.kubeconfig'),
     caCert: pkiFile(ctx, 'ca.crt'),
