@@ -1,5 +1,5 @@
 import type { ServiceName } from '@cortexops/contracts';
-import { type Env, enumVar, hostPortVar, intVar, listVar, loadConfig, optionalSecretVar, optionalStringVar, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
+import { booleanVar, type Env, enumVar, hostPortVar, intVar, listVar, loadConfig, optionalSecretVar, optionalStringVar, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
 import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -70,7 +70,8 @@ export const jetstreamSpec = {
 
 /** Source adapters of the ingestion service. The Kubernetes watcher is off unless a kubeconfig is configured. */
 export const ingestionSpec = {
-  kubeconfig: optionalStringVar('CORTEXOPS_KUBECONFIG', 'kubeconfig of the cluster whose Warning events are watched (watcher off when unset)'),
+  kubeconfig: optionalStringVar('CORTEXOPS_KUBECONFIG', 'kubeconfig of the cluster whose Warning events are watched and whose pods\' owners alerts are grouped by (both off when unset)'),
+  watchEvents: booleanVar('CORTEXOPS_INGESTION_WATCH_EVENTS', true, 'with a kubeconfig: watch Warning events (false: only read pod owners for alerts, e.g. the webhook replicas)'),
   fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
 } as const;
 

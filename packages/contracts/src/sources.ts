@@ -39,6 +39,8 @@ export const alertmanagerTelemetrySchema = z.object({
   groupKey: z.string().min(1).max(1024),
   receiver: z.string().max(256).optional(),
   alert: alertmanagerAlertSchema,
+  /** Owners of the pod the alert names, from the pod upwards, when the webhook could read them from the cluster. */
+  ownerChain: z.array(objectRef).max(8).default([]),
 });
 export type AlertmanagerTelemetry = z.output<typeof alertmanagerTelemetrySchema>;
 export const AlertmanagerTelemetry = defineContract('AlertmanagerTelemetry', alertmanagerTelemetrySchema);

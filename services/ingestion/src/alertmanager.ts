@@ -1,8 +1,9 @@
-import { AlertmanagerWebhook, HTTP_PATHS, MAX_TELEMETRY_BYTES, type TelemetryEnvelope } from '@cortexops/contracts';
+import { AlertmanagerWebhook, HTTP_PATHS, kubernetesName, kubernetesNamespace, MAX_TELEMETRY_BYTES, type AlertmanagerAlert, type ObjectRef, type TelemetryEnvelope } from '@cortexops/contracts';
 import { publishWithId, TELEMETRY_STREAM_MAX_MSG_BYTES, type DeadLetterPublisher, type JetStreamLayout } from '@cortexops/messaging';
 import type { FastifyInstance } from 'fastify';
 import type { JetStreamClient } from 'nats';
 import { sha256Hex } from './normalise.js';
+import type { OwnerResolver } from './owners.js';
 import type { PipelineCounters } from './pipeline.js';
 
 export interface AlertmanagerRouteOptions {
@@ -11,6 +12,19 @@ export interface AlertmanagerRouteOptions {
   readonly cluster: string;
   readonly deadLetter: DeadLetterPublisher;
   readonly counters: PipelineCounters;
+  /** Reads the owners of the pod an alert names (when this process has a kubeconfig). */
+  readonly owners?: OwnerResolver;
+}
+
+/** How long one webhook call waits for the cluster to name a pod's owners; Alertmanager's own timeout is 10 s. */
+const OWNER_LOOKUP_TIMEOUT_MS = 2000;
+
+/** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
+async function podOwners(alert: AlertmanagerAlert, owners: OwnerResolver | undefined): Promise<ObjectRef[]> {
+  const namespace = kubernetesNamespace.safeParse(alert.labels.namespace);
+  const pod = kubernetesName.safeParse(alert.labels.pod);
+  if (!owners || !namespace.success || !pod.success) return [];
+  return owners.ofPodWithin(namespace.data, pod.data, OWNER_LOOKUP_TIMEOUT_MS);
 }
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
@@ -36,11 +50,12 @@ function check(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: f
 
 /**
  * Alertmanager's webhook receiver (payload version 4): every alert, firing or resolved, becomes one
- * `telemetry.alertmanager` message carrying its groupKey. Answers 200 only once TELEMETRY stored them all,
+ * `telemetry.alertmanager` message carrying its groupKey (and, with a kubeconfig, the owners of the pod it names,
+ * so that it groups with its workload; stored with the message, so a redelivery decides the same). Answers 200 only once TELEMETRY stored them all,
  * so Alertmanager retries otherwise; a bad body is dead-lettered with the reason and answered 4xx.
  */
 export function registerAlertmanagerRoute(http: FastifyInstance, options: AlertmanagerRouteOptions): void {
-  const { js, layout, cluster, deadLetter, counters } = options;
+  const { js, layout, cluster, deadLetter, counters, owners } = options;
   const subject = layout.telemetrySubject('alertmanager');
   void http.register(async (scope) => {
     // Raw bytes, whatever the content type: the dead letter keeps the body exactly as received.
@@ -62,7 +77,8 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
       const webhook = checked.value;
       try {
         await Promise.all(
-          webhook.alerts.map((alert) => {
+          webhook.alerts.map(async (alert) => {
+            const ownerChain = await podOwners(alert, owners);
             const identity = `${webhook.groupKey}|${alert.fingerprint ?? JSON.stringify(alert.labels)}|${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
             const id = sha256Hex(identity).slice(0, 32);
             const envelope: TelemetryEnvelope = {
@@ -70,7 +86,7 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
               source: 'alertmanager',
               cluster,
               occurredAt: alert.startsAt,
-              payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert },
+              payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}) },
             };
             return publishWithId(js, subject, Buffer.from(JSON.stringify(envelope)), `am-${id}`, { expectStream: layout.streams.telemetry });
           }),

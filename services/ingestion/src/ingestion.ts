@@ -12,7 +12,8 @@ import { natsCheck, type RunningService, type ServiceContext } from '@cortexops/
 import { connect, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { registerAlertmanagerRoute } from './alertmanager.js';
-import { KubernetesEventWatcher } from './kubernetes.js';
+import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
+import { OwnerResolver } from './owners.js';
 import { createTelemetryHandler, FingerprintWindow, type PipelineCounters } from './pipeline.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
@@ -25,7 +26,7 @@ export interface IngestionOverrides {
 /**
  * The ingestion service: JetStream layout, the TELEMETRY consumer (validate, normalise, dedup, publish to
  * SIGNALS, dead-letter), the Alertmanager webhook and, when a kubeconfig is configured, the Kubernetes
- * Warning-event watcher. `stop()` stops the sources, drains the consumer (in-flight messages finish and are
+ * Warning-event watcher (unless CORTEXOPS_INGESTION_WATCH_EVENTS=false) and pod-owner lookups for alerts. `stop()` stops the sources, drains the consumer (in-flight messages finish and are
  * acked), then drains the connection.
  */
 export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext, overrides: IngestionOverrides = {}): Promise<RunningService> {
@@ -87,12 +88,14 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   });
   void consumer.done.then(() => undefined);
 
-  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters });
+  // One owner cache for the webhook and the watcher of this process.
+  const owners = config.kubeconfig ? OwnerResolver.create(loadKubeConfig(config.kubeconfig)) : undefined;
+  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters, owners });
 
   let watcher: KubernetesEventWatcher | undefined;
-  if (config.kubeconfig) {
+  if (config.kubeconfig && config.watchEvents) {
     const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.kubernetesWatch, { history: 1 });
-    watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger });
+    watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger, owners });
     await watcher.start();
     context.logger.info({ kubeconfig: config.kubeconfig }, 'watching Kubernetes Warning events');
   }

@@ -1,9 +1,10 @@
-import { AppsV1Api, CoreV1Api, KubeConfig, Watch, type CoreV1Event, type V1OwnerReference } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS, type ObjectRef, type TelemetryEnvelope, type WorkloadKind } from '@cortexops/contracts';
+import { CoreV1Api, KubeConfig, Watch, type CoreV1Event } from '@kubernetes/client-node';
+import type { ObjectRef, TelemetryEnvelope } from '@cortexops/contracts';
 import { publishWithId, type JetStreamLayout } from '@cortexops/messaging';
 import type { JetStreamClient, KV } from 'nats';
 import type { ServiceContext } from '@cortexops/observability';
 import { sha256Hex } from './normalise.js';
+import { OwnerResolver } from './owners.js';
 
 /** Where the watcher resumes: the last resourceVersion it published and the newest event time it saw. */
 export interface WatchCheckpoint {
@@ -21,6 +22,14 @@ export interface KubernetesWatcherOptions {
   /** Called after each event is stored on TELEMETRY (tests, metrics). */
   readonly onPublished?: (event: CoreV1Event) => void;
   readonly retryDelayMs?: number;
+  /** Shared with the Alertmanager webhook when both run in one process (one cache). */
+  readonly owners?: OwnerResolver;
+}
+
+export function loadKubeConfig(path: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(path);
+  return kc;
 }
 
 const WARNING_SELECTOR = 'type=Warning';
@@ -42,10 +51,6 @@ function isGone(error: unknown): boolean {
   return e?.code === 410 || e?.statusCode === 410 || (typeof e?.body === 'string' && e.body.includes('"code":410'));
 }
 
-function isWorkloadKind(kind: string | undefined): kind is WorkloadKind {
-  return kind !== undefined && (WORKLOAD_KINDS as readonly string[]).includes(kind);
-}
-
 /**
  * Watches core/v1 Warning events (BackOff, OOMKilling, FailedScheduling, Unhealthy, NodeNotReady ...) and
  * publishes each to `telemetry.kubernetes` with the owner chain of its object. The checkpoint in a NATS KV
@@ -57,21 +62,19 @@ export class KubernetesEventWatcher {
   private abort: AbortController | undefined;
   private loop: Promise<void> | undefined;
   private checkpoint: WatchCheckpoint | undefined;
-  private readonly ownerCache = new Map<string, ObjectRef[]>();
 
   private constructor(
     private readonly options: KubernetesWatcherOptions,
     private readonly kc: KubeConfig,
     private readonly core: CoreV1Api,
-    private readonly apps: AppsV1Api,
+    private readonly owners: OwnerResolver,
     private readonly key: string,
   ) {}
 
   static create(options: KubernetesWatcherOptions): KubernetesEventWatcher {
-    const kc = new KubeConfig();
-    kc.loadFromFile(options.kubeconfigPath);
+    const kc = loadKubeConfig(options.kubeconfigPath);
     const key = `events.${options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    return new KubernetesEventWatcher(options, kc, kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api), key);
+    return new KubernetesEventWatcher(options, kc, kc.makeApiClient(CoreV1Api), options.owners ?? OwnerResolver.create(kc), key);
   }
 
   /** Verifies the API server answers (a start-up failure is loud), then watches in the background. */
@@ -183,28 +186,7 @@ export class KubernetesEventWatcher {
 
   private async ownerChain(event: CoreV1Event): Promise<ObjectRef[]> {
     const { kind, name, namespace } = event.involvedObject;
-    if (kind !== 'Pod' || !name || !namespace) return [];
-    const chain: ObjectRef[] = [];
-    try {
-      const pod = await this.core.readNamespacedPod({ name, namespace });
-      const owner = pod.metadata?.ownerReferences?.find((o: V1OwnerReference) => o.controller);
-      if (!owner || !isWorkloadKind(owner.kind)) return chain;
-      chain.push({ kind: owner.kind, name: owner.name });
-      if (owner.kind === 'ReplicaSet') {
-        const cacheKey = `${namespace}/${owner.name}`;
-        const cached = this.ownerCache.get(cacheKey);
-        if (cached) return [...chain, ...cached];
-        const rs = await this.apps.readNamespacedReplicaSet({ name: owner.name, namespace });
-        const up = rs.metadata?.ownerReferences?.find((o: V1OwnerReference) => o.controller);
-        const rest = up && isWorkloadKind(up.kind) ? [{ kind: up.kind, name: up.name }] : [];
-        if (this.ownerCache.size > 10_000) this.ownerCache.clear();
-        this.ownerCache.set(cacheKey, rest);
-        chain.push(...rest);
-      }
-    } catch {
-      // The object may be gone already; the signal still names it.
-    }
-    return chain;
+    return kind === 'Pod' && name && namespace ? this.owners.ofPod(namespace, name) : [];
   }
 
   private async publish(event: CoreV1Event): Promise<void> {

@@ -50,6 +50,24 @@ describe('normalise — Alertmanager', () => {
     expect(resolved.endsAt).toBe('2026-11-22T09:59:30.000Z');
   });
 
+  it('normalise — a pod alert gets its owners: read from the cluster first, else owner labels; other alerts none', () => {
+    const labels = { alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'cart-5d8-x2x', deployment: 'cart', job: 'kube-state-metrics' };
+    expect(normalise(alert('firing', { labels }), receivedAt).ownerChain).toEqual([{ kind: 'Deployment', name: 'cart' }]);
+    const resolvedOwners = [
+      { kind: 'ReplicaSet', name: 'cart-5d8' },
+      { kind: 'Deployment', name: 'cart' },
+    ];
+    const withOwners = alert('firing', { labels });
+    const read = normalise({ ...withOwners, payload: { ...withOwners.payload, ownerChain: resolvedOwners } }, receivedAt);
+    expect(read.ownerChain).toEqual(resolvedOwners);
+    // Owner chains never change the identity of the problem.
+    expect(read.fingerprint).toBe(normalise(alert('firing', { labels }), receivedAt).fingerprint);
+    const notAPod = normalise(alert('firing', { labels: { alertname: 'CartSlow', namespace: 'shop', deployment: 'cart', statefulset: 'db' } }), receivedAt);
+    expect(notAPod).toMatchObject({ object: { kind: 'Deployment', name: 'cart' }, ownerChain: [] });
+    const hostile = normalise(alert('firing', { labels: { alertname: 'X', namespace: 'shop', pod: 'p-1', deployment: 'Not A Name!' } }), receivedAt);
+    expect(hostile.ownerChain).toEqual([]);
+  });
+
   it('normalise — a missing alertname is rejected naming the field', () => {
     const bad = alert('firing', { labels: { namespace: 'shop' } });
     expect(() => normalise(bad, receivedAt)).toThrow(PermanentMessageError);

@@ -101,6 +101,24 @@ const ALERT_OBJECT_LABELS: readonly [string, WorkloadKind][] = [
   ['node', 'Node'],
 ];
 
+/** Labels naming a pod's owners, from the pod upwards (`job` is Prometheus's scrape job, not a Kubernetes Job). */
+const ALERT_OWNER_LABELS: readonly [string, WorkloadKind][] = [
+  ['replicaset', 'ReplicaSet'],
+  ['deployment', 'Deployment'],
+  ['statefulset', 'StatefulSet'],
+  ['daemonset', 'DaemonSet'],
+  ['job_name', 'Job'],
+];
+
+function ownersFromLabels(labels: Readonly<Record<string, string>>): ObjectRef[] {
+  const chain: ObjectRef[] = [];
+  for (const [label, kind] of ALERT_OWNER_LABELS) {
+    const ref = objectRefOf(kind, labels[label]);
+    if (ref) chain.push(ref);
+  }
+  return chain;
+}
+
 /** Kubernetes Warning reasons that mean an outage rather than a nuisance. */
 const CRITICAL_REASONS = new Set(['OOMKilling', 'OOMKilled', 'NodeNotReady', 'Evicted', 'SystemOOM', 'FailedMount', 'NodeHasDiskPressure']);
 
@@ -148,7 +166,7 @@ function finish(envelope: TelemetryEnvelope, draft: Draft, receivedAt: string): 
 function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Signal {
   const parsed = AlertmanagerTelemetry.validate(envelope.payload);
   if (!parsed.ok) throw permanent(parsed.error, 'payload');
-  const { alert, groupKey } = parsed.value;
+  const { alert, groupKey, ownerChain: resolvedOwners } = parsed.value;
   const labels = cleanMap(alert.labels);
   const annotations = cleanMap(alert.annotations);
   const namespace = namespaceOf(alert.labels.namespace);
@@ -157,6 +175,8 @@ function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Sign
     object = objectRefOf(kind, alert.labels[label]);
     if (object) break;
   }
+  // A pod alert groups with its workload: owners read from the cluster by the webhook, else owner labels.
+  const ownerChain = object?.kind !== 'Pod' ? [] : resolvedOwners.length > 0 ? resolvedOwners : ownersFromLabels(alert.labels);
   const startsAt = isoOrUndefined(alert.startsAt) ?? receivedAt;
   const endsAt = alert.status === 'resolved' ? isoOrUndefined(alert.endsAt) : undefined;
   const alertname = cleanText(alert.labels.alertname ?? 'alert', 128);
@@ -173,7 +193,7 @@ function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Sign
       fields: {
         namespace,
         object,
-        ownerChain: [],
+        ownerChain,
         node: nodeOf(alert.labels.node),
         severity: severityOf(alert.labels.severity),
         title: cleanText(annotations.summary ?? alertname, 512) || alertname,

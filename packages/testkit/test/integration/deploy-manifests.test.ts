@@ -32,7 +32,7 @@ import {
 const DEPLOY_DIR = join(REPO_ROOT, 'deploy', 'k8s');
 const SECRET_NAME = 'cortexops-secrets';
 /** Only these talk to the Kubernetes API; every other pod runs without a ServiceAccount token. */
-const TOKEN_MOUNTED = new Set(['cortexops-worker', 'cortexops-ingestion-watcher']);
+const TOKEN_MOUNTED = new Set(['cortexops-worker', 'cortexops-ingestion', 'cortexops-ingestion-watcher']);
 /** The field manager `make up` applies the worker's RBAC with; RBAC applied here ends in the same state. */
 const STACK_FIELD_MANAGER = 'cortexops-stack';
 

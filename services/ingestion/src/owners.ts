@@ -1,0 +1,107 @@
+import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
+import { WORKLOAD_KINDS, type ObjectRef, type WorkloadKind } from '@cortexops/contracts';
+
+const MAX_CACHED = 10_000;
+/** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
+const POD_TTL_MS = 6 * 3600 * 1000;
+
+function isWorkloadKind(kind: string | undefined): kind is WorkloadKind {
+  return kind !== undefined && (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
+
+function controllerOf(owners: readonly V1OwnerReference[] | undefined): ObjectRef | undefined {
+  const owner = owners?.find((o) => o.controller);
+  return owner && isWorkloadKind(owner.kind) ? { kind: owner.kind, name: owner.name } : undefined;
+}
+
+/** A bounded map whose entries expire; the oldest are dropped first when it is full. */
+class ExpiringCache<V> {
+  private readonly entries = new Map<string, { value: V; until: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max = MAX_CACHED,
+  ) {}
+
+  get(key: string, now = Date.now()): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry) return undefined;
+    if (entry.until <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry.value;
+  }
+
+  set(key: string, value: V, now = Date.now()): void {
+    this.entries.delete(key);
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(key, { value, until: now + this.ttlMs });
+  }
+}
+
+/**
+ * The owner chain of a pod (Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/Job), read from the
+ * API server with `get` only and remembered, so grouping by ownership works for sources that name just the pod.
+ * A pod that is gone (or an API that does not answer) gives what is remembered, else an empty chain.
+ */
+export class OwnerResolver {
+  private readonly pods = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
+  private readonly replicaSets = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
+
+  private constructor(
+    private readonly core: CoreV1Api,
+    private readonly apps: AppsV1Api,
+  ) {}
+
+  static create(kc: KubeConfig): OwnerResolver {
+    return new OwnerResolver(kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api));
+  }
+
+  /**
+   * Like {@link ofPod}, but gives up after `timeoutMs` with an empty chain (the lookup goes on and is remembered):
+   * a slow API server must not hold up a source that has to answer quickly (Alertmanager retries on timeout).
+   */
+  async ofPodWithin(namespace: string, name: string, timeoutMs: number): Promise<ObjectRef[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<ObjectRef[]>((resolve) => {
+      timer = setTimeout(() => resolve([]), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.ofPod(namespace, name), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async ofPod(namespace: string, name: string): Promise<ObjectRef[]> {
+    const key = `${namespace}/${name}`;
+    const known = this.pods.get(key);
+    if (known) return known;
+    try {
+      const pod = await this.core.readNamespacedPod({ name, namespace });
+      const owner = controllerOf(pod.metadata?.ownerReferences);
+      const chain = owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])];
+      this.pods.set(key, chain);
+      return chain;
+    } catch {
+      // The pod may be gone already; the signal still names it.
+      return [];
+    }
+  }
+
+  private async ofReplicaSet(namespace: string, name: string): Promise<ObjectRef[]> {
+    const key = `${namespace}/${name}`;
+    const known = this.replicaSets.get(key);
+    if (known) return known;
+    let owners: V1OwnerReference[] | undefined;
+    try {
+      owners = (await this.apps.readNamespacedReplicaSet({ name, namespace })).metadata?.ownerReferences;
+    } catch {
+      return []; // the ReplicaSet is gone: the chain stops at it (not remembered)
+    }
+    const owner = controllerOf(owners);
+    const chain = owner === undefined ? [] : [owner];
+    this.replicaSets.set(key, chain);
+    return chain;
+  }
+}
