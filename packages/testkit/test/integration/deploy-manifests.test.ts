@@ -340,6 +340,8 @@ const INGESTION_ALLOWED: readonly Access[] = [
   core('get', 'pods', DEMO_NAMESPACE),
   apps('get', 'replicasets', DEMO_NAMESPACE),
 ];
+/** services/ingestion/src/owners.ts from the webhook replicas: get a Pod and its ReplicaSet, nothing else. */
+const INGESTION_WEBHOOK_ALLOWED: readonly Access[] = [core('get', 'pods', DEMO_NAMESPACE), apps('get', 'replicasets', DEMO_NAMESPACE)];
 const INGESTION_DENIED: readonly Access[] = [
   ...['get', 'list', 'watch'].flatMap((v) => [core(v, 'secrets', DEMO_NAMESPACE), core(v, 'secrets')]),
   core('get', 'configmaps', DEMO_NAMESPACE),
@@ -524,6 +526,10 @@ describe('deploy/k8s — manifests on the local API server', () => {
 
   it('ingestion RBAC — the event watcher can list and watch events and resolve owners, and read nothing else', async () => {
     await expectAccess('cortexops-ingestion', INGESTION_ALLOWED, INGESTION_DENIED);
+  });
+
+  it('ingestion RBAC — the webhook replicas can resolve pod owners and not even list or watch events', async () => {
+    await expectAccess('cortexops-ingestion-webhook', INGESTION_WEBHOOK_ALLOWED, [...INGESTION_DENIED, core('list', 'events'), core('watch', 'events')]);
   });
 
   it('other services — correlator, approvals and api have no Kubernetes permissions at all', async () => {
