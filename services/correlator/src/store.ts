@@ -1,5 +1,5 @@
 import { KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
-import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, targetGroupKey } from './engine.js';
+import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, targetGroupKey } from './engine.js';
 import type { Incident, Signal } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
@@ -211,10 +211,19 @@ export class GroupStore {
     return isOpen((await this.read(groupKey)).state);
   }
 
-  /** Decides on one signal with the pure engine and stores the result with compare-and-set. */
+  /**
+   * Decides on one signal with the pure engine and stores the result with compare-and-set. A resolved signal
+   * routed to its node's open incident that the node's group does not know (the problem was grouped by its owners
+   * before the node's incident opened) resolves in the group that holds it instead.
+   */
   async apply(signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
     const onNode = signal.node !== undefined && nodeOf(signal) === undefined && (await this.nodeIncidentOpen(signal.cluster, signal.node));
-    const grouping = groupingOf(signal, onNode);
+    const result = await this.applyIn(groupingOf(signal, onNode), signal, nowMs, rules);
+    if (onNode && signal.status === 'resolved' && result.decision.kind === 'ignored') return this.applyIn(groupingOf(signal, false), signal, nowMs, rules);
+    return result;
+  }
+
+  private async applyIn(grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
     const result = await this.transact(
       grouping.key,
       (state) => correlate(state, grouping, signal, nowMs, rules),

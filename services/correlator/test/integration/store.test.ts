@@ -86,6 +86,22 @@ describe('correlator store — replicas and remembered state (real NATS KV)', ()
     expect(pod).toMatchObject({ decision: { kind: 'attach', incident: { rootCause: { kind: 'Node', name: 'node-9' } } }, groupKey: opened.groupKey });
   });
 
+  it('topology — a problem grouped by its owners before its node’s incident opened resolves in its own incident, not lost in the node’s', async () => {
+    const [a] = await replicas(true);
+    const pod = { ...base, namespace: 'late-node', node: 'node-7' };
+    const owned = await a.apply(makeSignal('late-pod', { ...pod, severity: 'critical', atMs: T0 }), T0, RULES);
+    expect(owned.decision.kind).toBe('open');
+    const node = await a.apply(makeSignal('late-node', { namespace: undefined, object: { kind: 'Node', name: 'node-7' }, ownerChain: [], severity: 'critical', atMs: T0 + 1000 }), T0 + 1000, RULES);
+    expect(node.decision.kind).toBe('open');
+    expect(await a.nodeIncidentOpen('test', 'node-7')).toBe(true);
+    // New pod problems on the node now join the node's incident ...
+    expect((await a.apply(makeSignal('late-pod-2', { ...pod, atMs: T0 + 2000 }), T0 + 2000, RULES)).groupKey).toBe(node.groupKey);
+    // ... but the first one, resolved, closes the incident it opened.
+    const resolved = await a.apply(makeSignal('late-pod', { ...pod, status: 'resolved', atMs: T0 + 3000 }), T0 + 3000, RULES);
+    expect(resolved).toMatchObject({ decision: { kind: 'resolve' }, groupKey: owned.groupKey });
+    expect((await a.read(node.groupKey)).state?.status).toBe('open');
+  });
+
   it('concurrency — two following replicas deciding one group at once open exactly one incident and lose no signal', async () => {
     const [a, b] = await replicas(true);
     const signals = Array.from({ length: 40 }, (_, i) => makeSignal(`race-${i}`, { ...base, namespace: 'race', atMs: T0 + i }));
