@@ -1,7 +1,10 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
 import { WORKLOAD_KINDS, type ObjectRef, type WorkloadKind } from '@cortexops/contracts';
+import pLimit, { type LimitFunction } from 'p-limit';
 
 const MAX_CACHED = 10_000;
+/** API reads in flight per process: a webhook call naming a thousand pods must not hammer the API server. */
+const MAX_CONCURRENT_READS = 16;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
 
@@ -47,6 +50,7 @@ class ExpiringCache<V> {
 export class OwnerResolver {
   private readonly pods = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
   private readonly replicaSets = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
+  private readonly reads: LimitFunction = pLimit(MAX_CONCURRENT_READS);
 
   private constructor(
     private readonly core: CoreV1Api,
@@ -78,7 +82,7 @@ export class OwnerResolver {
     const known = this.pods.get(key);
     if (known) return known;
     try {
-      const pod = await this.core.readNamespacedPod({ name, namespace });
+      const pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
       const owner = controllerOf(pod.metadata?.ownerReferences);
       const chain = owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])];
       this.pods.set(key, chain);
@@ -95,7 +99,7 @@ export class OwnerResolver {
     if (known) return known;
     let owners: V1OwnerReference[] | undefined;
     try {
-      owners = (await this.apps.readNamespacedReplicaSet({ name, namespace })).metadata?.ownerReferences;
+      owners = (await this.reads(() => this.apps.readNamespacedReplicaSet({ name, namespace }))).metadata?.ownerReferences;
     } catch {
       return []; // the ReplicaSet is gone: the chain stops at it (not remembered)
     }
