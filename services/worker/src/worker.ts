@@ -1,8 +1,10 @@
+import { type FSWatcher, watch } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import type { ServiceConfig } from '@cortexops/config';
 import { TASK_QUEUES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
 import { postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { PolicyEngine } from '@cortexops/policy';
+import { DEFAULT_DATA_PATH, PolicyEngine } from '@cortexops/policy';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { createPolicyGateActivities } from './activities/policy-gate.js';
@@ -31,13 +33,38 @@ function policyCheck(engine: PolicyEngine): DependencyCheck {
   };
 }
 
-/** SIGHUP re-reads the policy data; bad data is refused and the data in force keeps deciding. */
-function reloadPolicyOnHangup(engine: PolicyEngine, logger: Logger): () => void {
+/** A burst of file events (write, rename, a ConfigMap's link swap) becomes one reload. */
+const RELOAD_SETTLE_MS = 200;
+
+/**
+ * SIGHUP, or a change of the data file, re-reads the policy data; bad data is refused and the data in force keeps
+ * deciding. The directory is watched, not the file: editors and Kubernetes ConfigMap updates replace the file
+ * (a mounted ConfigMap swaps its `..data` link), which a watch on the file itself would stop seeing.
+ */
+function reloadPolicyOnChange(engine: PolicyEngine, dataPath: string, logger: Logger): () => void {
   const reload = () => {
     engine.reloadData().catch((error: unknown) => logger.error({ err: error }, 'policy: reload refused, the data in force stays'));
   };
+  let pending: NodeJS.Timeout | undefined;
+  const settle = () => {
+    clearTimeout(pending);
+    pending = setTimeout(reload, RELOAD_SETTLE_MS);
+  };
   process.on('SIGHUP', reload);
-  return () => process.off('SIGHUP', reload);
+  let watcher: FSWatcher | undefined;
+  try {
+    watcher = watch(dirname(dataPath), (_event, name) => {
+      if (name === null || name === basename(dataPath) || name.startsWith('..')) settle();
+    });
+    watcher.on('error', (error) => logger.warn({ err: error, dataPath }, 'policy: stopped watching the data file; SIGHUP still reloads'));
+  } catch (error) {
+    logger.warn({ err: error, dataPath }, 'policy: cannot watch the data file; SIGHUP still reloads');
+  }
+  return () => {
+    process.off('SIGHUP', reload);
+    watcher?.close();
+    clearTimeout(pending);
+  };
 }
 
 /** Polls the remediation task queue with the workflow bundle and the activities that exist so far (the policy gate). */
@@ -49,7 +76,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     ...(config.policyWasmPath === undefined ? {} : { wasmPath: config.policyWasmPath }),
     ...(config.policyDataPath === undefined ? {} : { dataPath: config.policyDataPath }),
   });
-  const stopReloading = reloadPolicyOnHangup(engine, context.logger);
+  const stopReloading = reloadPolicyOnChange(engine, config.policyDataPath ?? DEFAULT_DATA_PATH, context.logger);
   const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
   // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
   Runtime.install({ shutdownSignals: [] });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@cortexops/audit';
@@ -141,7 +141,7 @@ describe('worker — the policy gate in the remediation workflow', () => {
     expect(await violationsOf(incident.id)).toHaveLength(1);
   });
 
-  it('policy gate — SIGHUP reloads the policy data without a restart (bad data is refused, the data in force stays)', async () => {
+  it('policy gate — a change of the data file, or SIGHUP, reloads the policy data without a restart (bad data is refused, the data in force stays)', async () => {
     await stopWorkers();
     const dir = mkdtempSync(join(tmpdir(), 'cortexops-gate-'));
     try {
@@ -162,15 +162,23 @@ describe('worker — the policy gate in the remediation workflow', () => {
       };
       expect(await decide()).toBe('DENIED');
 
+      // Writing the file reloads it by itself (the directory is watched); SIGHUP reloads once more on top.
+      const times = (text: string) => worker.output().split(text).length - 1;
       writeFileSync(dataPath, '{ not json');
+      await expect.poll(() => times('reload refused'), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
+      const refusedBefore = times('reload refused');
       worker.child.kill('SIGHUP');
-      await expect.poll(() => worker.output(), { timeout: 10_000 }).toMatch(/reload refused/);
+      await expect.poll(() => times('reload refused'), { timeout: 10_000 }).toBe(refusedBefore + 1);
       expect(await decide()).toBe('DENIED');
 
-      writeFileSync(dataPath, JSON.stringify(data));
-      worker.child.kill('SIGHUP');
-      await expect.poll(() => worker.output(), { timeout: 10_000 }).toMatch(/policy: data reloaded/);
+      // Replaced the way a ConfigMap update or an editor does it (a new file renamed over the old one).
+      writeFileSync(join(dir, 'data.json.new'), JSON.stringify(data));
+      renameSync(join(dir, 'data.json.new'), dataPath);
+      await expect.poll(() => times('policy: data reloaded'), { timeout: 10_000 }).toBeGreaterThanOrEqual(1);
       expect(await decide()).toBe('APPROVAL_PENDING');
+      const reloadedBefore = times('policy: data reloaded');
+      worker.child.kill('SIGHUP');
+      await expect.poll(() => times('policy: data reloaded'), { timeout: 10_000 }).toBe(reloadedBefore + 1);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
