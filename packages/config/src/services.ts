@@ -82,6 +82,7 @@ export const correlatorSpec = {
   flapWindowMs: intVar('CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS', 600_000, 0, 24 * 3600 * 1000, 'a problem firing again this soon after its incident resolved re-opens that incident (flapping) instead of a new one'),
   remediationCooldownMs: intVar('CORTEXOPS_CORRELATOR_COOLDOWN_MS', 900_000, 0, 7 * 24 * 3600 * 1000, 'after a remediation, new problems of the same target are attached, not remediated, for this long'),
   recurrenceWindowMs: intVar('CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS', 24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000, 'a remediated fingerprint firing again within this long escalates to a human instead of another attempt'),
+  reopenAfterMs: intVar('CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS', 600_000, 0, 7 * 24 * 3600 * 1000, "after an incident's workflow ended with the problem still open (approval expired or rejected, denied, failed), its signals are held this long, then a new incident opens"),
   workflowConcurrency: intVar('CORTEXOPS_CORRELATOR_WORKFLOW_CONCURRENCY', 16, 1, 1000, 'workflow starts and signals in flight at once; signals that need no workflow call are decided meanwhile'),
 } as const;
 

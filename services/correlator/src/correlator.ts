@@ -41,6 +41,7 @@ export function rulesOf(config: ServiceConfig<'correlator'>): CorrelationRules {
     cooldownMs: config.remediationCooldownMs,
     recurrenceWindowMs: config.recurrenceWindowMs,
     maxSignalIds: DEFAULT_MAX_SIGNAL_IDS,
+    reopenAfterMs: config.reopenAfterMs,
   };
 }
 
@@ -163,6 +164,10 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
       const incident = decision.incident;
       const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal)));
       context.metrics.workflows.inc({ outcome: outcome === 'closed' ? 'already_closed' : decision.kind });
+      // Its workflow is over but the group still held the incident open: hold its signals, then open a new one.
+      if (outcome === 'closed' && (await store.markEnded(incident, Date.parse(signal.receivedAt)))) {
+        context.logger.info({ incident: incident.id, target: incident.target, reopenAfterMs: rules.reopenAfterMs }, "incident's workflow has ended while the problem goes on: its signals are held, then a new incident opens");
+      }
       if (decision.kind === 'open' || decision.kind === 'escalate') {
         context.logger.info({ incident: incident.id, target: incident.target, status: incident.status, signals: incident.signalIds.length }, `incident ${decision.kind}`);
       }

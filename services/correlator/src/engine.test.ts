@@ -1,8 +1,8 @@
 import { Incident, Signal } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
-import { correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, UngroupableSignalError } from './engine.js';
+import { correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, recordWorkflowEnded, UngroupableSignalError } from './engine.js';
 
-const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16 };
+const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
 
@@ -197,5 +197,34 @@ describe('correlator engine — remediation loops', () => {
     expect(during.decisions.map((d) => d.kind)).toEqual(['cooldown']);
     const after = run([{ s: signal({ fingerprint: '4444444444444444', severity: 'critical' }), at: T0 + 1000 + RULES.cooldownMs + 1 }], during.state);
     expect(after.decisions.map((d) => d.kind)).toEqual(['open']);
+  });
+});
+
+describe('correlator engine — a workflow that ended while the problem goes on', () => {
+  const opened = () => run([{ s: signal({ fingerprint: '5555555555555555', severity: 'critical' }), at: T0 }]);
+
+  it('ended — signals are held for reopenAfter, then a still-firing problem opens a new incident (new id, new workflow)', () => {
+    const first = opened();
+    const incidentId = incidentIdOf(first.state!.key, first.state!.epoch);
+    const ended = recordWorkflowEnded(first.state!, incidentId, T0 + 1000);
+    expect(ended).toMatchObject({ status: 'ended', endedAtMs: T0 + 1000 });
+    const held = run([{ s: signal({ fingerprint: '5555555555555555', severity: 'critical' }), at: T0 + 2000 }], ended);
+    expect(held.decisions).toEqual([{ kind: 'held', reopensAtMs: T0 + 1000 + RULES.reopenAfterMs }]);
+    // The hold does not slide: the end recorded again (every held signal's workflow call finds it closed) changes nothing.
+    expect(recordWorkflowEnded(held.state!, incidentId, T0 + 3000)).toBeUndefined();
+    const later = run([{ s: signal({ fingerprint: '5555555555555555', severity: 'critical' }), at: T0 + 1000 + RULES.reopenAfterMs }], held.state);
+    expect(later.decisions.map((d) => d.kind)).toEqual(['open']);
+    const reopened = (later.decisions[0] as { incident: Incident }).incident;
+    expect(reopened.id).not.toBe(incidentId);
+    expect(reopened.id).toBe(incidentIdOf(first.state!.key, first.state!.epoch + 1));
+  });
+
+  it('ended — only the current incident can end; a resolved signal of an ended incident is recorded, not acted on', () => {
+    const first = opened();
+    expect(recordWorkflowEnded(first.state!, 'inc-of-another-epoch', T0 + 1000)).toBeUndefined();
+    const ended = recordWorkflowEnded(first.state!, incidentIdOf(first.state!.key, first.state!.epoch), T0 + 1000);
+    const resolved = run([{ s: signal({ fingerprint: '5555555555555555', status: 'resolved' }), at: T0 + 2000 }], ended);
+    expect(resolved.decisions).toEqual([{ kind: 'ignored', reason: "incident's workflow already ended" }]);
+    expect(resolved.state).toMatchObject({ status: 'ended', fingerprints: { '5555555555555555': 'resolved' } });
   });
 });

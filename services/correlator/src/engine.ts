@@ -20,11 +20,17 @@ export interface CorrelationRules {
   readonly recurrenceWindowMs: number;
   /** Signal ids kept per group (for replay detection and the incident record). */
   readonly maxSignalIds: number;
+  /**
+   * After an incident's workflow ended without the problem resolving (approval expired or rejected, denied,
+   * failed), its signals are held this long; then a still-firing problem opens a new incident (a new workflow).
+   */
+  readonly reopenAfterMs: number;
 }
 
 export const DEFAULT_MAX_SIGNAL_IDS = 256;
 
-export type GroupStatus = 'idle' | 'pending' | 'open' | 'resolved' | 'escalated';
+/** `ended`: the incident's workflow closed while the problem was still open (see {@link recordWorkflowEnded}). */
+export type GroupStatus = 'idle' | 'pending' | 'open' | 'resolved' | 'escalated' | 'ended';
 
 /** Everything the correlator remembers about one grouping key; stored as JSON in KV under {@link groupStoreKey}. */
 export interface GroupState {
@@ -43,6 +49,8 @@ export interface GroupState {
   readonly windowStartMs: number;
   readonly openedAtMs?: number;
   readonly closedAtMs?: number;
+  /** When the incident's workflow was found closed (status `ended`). */
+  readonly endedAtMs?: number;
   readonly updatedAtMs: number;
   readonly flapCount: number;
   /** The last remediation of this target (recorded by {@link recordRemediation}). */
@@ -68,6 +76,8 @@ export type Decision =
   | { readonly kind: 'cooldown'; readonly incident?: Incident }
   /** A remediated fingerprint came back: an escalated incident (for a human), not another attempt. */
   | { readonly kind: 'escalate'; readonly incident: Incident }
+  /** The incident's workflow has ended; a still-firing problem waits for `reopenAfterMs`, then opens a new incident. */
+  | { readonly kind: 'held'; readonly reopensAtMs: number }
   /** Nothing to do (e.g. resolved for a problem that never opened). */
   | { readonly kind: 'ignored'; readonly reason: string };
 
@@ -198,7 +208,7 @@ export function incidentOf(state: GroupState, status: IncidentStatus): Incident 
 
 function incidentStatusOf(state: GroupState): IncidentStatus {
   if (state.status === 'escalated') return 'escalated';
-  if (state.status === 'resolved') return 'resolved';
+  if (state.status === 'resolved' || state.status === 'ended') return 'resolved';
   return 'open';
 }
 
@@ -232,7 +242,7 @@ function freshEpoch(grouping: Grouping, signal: Signal, previous: GroupState | u
  */
 export function correlate(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
   if (previous?.signalIds.includes(signal.id)) {
-    const active = previous.status === 'open' || previous.status === 'escalated' || previous.status === 'resolved';
+    const active = previous.status === 'open' || previous.status === 'escalated' || previous.status === 'resolved' || previous.status === 'ended';
     return { state: undefined, decision: active ? { kind: 'duplicate', incident: incidentOf(previous, incidentStatusOf(previous)) } : { kind: 'duplicate' } };
   }
   const fp = signal.fingerprint;
@@ -248,6 +258,7 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
       return { state, decision: { kind: 'ignored', reason: 'resolved before its group met the threshold' } };
     }
     if (previous.status === 'resolved' || previous.status === 'idle') return { state: base, decision: { kind: 'ignored', reason: 'incident already resolved' } };
+    if (previous.status === 'ended') return { state: base, decision: { kind: 'ignored', reason: "incident's workflow already ended" } };
     if (allResolved && previous.status === 'open') {
       const state: GroupState = { ...base, status: 'resolved', closedAtMs: nowMs };
       return { state, decision: { kind: 'resolve', incident: incidentOf(state, 'resolved') } };
@@ -287,6 +298,16 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
     };
     const incident = incidentOf(state, incidentStatusOf(state));
     return { state, decision: was === 'firing' ? { kind: 'deduplicated', incident } : { kind: 'attach', incident } };
+  }
+
+  // The incident's workflow ended while the problem went on: hold, then a new incident (not a silent target).
+  if (current !== undefined && current.status === 'ended') {
+    const reopensAtMs = (current.endedAtMs ?? current.updatedAtMs) + rules.reopenAfterMs;
+    if (nowMs < reopensAtMs) {
+      const state: GroupState = { ...current, fingerprints: { ...current.fingerprints, [fp]: 'firing' }, signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
+      return { state, decision: { kind: 'held', reopensAtMs } };
+    }
+    current = freshEpoch(grouping, signal, current, nowMs);
   }
 
   if (current !== undefined && current.status === 'resolved') {
@@ -343,6 +364,16 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
  */
 export function recordRemediation(state: GroupState, incidentId: string, nowMs: number): GroupState {
   return { ...state, remediation: { atMs: nowMs, fingerprints: Object.keys(state.fingerprints), incidentId }, updatedAtMs: nowMs };
+}
+
+/**
+ * Records that the incident's workflow was found closed while the group still holds that incident open (its
+ * signals could no longer reach anyone). Undefined when there is nothing to record: another incident is current,
+ * or the end is already recorded (the first end time counts, so the hold does not slide).
+ */
+export function recordWorkflowEnded(state: GroupState, incidentId: string, nowMs: number): GroupState | undefined {
+  if (incidentIdOf(state.key, state.epoch) !== incidentId || !isOpen(state)) return undefined;
+  return { ...state, status: 'ended', endedAtMs: nowMs, updatedAtMs: nowMs };
 }
 
 /** Whether a group's incident is open (pods on this node are then explained by it). */

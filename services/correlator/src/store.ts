@@ -1,5 +1,5 @@
 import { KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
-import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, targetGroupKey } from './engine.js';
+import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, recordWorkflowEnded, targetGroupKey } from './engine.js';
 import type { Incident, Signal } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
@@ -231,6 +231,16 @@ export class GroupStore {
       (r, before) => r.decision.kind === 'deduplicated' && r.state?.severity === before?.severity,
     );
     return { ...result, groupKey: grouping.key };
+  }
+
+  /**
+   * Records that the incident's workflow is closed while its group still held the incident open (see
+   * {@link recordWorkflowEnded}); returns whether anything changed.
+   */
+  async markEnded(incident: Pick<Incident, 'id' | 'cluster' | 'target'>, nowMs: number): Promise<boolean> {
+    const groupKey = targetGroupKey(incident.cluster, incident.target);
+    const result = await this.transact(groupKey, (state) => ({ state: state === undefined ? undefined : recordWorkflowEnded(state, incident.id, nowMs) }));
+    return result.state !== undefined;
   }
 
   /**

@@ -72,6 +72,33 @@ async function workflowExists(incidentId: string): Promise<boolean> {
   }
 }
 
+describe('correlator — an incident whose workflow ended (real NATS and Temporal)', () => {
+  it('ended workflow — the problem going on after its workflow closed is held, then opens a new incident with a new workflow', async () => {
+    const pay = (key: string, atMs: number) =>
+      makeSignal(key, { namespace: 'ended', severity: 'critical', object: { kind: 'Pod', name: 'pay-7f-1' }, ownerChain: [{ kind: 'ReplicaSet', name: 'pay-7f' }, { kind: 'Deployment', name: 'pay' }], atMs });
+    const [opened] = await feed(pay('ended-a', T0));
+    expect(opened?.kind).toBe('open');
+    const first = incidentOf(opened!)!;
+    await waitFor('the first workflow', async () => ((await workflowExists(first.id)) ? true : undefined));
+    // The workflow closes without the problem resolving (an approval that expired, a rejection, a denial).
+    await client.workflow.getHandle(`incident-${first.id}`).terminate('test: nobody decided in time');
+
+    const [late] = await feed(pay('ended-b', T0 + MINUTE));
+    expect(late?.kind).toBe('attach');
+    expect((await store.read(groupingOf(pay('any', T0)).key)).state).toMatchObject({ status: 'ended', endedAtMs: T0 + MINUTE });
+    expect(correlator.logs()).toContain("incident's workflow has ended while the problem goes on");
+
+    const [held] = await feed(pay('ended-c', T0 + 2 * MINUTE));
+    expect(held).toEqual({ kind: 'held', reopensAtMs: T0 + MINUTE + 10 * MINUTE });
+    const [again] = await feed(pay('ended-d', T0 + 12 * MINUTE));
+    expect(again?.kind).toBe('open');
+    const second = incidentOf(again!)!;
+    expect(second.id).not.toBe(first.id);
+    await waitFor('the new incident’s workflow', async () => ((await workflowExists(second.id)) ? true : undefined));
+    expect((await workflowRecord(client, second.id)).input.incident.target).toEqual({ kind: 'Deployment', namespace: 'ended', name: 'pay' });
+  });
+});
+
 describe('correlator — grouping and thresholds (real NATS and Temporal)', () => {
   it('ownership — pods of one Deployment open one incident at the threshold; the workflow starts then, later signals arrive as signals', async () => {
     const ns = 'own';
