@@ -1,5 +1,6 @@
 #!/usr/bin/env -S node --import tsx
 import { Command } from 'commander';
+import { runDemo } from './demo.js';
 import { createStackContext } from './stack/context.js';
 import { createLauncher, type ServerStatus, type UpResult } from './stack/launcher.js';
 import { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js';
@@ -57,6 +58,13 @@ program
     const statuses = await launcher.status(names);
     printStatus(statuses);
     if (options.check && statuses.some((s) => !s.healthy)) process.exitCode = 3;
+  });
+
+program
+  .command('demo')
+  .description('inject a failure into a fresh Deployment of the local cluster and follow it to its incident workflow (needs `up --all`)')
+  .action(async () => {
+    await runDemo(launcher.ctx, { log: (line) => process.stdout.write(`demo: ${line}\n`) });
   });
 
 program.parseAsync().catch((error: unknown) => {

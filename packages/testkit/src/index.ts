@@ -26,3 +26,5 @@ export {
 export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';
 export * from './workflow-worker.js';
 export * from './fixtures.js';
+export * from './workflow-record.js';
+export { runDemo, type DemoOptions, type DemoResult } from './demo.js';

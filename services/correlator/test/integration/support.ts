@@ -2,11 +2,12 @@ import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadServiceConfig } from '@cortexops/config';
-import { type Incident, incidentWorkflowId, type RemediationWorkflowInput, Signal } from '@cortexops/contracts';
+import { type Incident, Signal } from '@cortexops/contracts';
 import { publishWithId } from '@cortexops/messaging';
 import { runService, type ServiceHandle } from '@cortexops/observability';
 import { freePort, uniqueName } from '@cortexops/testkit';
-import { type Client, defaultPayloadConverter } from '@temporalio/client';
+export { workflowRecord } from '@cortexops/testkit';
+import type { Client } from '@temporalio/client';
 import type { JetStreamClient } from 'nats';
 import { type CorrelatorOverrides, startCorrelator } from '../../src/correlator.js';
 import type { Decision } from '../../src/engine.js';
@@ -103,24 +104,6 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await sleep(100);
   }
-}
-
-/** The workflow's start input and every signal it received, from its event history. */
-export async function workflowRecord(client: Client, incidentId: string): Promise<{ input: RemediationWorkflowInput; signals: Signal[]; runs: number }> {
-  const handle = client.workflow.getHandle(incidentWorkflowId(incidentId));
-  const history = await handle.fetchHistory();
-  let input: RemediationWorkflowInput | undefined;
-  const signals: Signal[] = [];
-  for (const event of history.events ?? []) {
-    const started = event.workflowExecutionStartedEventAttributes;
-    if (started?.input?.payloads?.[0]) input = defaultPayloadConverter.fromPayload(started.input.payloads[0]);
-    const signalled = event.workflowExecutionSignaledEventAttributes;
-    if (signalled?.input?.payloads?.[0]) signals.push(defaultPayloadConverter.fromPayload(signalled.input.payloads[0]));
-  }
-  if (!input) throw new Error(`workflow of ${incidentId} has no start input`);
-  let runs = 0;
-  for await (const _ of client.workflow.list({ query: `WorkflowId = '${incidentWorkflowId(incidentId)}'` })) runs += 1;
-  return { input, signals, runs };
 }
 
 /** Every workflow execution of the namespace (visibility is eventually consistent: callers wait for a stable count). */

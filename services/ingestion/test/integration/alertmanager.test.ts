@@ -29,7 +29,7 @@ beforeAll(async () => {
   const kubeconfig = kubeconfigPaths(cluster).admin;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
-  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE });
+  const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `app=${DEMO_DEPLOYMENT}` });
   const pod = pods.items.find((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet'));
   if (!pod?.metadata?.name) throw new Error(`no pod of ${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT} in the local cluster`);
   demoPod = { name: pod.metadata.name, replicaSet: pod.metadata.ownerReferences!.find((o) => o.kind === 'ReplicaSet')!.name };
