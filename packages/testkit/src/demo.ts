@@ -12,6 +12,7 @@ import { workflowRecord } from './workflow-record.js';
 
 export interface DemoOptions {
   readonly temporalNamespace?: string;
+  /** How long the injected failure may take to reach its incident workflow. */
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
 }
@@ -25,6 +26,8 @@ export interface DemoResult {
   readonly temporalUi: string;
 }
 
+/** kwok schedules and runs a pod in a second or two; a loaded machine may take much longer. */
+const POD_TIMEOUT_MS = 90_000;
 /** Marks the Deployments a demo created. */
 const DEMO_LABEL = 'cortexops.io/demo';
 
@@ -81,7 +84,7 @@ export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Pro
 
   // Earlier demos' Deployments go; this one stays for a look until the next demo.
   await kubectl(ctx, ['delete', 'deployment', '-n', DEMO_NAMESPACE, '-l', `${DEMO_LABEL}=true`, '--ignore-not-found', '--wait=false']);
-  const pod = await freshWorkload(ctx, name, timeoutMs);
+  const pod = await freshWorkload(ctx, name, POD_TIMEOUT_MS);
   log(`deployment ${DEMO_NAMESPACE}/${name}: pod ${pod.metadata.name} Running on ${pod.spec.nodeName ?? '?'}`);
   await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(oomEvent(pod, suffix)) });
   log(`injected: Warning OOMKilling on pod ${pod.metadata.name}`);

@@ -12,19 +12,16 @@ export interface AlertmanagerRouteOptions {
   readonly cluster: string;
   readonly deadLetter: DeadLetterPublisher;
   readonly counters: PipelineCounters;
-  /** Reads the owners of the pod an alert names (when this process has a kubeconfig). */
-  readonly owners?: OwnerResolver;
+  /** Reads the owners of the pod an alert names (when this process has a kubeconfig), within the timeout. */
+  readonly owners?: { readonly resolver: OwnerResolver; readonly timeoutMs: number };
 }
 
-/** How long one webhook call waits for the cluster to name a pod's owners; Alertmanager's own timeout is 10 s. */
-const OWNER_LOOKUP_TIMEOUT_MS = 2000;
-
 /** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
-async function podOwners(alert: AlertmanagerAlert, owners: OwnerResolver | undefined): Promise<ObjectRef[]> {
+async function podOwners(alert: AlertmanagerAlert, owners: AlertmanagerRouteOptions['owners']): Promise<ObjectRef[]> {
   const namespace = kubernetesNamespace.safeParse(alert.labels.namespace);
   const pod = kubernetesName.safeParse(alert.labels.pod);
   if (!owners || !namespace.success || !pod.success) return [];
-  return owners.ofPodWithin(namespace.data, pod.data, OWNER_LOOKUP_TIMEOUT_MS);
+  return owners.resolver.ofPodWithin(namespace.data, pod.data, owners.timeoutMs);
 }
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };

@@ -90,7 +90,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
 
   // One owner cache for the webhook and the watcher of this process.
   const owners = config.kubeconfig ? OwnerResolver.create(loadKubeConfig(config.kubeconfig)) : undefined;
-  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters, owners });
+  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters, ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}) });
 
   let watcher: KubernetesEventWatcher | undefined;
   if (config.kubeconfig && config.watchEvents) {

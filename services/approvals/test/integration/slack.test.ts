@@ -172,7 +172,8 @@ describe('approvals — Slack', () => {
   });
 
   it('restart — a request posted before the service restarted is still watched: its expiry edits the message without a click', async () => {
-    const p = await posted(6000);
+    // Long enough for the restart under load (the test asserts the workflow is still pending after it).
+    const p = await posted(10_000);
     const requested = await h.audit.query({ incidentId: p.incident.id, kinds: ['approval.requested'] });
     expect(requested.records).toHaveLength(1);
     expect(requested.records[0]?.payload['message']).toEqual({ channel: p.channel, ts: p.ts });
