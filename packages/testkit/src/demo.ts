@@ -28,6 +28,8 @@ export interface DemoResult {
 
 /** kwok schedules and runs a pod in a second or two; a loaded machine may take much longer. */
 const POD_TIMEOUT_MS = 90_000;
+/** Where ingestion keeps a Kubernetes event's uid on the signal (services/ingestion normalise). */
+const EVENT_UID_ANNOTATION = 'k8s.event.uid';
 /** Marks the Deployments a demo created. */
 const DEMO_LABEL = 'cortexops.io/demo';
 
@@ -80,32 +82,34 @@ export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Pro
   const timeoutMs = options.timeoutMs ?? 90_000;
   const suffix = randomBytes(3).toString('hex');
   const name = `checkout-demo-${suffix}`;
-  const since = new Date(Date.now() - 1000).toISOString();
 
   // Earlier demos' Deployments go; this one stays for a look until the next demo.
   await kubectl(ctx, ['delete', 'deployment', '-n', DEMO_NAMESPACE, '-l', `${DEMO_LABEL}=true`, '--ignore-not-found', '--wait=false']);
   const pod = await freshWorkload(ctx, name, POD_TIMEOUT_MS);
   log(`deployment ${DEMO_NAMESPACE}/${name}: pod ${pod.metadata.name} Running on ${pod.spec.nodeName ?? '?'}`);
-  await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(oomEvent(pod, suffix)) });
+  const created = JSON.parse(await kubectl(ctx, ['create', '-f', '-', '-o', 'json'], { stdin: JSON.stringify(oomEvent(pod, suffix)) })) as { metadata: { uid: string } };
+  const eventUid = created.metadata.uid;
   log(`injected: Warning OOMKilling on pod ${pod.metadata.name}`);
 
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
   try {
     const client = new Client({ connection, namespace: options.temporalNamespace ?? 'default' });
-    const query = `WorkflowType = '${WORKFLOW_TYPES.remediation}' AND StartTime >= '${since}'`;
-    const incidentId = await waitFor(`the incident workflow of ${DEMO_NAMESPACE}/${name} (ingestion → correlator → Temporal)`, timeoutMs, async () => {
+    // The incident may be a new one on the Deployment, or an open one it joined (its node's, by topology).
+    const query = `WorkflowType = '${WORKFLOW_TYPES.remediation}' AND ExecutionStatus = 'Running'`;
+    const found = await waitFor(`the incident workflow that received the event on ${DEMO_NAMESPACE}/${pod.metadata.name} (ingestion → correlator → Temporal)`, timeoutMs, async () => {
       for await (const execution of client.workflow.list({ query })) {
-        const incident = execution.workflowId.replace(/^incident-/, '');
-        const record = await workflowRecord(client, incident).catch(() => undefined);
-        const target = record?.input.incident.target;
-        if (target?.kind === 'Deployment' && target.name === name && target.namespace === DEMO_NAMESPACE) return incident;
+        const incidentId = execution.workflowId.replace(/^incident-/, '');
+        const record = await workflowRecord(client, incidentId).catch(() => undefined);
+        if (record?.signals.some((signal) => signal.annotations[EVENT_UID_ANNOTATION] === eventUid)) return { incidentId, incident: record.input.incident };
       }
       return undefined;
     });
+    const { incidentId, incident } = found;
     const workflowId = incidentWorkflowId(incidentId);
     const { state } = await client.workflow.getHandle(workflowId).query(remediationStateQuery);
     const temporalUi = `http://${LOCAL_HOST}:${stackPorts(ctx).temporalUiPort}/namespaces/${client.options.namespace}/workflows/${workflowId}`;
-    log(`incident ${incidentId} on Deployment ${DEMO_NAMESPACE}/${name}: workflow ${workflowId} is ${state}`);
+    const target = `${incident.target.kind} ${incident.target.namespace ? `${incident.target.namespace}/` : ''}${incident.target.name}`;
+    log(`incident ${incidentId} on ${target}${incident.rootCause ? ` (root cause ${incident.rootCause.kind} ${incident.rootCause.name}: its open incident explains the pod)` : ''}: workflow ${workflowId} is ${state}`);
     log(`follow it in the Temporal UI: ${temporalUi}`);
     return { deployment: name, pod: pod.metadata.name, incidentId, workflowId, state, temporalUi };
   } finally {

@@ -10,7 +10,7 @@ describe('stack demo — follows an injected failure, or says which step did not
     const namespace = await createTestNamespace(ctx, 'demo');
     const lines: string[] = [];
     await expect(runDemo(ctx, { temporalNamespace: namespace, timeoutMs: 5000, log: (l) => lines.push(l) })).rejects.toThrow(
-      /the incident workflow of demo\/checkout-demo-[0-9a-f]{6} \(ingestion → correlator → Temporal\) not ready after 5000 ms/,
+      /the incident workflow that received the event on demo\/checkout-demo-[0-9a-f]{6}-\S+ \(ingestion → correlator → Temporal\) not ready after 5000 ms/,
     );
     const pod = /pod (checkout-demo-[0-9a-f]{6}-\S+) Running/.exec(lines.join('\n'))?.[1];
     expect(pod).toBeDefined();
