@@ -28,6 +28,8 @@ export const KV_BUCKETS = {
   kubernetesWatch: 'cortexops_kube_watch',
   /** The correlator's group state (compare-and-set per grouping key), shared by every correlator replica. */
   correlator: 'cortexops_correlator',
+  /** Owner chains of pods ingestion has read (expiring), so a pod that is gone still groups with its workload. */
+  podOwners: 'cortexops_pod_owners',
 } as const;
 
 export function telemetrySubject(source: string): string {

@@ -13,7 +13,7 @@ import { connect, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { registerAlertmanagerRoute } from './alertmanager.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
-import { OwnerResolver } from './owners.js';
+import { OwnerResolver, podOwnersBucket } from './owners.js';
 import { createTelemetryHandler, FingerprintWindow, type PipelineCounters } from './pipeline.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
@@ -21,6 +21,7 @@ export interface IngestionOverrides {
   readonly layout?: Omit<JetStreamLayoutOptions, 'settings'>;
   readonly durable?: string;
   readonly kvBucket?: string;
+  readonly podOwnersBucket?: string;
 }
 
 /**
@@ -89,7 +90,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   void consumer.done.then(() => undefined);
 
   // One owner cache for the webhook and the watcher of this process.
-  const owners = config.kubeconfig ? OwnerResolver.create(loadKubeConfig(config.kubeconfig)) : undefined;
+  const owners = config.kubeconfig ? OwnerResolver.create(loadKubeConfig(config.kubeconfig), await podOwnersBucket(js, overrides.podOwnersBucket ?? KV_BUCKETS.podOwners)) : undefined;
   registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters, ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}) });
 
   let watcher: KubernetesEventWatcher | undefined;

@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
 import { WORKLOAD_KINDS, type ObjectRef, type WorkloadKind } from '@cortexops/contracts';
+import type { JetStreamClient, KV } from 'nats';
 import pLimit, { type LimitFunction } from 'p-limit';
 
 const MAX_CACHED = 10_000;
@@ -42,10 +43,21 @@ class ExpiringCache<V> {
   }
 }
 
+/** Opens (or creates) the shared memory of pod owners: a KV bucket whose entries expire with the in-process cache. */
+export async function podOwnersBucket(js: JetStreamClient, name: string): Promise<KV> {
+  return js.views.kv(name, { history: 1, ttl: POD_TTL_MS });
+}
+
+function podKey(namespace: string, name: string): string {
+  // KV keys allow letters, digits, '-', '_', '/', '=' and '.': namespace and pod names are DNS names already.
+  return `${namespace}.${name}`;
+}
+
 /**
  * The owner chain of a pod (Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/Job), read from the
  * API server with `get` only and remembered, so grouping by ownership works for sources that name just the pod.
- * A pod that is gone (or an API that does not answer) gives what is remembered, else an empty chain.
+ * A pod that is gone (or an API that does not answer) gives what is remembered — in this process, else in the
+ * shared KV bucket (every ingestion replica's reads, surviving restarts) — else an empty chain.
  */
 export class OwnerResolver {
   private readonly pods = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
@@ -55,10 +67,28 @@ export class OwnerResolver {
   private constructor(
     private readonly core: CoreV1Api,
     private readonly apps: AppsV1Api,
+    private readonly shared: KV | undefined,
   ) {}
 
-  static create(kc: KubeConfig): OwnerResolver {
-    return new OwnerResolver(kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api));
+  static create(kc: KubeConfig, shared?: KV): OwnerResolver {
+    return new OwnerResolver(kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api), shared);
+  }
+
+  private async remembered(namespace: string, name: string): Promise<ObjectRef[]> {
+    try {
+      const entry = await this.shared?.get(podKey(namespace, name));
+      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return [];
+      const chain = entry.json<ObjectRef[]>();
+      return Array.isArray(chain) && chain.every((o) => isWorkloadKind(o.kind) && typeof o.name === 'string') ? chain : [];
+    } catch {
+      return [];
+    }
+  }
+
+  private remember(namespace: string, name: string, chain: ObjectRef[]): void {
+    this.pods.set(`${namespace}/${name}`, chain);
+    // Best effort: a failed write only means another replica (or a restart) reads the API again.
+    if (chain.length > 0) void this.shared?.put(podKey(namespace, name), JSON.stringify(chain)).catch(() => undefined);
   }
 
   /**
@@ -81,16 +111,17 @@ export class OwnerResolver {
     const key = `${namespace}/${name}`;
     const known = this.pods.get(key);
     if (known) return known;
+    let pod;
     try {
-      const pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
-      const owner = controllerOf(pod.metadata?.ownerReferences);
-      const chain = owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])];
-      this.pods.set(key, chain);
-      return chain;
+      pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
     } catch {
-      // The pod may be gone already; the signal still names it.
-      return [];
+      // The pod may be gone already: what a replica read while it lived, if anything.
+      return this.remembered(namespace, name);
     }
+    const owner = controllerOf(pod.metadata?.ownerReferences);
+    const chain = owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])];
+    this.remember(namespace, name, chain);
+    return chain;
   }
 
   private async ofReplicaSet(namespace: string, name: string): Promise<ObjectRef[]> {

@@ -1,6 +1,6 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LOCAL_HOST } from '@cortexops/config';
-import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, natsUrl, privateStack, stackPorts, type PrivateStack } from '@cortexops/testkit';
+import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, natsUrl, privateStack, stackPorts, uniqueName, type PrivateStack, type StackContext } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNames, signals, startInProcess, waitFor, type InProcessIngestion } from './support.js';
@@ -15,6 +15,10 @@ let nc: NatsConnection;
 const names = isolatedNames('am');
 let alertmanagerUrl: string;
 let demoPod: { name: string; replicaSet: string };
+let cluster: StackContext;
+let ingestionEnv: Record<string, string>;
+const ownersBucket = `${names.kvBucket}_owners`;
+const startIngestion = () => startInProcess(ingestionEnv, { layout: names, durable: names.durable, podOwnersBucket: ownersBucket });
 
 beforeAll(async () => {
   // privateStack copies process.env: give its Alertmanager a webhook port nobody else uses.
@@ -25,7 +29,7 @@ beforeAll(async () => {
   if (!ingestionPort) throw new Error('private stack has no CORTEXOPS_INGESTION_PORT');
   alertmanagerUrl = `http://${LOCAL_HOST}:${stackPorts(stack.ctx).alertmanagerPort}`;
   // The shared local cluster, for pod-owner lookups; the event watcher stays off (webhook replicas run so).
-  const cluster = await ensureServers(['kwok']);
+  cluster = await ensureServers(['kwok']);
   const kubeconfig = kubeconfigPaths(cluster).admin;
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
@@ -33,10 +37,8 @@ beforeAll(async () => {
   const pod = pods.items.find((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet'));
   if (!pod?.metadata?.name) throw new Error(`no pod of ${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT} in the local cluster`);
   demoPod = { name: pod.metadata.name, replicaSet: pod.metadata.ownerReferences!.find((o) => o.kind === 'ReplicaSet')!.name };
-  ingestion = await startInProcess(
-    { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' },
-    { layout: names, durable: names.durable },
-  );
+  ingestionEnv = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' };
+  ingestion = await startIngestion();
   nc = await connect({ servers: natsUrl(stack.ctx) });
 });
 
@@ -101,5 +103,32 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(resolved.ownerChain).toEqual(chain);
     expect(resolved.fingerprint).toBe(firing.fingerprint);
     expect(ingestion.logs()).not.toContain('watching Kubernetes Warning events');
+  });
+
+  it('ingestion — the owners of a pod that is gone come from what was read while it lived, across a restart', async () => {
+    const namespace = uniqueName('amown').replace(/[^a-z0-9-]/g, '');
+    await kubectl(cluster, ['create', 'namespace', namespace]);
+    try {
+      await kubectl(cluster, ['create', 'deployment', 'ledger', '--image=registry.cortexops.local/ledger:1', '-n', namespace]);
+      const podName = await waitFor('a Running ledger pod', async () => {
+        const out = await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app=ledger', '-o', 'jsonpath={range .items[?(@.status.phase=="Running")]}{.metadata.name}{"\\n"}{end}']);
+        return out.split('\n').find((n) => n.length > 0);
+      }, 60_000);
+      const labels = { alertname: 'LedgerCrashLooping', namespace, pod: podName, severity: 'warning' };
+      const startsAt = new Date(Date.now() - 60_000).toISOString();
+      await postAlerts([{ labels, startsAt }]);
+      const firing = await waitFor('firing ledger alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.status === 'firing' && s.reason === 'LedgerCrashLooping'), 60_000);
+      expect((firing.ownerChain as { kind: string }[]).map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment']);
+
+      // The pod goes, and so does this process's memory of it.
+      await kubectl(cluster, ['delete', 'pod', podName, '-n', namespace, '--wait=true']);
+      await ingestion.handle.shutdown('test: restart');
+      ingestion = await startIngestion();
+      await postAlerts([{ labels, startsAt, endsAt: new Date().toISOString() }]);
+      const resolved = await waitFor('resolved ledger alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.status === 'resolved' && s.reason === 'LedgerCrashLooping'), 60_000);
+      expect(resolved.ownerChain).toEqual(firing.ownerChain);
+    } finally {
+      await kubectl(cluster, ['delete', 'namespace', namespace, '--wait=false']);
+    }
   });
 });
