@@ -74,8 +74,9 @@ function oomEvent(pod: PodList['items'][number], suffix: string) {
 /**
  * What runs today, end to end, on the local stack with its services (`make up`): a failure injected into a fresh
  * Deployment of the local cluster (a Warning `OOMKilling` event on its pod) is watched by ingestion, grouped by
- * the correlator into an incident on the Deployment, and reaches that incident's remediation workflow on
- * Temporal. Resolves with where to look; rejects naming the step that did not happen in time.
+ * the correlator into an incident on the Deployment (or the open incident of the pod's node, by topology), and
+ * reaches that incident's remediation workflow on Temporal. Resolves with where to look; rejects naming the step
+ * that did not happen in time.
  */
 export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
