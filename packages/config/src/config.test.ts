@@ -71,4 +71,23 @@ describe('config — service configuration', () => {
       /invalid configuration:\n {2}CORTEXOPS_LOG_LEVEL: .*\n {2}CORTEXOPS_API_PORT: .*/,
     );
   });
+
+  it('the owner lookups, event watch, reopen hold and refusal limit refuse bad values, one line each', () => {
+    const problems = (service: 'ingestion' | 'correlator' | 'approvals', env: Record<string, string>) => {
+      try {
+        loadServiceConfig(service, env);
+      } catch (error) {
+        return (error as ConfigError).problems.map((p) => `${p.variable}: ${p.problem}`);
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(problems('ingestion', { CORTEXOPS_INGESTION_WATCH_EVENTS: 'maybe', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '10000' })).toEqual([
+      'CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: must be between 50 and 9000 (got "10000")',
+      'CORTEXOPS_INGESTION_WATCH_EVENTS: must be true or false (got "maybe")',
+    ]);
+    expect(problems('correlator', { CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS: '-1' })).toEqual(['CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS: must be between 0 and 604800000 (got "-1")']);
+    expect(problems('approvals', { CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE: '0' })).toEqual(['CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE: must be between 1 and 100000 (got "0")']);
+    expect(loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_WATCH_EVENTS: 'false' }).watchEvents).toBe(false);
+    expect(loadServiceConfig('ingestion', {})).toMatchObject({ watchEvents: true, ownerLookupTimeoutMs: 2000 });
+  });
 });

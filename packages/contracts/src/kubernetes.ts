@@ -28,6 +28,9 @@ export const objectRef = z.object({
 });
 export type ObjectRef = z.infer<typeof objectRef>;
 
+/** Owners of an object from the object upwards, e.g. ReplicaSet then Deployment (at most 8 levels). */
+export const ownerChain = z.array(objectRef).max(8);
+
 /** A namespaced (or, for nodes, cluster-scoped) object that CortexOps may act on. */
 export const targetRef = z.object({
   kind: workloadKind,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { identifier, isoTimestamp, severity, stringMap } from './common.js';
-import { kubernetesName, kubernetesNamespace, objectRef } from './kubernetes.js';
+import { kubernetesName, kubernetesNamespace, objectRef, ownerChain } from './kubernetes.js';
 import { telemetrySource } from './telemetry.js';
 import { defineContract } from './validation.js';
 
@@ -12,7 +12,7 @@ export const signalSchema = z.object({
   namespace: kubernetesNamespace.optional(),
   object: objectRef.optional(),
   /** Owners from the object upwards, e.g. ReplicaSet then Deployment. */
-  ownerChain: z.array(objectRef).max(8).default([]),
+  ownerChain: ownerChain.default([]),
   node: kubernetesName.optional(),
   severity,
   status: z.enum(['firing', 'resolved']),

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { isoTimestamp, severity } from './common.js';
-import { kubernetesName, kubernetesNamespace, objectRef } from './kubernetes.js';
+import { kubernetesName, kubernetesNamespace, objectRef, ownerChain } from './kubernetes.js';
 import { defineContract } from './validation.js';
 
 /** Bounded label/annotation maps as producers send them (normalisation bounds them further). */
@@ -40,7 +40,7 @@ export const alertmanagerTelemetrySchema = z.object({
   receiver: z.string().max(256).optional(),
   alert: alertmanagerAlertSchema,
   /** Owners of the pod the alert names, from the pod upwards, when the webhook could read them from the cluster. */
-  ownerChain: z.array(objectRef).max(8).default([]),
+  ownerChain: ownerChain.default([]),
 });
 export type AlertmanagerTelemetry = z.output<typeof alertmanagerTelemetrySchema>;
 export const AlertmanagerTelemetry = defineContract('AlertmanagerTelemetry', alertmanagerTelemetrySchema);
@@ -60,7 +60,7 @@ export const kubernetesEventTelemetrySchema = z.object({
     source: z.object({ component: z.string().max(256).optional(), host: z.string().max(253).optional() }).partial().optional(),
     reportingInstance: z.string().max(253).optional(),
   }),
-  ownerChain: z.array(objectRef).max(8).default([]),
+  ownerChain: ownerChain.default([]),
 });
 export type KubernetesEventTelemetry = z.output<typeof kubernetesEventTelemetrySchema>;
 export const KubernetesEventTelemetry = defineContract('KubernetesEventTelemetry', kubernetesEventTelemetrySchema);
@@ -72,7 +72,7 @@ export const customTelemetrySchema = z.object({
   status: z.enum(['firing', 'resolved']).default('firing'),
   namespace: kubernetesNamespace.optional(),
   object: objectRef.optional(),
-  ownerChain: z.array(objectRef).max(8).default([]),
+  ownerChain: ownerChain.default([]),
   node: kubernetesName.optional(),
   reason: z.string().max(128).optional(),
   labels: looseStringMap.default({}),

@@ -100,7 +100,8 @@ export class PolicyEngine {
 
   private constructor(
     private readonly wasmPath: string,
-    private readonly dataPath: string,
+    /** The data file `reloadData()` re-reads (the default when none was given). */
+    readonly dataPath: string,
     private readonly logger: Logger | undefined,
   ) {
     this.dataSource = dataPath;

@@ -39,6 +39,8 @@ export interface RefusalLogOptions {
 }
 
 interface Suppressed {
+  readonly channel: Refusal['channel'];
+  readonly code: string;
   count: number;
   readonly firstAt: string;
   lastAt: string;
@@ -81,7 +83,7 @@ export class RefusalLog {
 
   private async recordNow(refusal: Refusal): Promise<void> {
     const kind = `${refusal.channel}:${refusal.code}`;
-    const stored = await this.admit(kind);
+    const stored = await this.admit(kind, refusal);
     this.options.counted?.(refusal.channel, refusal.code, stored);
     if (!stored) return;
     const incidentId = refusal.incidentId !== undefined && identifier.safeParse(refusal.incidentId).success ? refusal.incidentId : undefined;
@@ -94,7 +96,7 @@ export class RefusalLog {
   }
 
   /** True when this refusal is stored one by one; otherwise it is counted towards the kind's summary. */
-  private async admit(kind: string): Promise<boolean> {
+  private async admit(kind: string, { channel, code }: Refusal): Promise<boolean> {
     try {
       await this.limiter.consume(kind);
       return true;
@@ -110,7 +112,7 @@ export class RefusalLog {
         entry.count += 1;
         entry.lastAt = now;
       } else {
-        this.suppressed.set(kind, { count: 1, firstAt: now, lastAt: now });
+        this.suppressed.set(kind, { channel, code, count: 1, firstAt: now, lastAt: now });
         this.logger.warn({ kind, perMinute: this.options.perMinute }, 'refused approval attempts above the per-minute limit: counting them instead of storing each');
       }
       return false;
@@ -119,12 +121,9 @@ export class RefusalLog {
 
   /** Writes one summary row per kind of refusal counted since the last summary. */
   async flush(): Promise<void> {
-    const entries = [...this.suppressed];
+    const entries = [...this.suppressed.values()];
     this.suppressed.clear();
-    for (const [kind, entry] of entries) {
-      const separator = kind.indexOf(':');
-      const channel = kind.slice(0, separator);
-      const code = kind.slice(separator + 1);
+    for (const { channel, code, ...entry } of entries) {
       await this.append(
         {
           channel,

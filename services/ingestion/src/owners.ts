@@ -1,5 +1,6 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
-import { WORKLOAD_KINDS, type ObjectRef, type WorkloadKind } from '@cortexops/contracts';
+import { objectRef, ownerChain, type ObjectRef } from '@cortexops/contracts';
+import { LRUCache } from 'lru-cache';
 import type { JetStreamClient, KV } from 'nats';
 import pLimit, { type LimitFunction } from 'p-limit';
 
@@ -9,38 +10,9 @@ const MAX_CONCURRENT_READS = 16;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
 
-function isWorkloadKind(kind: string | undefined): kind is WorkloadKind {
-  return kind !== undefined && (WORKLOAD_KINDS as readonly string[]).includes(kind);
-}
-
 function controllerOf(owners: readonly V1OwnerReference[] | undefined): ObjectRef | undefined {
-  const owner = owners?.find((o) => o.controller);
-  return owner && isWorkloadKind(owner.kind) ? { kind: owner.kind, name: owner.name } : undefined;
-}
-
-/** A bounded map whose entries expire; the oldest are dropped first when it is full. */
-class ExpiringCache<V> {
-  private readonly entries = new Map<string, { value: V; until: number }>();
-  constructor(
-    private readonly ttlMs: number,
-    private readonly max = MAX_CACHED,
-  ) {}
-
-  get(key: string, now = Date.now()): V | undefined {
-    const entry = this.entries.get(key);
-    if (!entry) return undefined;
-    if (entry.until <= now) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return entry.value;
-  }
-
-  set(key: string, value: V, now = Date.now()): void {
-    this.entries.delete(key);
-    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value as string);
-    this.entries.set(key, { value, until: now + this.ttlMs });
-  }
+  const ref = objectRef.safeParse(owners?.find((o) => o.controller));
+  return ref.success ? ref.data : undefined;
 }
 
 /** Opens (or creates) the shared memory of pod owners: a KV bucket whose entries expire with the in-process cache. */
@@ -60,8 +32,8 @@ function podKey(namespace: string, name: string): string {
  * shared KV bucket (every ingestion replica's reads, surviving restarts) — else an empty chain.
  */
 export class OwnerResolver {
-  private readonly pods = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
-  private readonly replicaSets = new ExpiringCache<ObjectRef[]>(POD_TTL_MS);
+  private readonly pods = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: POD_TTL_MS });
+  private readonly replicaSets = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: POD_TTL_MS });
   private readonly reads: LimitFunction = pLimit(MAX_CONCURRENT_READS);
 
   private constructor(
@@ -78,8 +50,9 @@ export class OwnerResolver {
     try {
       const entry = await this.shared?.get(podKey(namespace, name));
       if (!entry || entry.operation !== 'PUT' || entry.length === 0) return [];
-      const chain = entry.json<ObjectRef[]>();
-      return Array.isArray(chain) && chain.every((o) => isWorkloadKind(o.kind) && typeof o.name === 'string') ? chain : [];
+      // What a replica wrote, read back as untrusted input.
+      const chain = ownerChain.safeParse(entry.json());
+      return chain.success ? chain.data : [];
     } catch {
       return [];
     }

@@ -4,7 +4,7 @@ import type { ServiceConfig } from '@cortexops/config';
 import { TASK_QUEUES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
 import { postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { DEFAULT_DATA_PATH, PolicyEngine } from '@cortexops/policy';
+import { PolicyEngine } from '@cortexops/policy';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import pg from 'pg';
 import { createPolicyGateActivities } from './activities/policy-gate.js';
@@ -76,7 +76,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     ...(config.policyWasmPath === undefined ? {} : { wasmPath: config.policyWasmPath }),
     ...(config.policyDataPath === undefined ? {} : { dataPath: config.policyDataPath }),
   });
-  const stopReloading = reloadPolicyOnChange(engine, config.policyDataPath ?? DEFAULT_DATA_PATH, context.logger);
+  const stopReloading = reloadPolicyOnChange(engine, engine.dataPath, context.logger);
   const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
   // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
   Runtime.install({ shutdownSignals: [] });

@@ -103,6 +103,13 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(resolved.ownerChain).toEqual(chain);
     expect(resolved.fingerprint).toBe(firing.fingerprint);
     expect(ingestion.logs()).not.toContain('watching Kubernetes Warning events');
+
+    // A pod label that is no Kubernetes name is never looked up: the alert still arrives, naming no object.
+    await postAlerts([{ labels: { alertname: 'HostilePodLabel', namespace: DEMO_NAMESPACE, pod: '../../api/v1/secrets' }, startsAt }]);
+    const hostile = await waitFor('hostile pod alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.reason === 'HostilePodLabel'), 60_000);
+    expect(hostile.object).toBeUndefined();
+    expect(hostile.ownerChain).toEqual([]);
+    expect(hostile.labels).toMatchObject({ pod: '../../api/v1/secrets' });
   });
 
   it('ingestion — the owners of a pod that is gone come from what was read while it lived, across a restart', async () => {
