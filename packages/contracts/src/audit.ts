@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { identifier, isoTimestamp } from './common.js';
+import { identifier, isoTimestamp, sha256Hex } from './common.js';
 import { actionSchema } from './remediation.js';
 import { defineContract } from './validation.js';
 
@@ -8,6 +8,8 @@ export const AUDIT_KINDS = [
   'incident.updated',
   'incident.resolved',
   'workflow.state',
+  /** What the workflow read of its target before planning (live state, pods, events, metrics). */
+  'diagnosis.completed',
   'plan.proposed',
   'dryrun.completed',
   'policy.decision',
@@ -19,7 +21,11 @@ export const AUDIT_KINDS = [
   'approval.expired',
   'action.applied',
   'action.reverted',
+  /** One round of verification measurements. */
+  'verification.measured',
   'verification.completed',
+  /** A remediation handed to a human without a change: no safe action, inconclusive verification, a failed revert. */
+  'remediation.escalated',
   'compensation.failed',
   'manual.action',
 ] as const;
@@ -39,7 +45,6 @@ export const auditEventSchema = z.object({
 export type AuditEvent = z.output<typeof auditEventSchema>;
 export const AuditEvent = defineContract('AuditEvent', auditEventSchema);
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');
 
 /** An audit event as stored: its place in the hash chain and when the store recorded it. */
 export const auditRecordSchema = auditEventSchema.extend({

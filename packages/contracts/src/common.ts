@@ -14,3 +14,5 @@ export const stringMap = z
 
 /** Identifiers we mint ourselves: lowercase, url- and subject-safe. */
 export const identifier = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be 1-128 of a-z, 0-9, ".", "_", "-"');
+
+export const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'must be a lowercase hex SHA-256');

@@ -12,3 +12,4 @@ export * from './audit.js';
 export * from './workflow.js';
 export * from './sources.js';
 export * from './remediation-notice.js';
+export * from './activities.js';

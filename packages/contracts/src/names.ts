@@ -59,10 +59,12 @@ export function incidentWorkflowId(incidentId: string): string {
 
 export const SIGNAL_NAMES = {
   incidentSignal: 'incidentSignal',
+  incidentResolved: 'incidentResolved',
 } as const;
 
 export const UPDATE_NAMES = {
   approvalDecision: 'approvalDecision',
+  cancelRemediation: 'cancelRemediation',
 } as const;
 
 export const QUERY_NAMES = {
@@ -94,6 +96,10 @@ export const METRICS = {
   llmTokensTotal: 'cortexops_llm_tokens_total',
   dependencyUp: 'cortexops_dependency_up',
   dependencyCheckSeconds: 'cortexops_dependency_check_seconds',
+  /** Remediation workflows that ended, by final state (the worker counts them). */
+  remediationsTotal: 'cortexops_remediations_total',
+  /** Verification measurements by outcome (success, failure, inconclusive). */
+  verificationMeasurementsTotal: 'cortexops_verification_measurements_total',
   /** Refused approval attempts by channel, code and whether each was stored in the audit store one by one. */
   approvalRefusalsTotal: 'cortexops_approval_refusals_total',
 } as const;
@@ -107,8 +113,15 @@ export const HTTP_PATHS = {
   alertmanagerWebhook: '/v1/alertmanager',
   /** Slack's interactivity requests (signed) into the approvals service. */
   slackEvents: '/slack/events',
-  /** Approvals service: post an `ApprovalRequest` for a human (bearer token). */
+  /**
+   * Approvals service: `POST` an `ApprovalRequest` for a human; `GET /v1/approval-requests/<incidentId>` the request
+   * waiting for a decision, with its id and plan hash (bearer token).
+   */
   approvalRequests: '/v1/approval-requests',
   /** Approvals service: `POST /v1/approvals/<incidentId>` delivers a decision (bearer token). */
   approvals: '/v1/approvals',
+  /** Approvals service: `POST /v1/remediations/<incidentId>/cancel` an operator's cancel (bearer token). */
+  remediations: '/v1/remediations',
+  /** Approvals service: `POST /v1/notes` a message to the approval channel that needs no decision (bearer token). */
+  notes: '/v1/notes',
 } as const;
