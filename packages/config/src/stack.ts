@@ -17,6 +17,7 @@ export const STACK_PORT_DEFAULTS = {
   CORTEXOPS_KUBE_CONTROLLER_MANAGER_PORT: 10257,
   CORTEXOPS_KUBE_SCHEDULER_PORT: 10259,
   CORTEXOPS_KWOK_PORT: 10247,
+  CORTEXOPS_KUBE_STATE_METRICS_PORT: 8085,
 } as const;
 
 export const SERVICE_PORT_DEFAULTS = {
@@ -58,6 +59,7 @@ export const stackSpec = {
   kubeControllerManagerPort: stackPortVar('CORTEXOPS_KUBE_CONTROLLER_MANAGER_PORT', 'kube-controller-manager health (HTTPS) port'),
   kubeSchedulerPort: stackPortVar('CORTEXOPS_KUBE_SCHEDULER_PORT', 'kube-scheduler health (HTTPS) port'),
   kwokPort: stackPortVar('CORTEXOPS_KWOK_PORT', 'kwok (simulated nodes) health and metrics port'),
+  kubeStateMetricsPort: stackPortVar('CORTEXOPS_KUBE_STATE_METRICS_PORT', 'kube-state-metrics port (object metrics of the local cluster, scraped by Prometheus)'),
 } as const;
 
 /** A stack port from the environment, or its default (used to derive default URLs). */

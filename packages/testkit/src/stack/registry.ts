@@ -3,11 +3,11 @@ import { nats } from './servers/nats.js';
 import { postgres } from './servers/postgres.js';
 import { api, approvals, correlator, ingestion, worker } from './servers/services.js';
 import { temporal } from './servers/temporal.js';
-import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok } from './servers/kubernetes/index.js';
+import { etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kubeStateMetrics, kwok } from './servers/kubernetes/index.js';
 import type { ServerDefinition } from './types.js';
 
 /** Infrastructure of the embedded stack, in start order. Add a server here to add it to `make up`. */
-export const STACK_SERVERS: readonly ServerDefinition[] = [nats, postgres, temporal, prometheus, alertmanager, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok];
+export const STACK_SERVERS: readonly ServerDefinition[] = [nats, postgres, temporal, prometheus, alertmanager, etcd, kubeApiserver, kubeControllerManager, kubeScheduler, kwok, kubeStateMetrics];
 
 /** CortexOps' own processes, started by `make demo` after the stack. */
 export const SERVICE_SERVERS: readonly ServerDefinition[] = [ingestion, correlator, worker, approvals, api];

@@ -20,6 +20,12 @@ export const VERSIONS = {
   etcd: { source: 'go', module: 'go.etcd.io/etcd/server/v3', version: 'v3.6.16' },
   /** kwok simulates nodes and pod lifecycles; 0.8 is built against the Kubernetes 1.36 client libraries. */
   kwok: { source: 'go', module: 'sigs.k8s.io/kwok', version: 'v0.8.0' },
+  /**
+   * kube-state-metrics: the cluster's object metrics (kube_deployment_*, kube_pod_*) that verification
+   * queries. v2.20 is built with client-go v0.36.3, the same as the local Kubernetes; built through
+   * packages/testkit/tools/kube-state-metrics/go.mod, whose require line must carry the same version.
+   */
+  kubeStateMetrics: { source: 'go', module: 'k8s.io/kube-state-metrics/v2', version: 'v2.20.0' },
   /** The OPA CLI: builds the policy wasm (packages/policy) and runs `opa test`; pure Go, CGO off. */
   opa: { source: 'go', module: 'github.com/open-policy-agent/opa', version: 'v1.22.2' },
 } as const;

@@ -16,6 +16,7 @@ export function templateVariables(ctx: StackContext): Record<string, string> {
     NATS_MONITOR_PORT: String(p.natsMonitorPort),
     PROMETHEUS_PORT: String(p.prometheusPort),
     ALERTMANAGER_PORT: String(p.alertmanagerPort),
+    KUBE_STATE_METRICS_PORT: String(p.kubeStateMetricsPort),
   };
   for (const service of SERVICE_NAMES) {
     const { port } = loadConfig({ port: servicePortVar(service) }, ctx.env);

@@ -34,12 +34,17 @@ function goEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, CGO_ENABLED: '0', ...extra };
 }
 
+/** The version of `module` that the go.mod in `moduleDir` requires, if any. */
+export function requiredVersion(moduleDir: string, module: string): string | undefined {
+  const text = readFileSync(join(moduleDir, 'go.mod'), 'utf8');
+  return new RegExp(`^\\s*(?:require\\s+)?${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+(\\S+)`, 'm').exec(text)?.[1];
+}
+
 /** Fails, naming the files, when go.mod does not require the version versions.ts pins. */
 export function assertModulePins(build: Pick<GoBuild, 'moduleDir' | 'requires'>): void {
   const goMod = join(build.moduleDir, 'go.mod');
-  const text = readFileSync(goMod, 'utf8');
   const { module, version } = build.requires;
-  const pinned = new RegExp(`^\\s*(?:require\\s+)?${module.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+(\\S+)`, 'm').exec(text)?.[1];
+  const pinned = requiredVersion(build.moduleDir, module);
   if (pinned !== version) {
     throw new Error(`${goMod} requires ${module} ${pinned ?? '(nothing)'} but versions.ts pins ${version}; change both together`);
   }

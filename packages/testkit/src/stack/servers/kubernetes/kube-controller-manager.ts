@@ -5,7 +5,18 @@ import { stackPorts } from '../../context.js';
 import type { ServerDefinition, StackContext } from '../../types.js';
 import { createIfMissing, httpsOk, kubectl, waitFor } from './kubectl.js';
 import { installKubernetes } from './kube-apiserver.js';
-import { CLUSTER_NAME, componentArgs, INGESTION_SERVICE_ACCOUNT, KUBERNETES_VERSION, kubeconfigPaths, kubernetesBinary, pkiFile, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT } from './paths.js';
+import {
+  CLUSTER_NAME,
+  componentArgs,
+  INGESTION_SERVICE_ACCOUNT,
+  KUBE_STATE_METRICS_SERVICE_ACCOUNT,
+  KUBERNETES_VERSION,
+  kubeconfigPaths,
+  kubernetesBinary,
+  pkiFile,
+  WORKER_NAMESPACE,
+  WORKER_SERVICE_ACCOUNT,
+} from './paths.js';
 import { writeKubeconfig } from './pki.js';
 
 const TOKEN_TIMEOUT_MS = 30_000;
@@ -13,6 +24,11 @@ const TOKEN_TIMEOUT_MS = 30_000;
 export const WORKER_RBAC_MANIFEST = join('deploy', 'k8s', 'worker-rbac.yaml');
 /** The ingestion watcher's RBAC (read events, pods, replicasets). */
 export const INGESTION_RBAC_MANIFEST = join('deploy', 'k8s', 'ingestion-rbac.yaml');
+/**
+ * The local kube-state-metrics' RBAC (list and watch of the resources it exports). It belongs to the local
+ * stack, not to CortexOps' own manifests: a real cluster runs its own kube-state-metrics.
+ */
+export const KUBE_STATE_METRICS_RBAC_MANIFEST = join('packages', 'testkit', 'src', 'stack', 'servers', 'kubernetes', 'kube-state-metrics-rbac.yaml');
 
 const url = (ctx: StackContext) => `https://${LOCAL_HOST}:${stackPorts(ctx).kubeControllerManagerPort}`;
 
@@ -26,6 +42,7 @@ interface ServiceIdentity {
 const IDENTITIES: readonly ServiceIdentity[] = [
   { serviceAccount: WORKER_SERVICE_ACCOUNT, rbacManifest: WORKER_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).worker },
   { serviceAccount: INGESTION_SERVICE_ACCOUNT, rbacManifest: INGESTION_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).ingestion },
+  { serviceAccount: KUBE_STATE_METRICS_SERVICE_ACCOUNT, rbacManifest: KUBE_STATE_METRICS_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).kubeStateMetrics },
 ];
 
 /**
@@ -50,7 +67,7 @@ async function ensureServiceIdentity(ctx: StackContext, identity: ServiceIdentit
   if (existsSync(rbac)) await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', rbac]);
 }
 
-/** The identities of the services that talk to the cluster (the worker, the ingestion watcher). */
+/** The identities of the services that talk to the cluster (the worker, the ingestion watcher, kube-state-metrics). */
 async function ensureServiceIdentities(ctx: StackContext): Promise<void> {
   await createIfMissing(ctx, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WORKER_NAMESPACE } });
   for (const identity of IDENTITIES) await ensureServiceIdentity(ctx, identity);

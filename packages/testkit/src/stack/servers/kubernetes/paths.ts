@@ -9,12 +9,15 @@ import { VERSIONS } from '../../versions.js';
 export const KUBERNETES_VERSION = VERSIONS.kubernetes.version;
 export const ETCD_VERSION = VERSIONS.etcd.version;
 export const KWOK_VERSION = VERSIONS.kwok.version;
+export const KUBE_STATE_METRICS_VERSION = VERSIONS.kubeStateMetrics.version;
 
 /** The namespace and ServiceAccount the worker acts as; its RBAC lives in deploy/k8s/. */
 export const WORKER_NAMESPACE = 'cortexops-system';
 export const WORKER_SERVICE_ACCOUNT = 'cortexops-worker';
 /** The ingestion service's Kubernetes event watcher acts as this ServiceAccount (same namespace). */
 export const INGESTION_SERVICE_ACCOUNT = 'cortexops-ingestion';
+/** The local kube-state-metrics lists and watches the cluster as this ServiceAccount (same namespace). */
+export const KUBE_STATE_METRICS_SERVICE_ACCOUNT = 'cortexops-kube-state-metrics';
 /** The demo workload the stack creates: a Deployment of `DEMO_REPLICAS` pods in `DEMO_NAMESPACE`. */
 export const DEMO_NAMESPACE = 'demo';
 export const DEMO_DEPLOYMENT = 'checkout';
@@ -27,6 +30,7 @@ export const CLUSTER_NAME = 'cortexops-local';
 export const kubernetesToolsDir = (ctx: StackContext) => join(ctx.toolsDir, `kubernetes-${KUBERNETES_VERSION}`);
 export const etcdToolsDir = (ctx: StackContext) => join(ctx.toolsDir, `etcd-${ETCD_VERSION}`);
 export const kwokToolsDir = (ctx: StackContext) => join(ctx.toolsDir, `kwok-${KWOK_VERSION}`);
+export const kubeStateMetricsToolsDir = (ctx: StackContext) => join(ctx.toolsDir, `kube-state-metrics-${KUBE_STATE_METRICS_VERSION}`);
 
 export type KubernetesCommand = 'kube-apiserver' | 'kube-controller-manager' | 'kube-scheduler' | 'kubectl';
 export const kubernetesBinary = (ctx: StackContext, name: KubernetesCommand) => join(kubernetesToolsDir(ctx), 'bin', name);
@@ -50,6 +54,8 @@ export interface KubeconfigPaths {
   readonly worker: string;
   /** The ingestion watcher's ServiceAccount `cortexops-system/cortexops-ingestion` (a long-lived token). */
   readonly ingestion: string;
+  /** kube-state-metrics' ServiceAccount `cortexops-system/cortexops-kube-state-metrics` (list and watch only). */
+  readonly kubeStateMetrics: string;
   readonly controllerManager: string;
   readonly scheduler: string;
   /** The cluster CA, for clients that verify the API server themselves. */
@@ -63,6 +69,7 @@ export function kubeconfigPaths(ctx: StackContext): KubeconfigPaths {
     admin: join(dir, 'admin.kubeconfig'),
     worker: join(dir, 'worker.kubeconfig'),
     ingestion: join(dir, 'ingestion.kubeconfig'),
+    kubeStateMetrics: join(dir, 'kube-state-metrics.kubeconfig'),
     controllerManager: join(dir, 'controller-manager.kubeconfig'),
     scheduler: join(dir, 'scheduler.kubeconfig'),
     caCert: pkiFile(ctx, 'ca.crt'),
