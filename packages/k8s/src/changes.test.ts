@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_BOUNDS, checkReplicas, holdsPriorState, pointerToken, priorStateOf, raiseMemoryOps, restartOps, rollbackTemplate, setAnnotationOps } from './changes.js';
+import { DEFAULT_BOUNDS, checkReplicas, fieldHash, holdsPriorState, pointerToken, priorStateOf, raiseMemoryOps, restartOps, rollbackTemplate, setAnnotationOps } from './changes.js';
 import { OutOfBoundsError } from './errors.js';
 import type { KubeObject } from './resources.js';
 
@@ -55,5 +55,18 @@ describe('changes — patches of the catalogue', () => {
     expect(prior).toEqual({ field: 'spec.unschedulable', unschedulable: false });
     expect(holdsPriorState(prior, { kind: 'Node', spec: { unschedulable: false } })).toBe(true);
     expect(holdsPriorState(prior, { kind: 'Node', spec: { unschedulable: true } })).toBe(false);
+  });
+
+  it('field hash: the changed field only, whatever the key order; status, metadata and other fields do not count', () => {
+    const hash = fieldHash('spec.template', web);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    const template = web.spec?.template as { metadata: object; spec: object };
+    const reordered: KubeObject = { kind: 'Deployment', spec: { template: { spec: template.spec, metadata: template.metadata }, replicas: 9 } };
+    expect(fieldHash('spec.template', reordered)).toBe(hash);
+    expect(fieldHash('spec.template', { ...web, metadata: { name: 'web', resourceVersion: '8', generation: 4 }, status: { readyReplicas: 1 } })).toBe(hash);
+    const changed = structuredClone(web) as { spec: { template: { spec: { containers: { image?: string }[] } } } };
+    changed.spec.template.spec.containers[0]!.image = 'other:2';
+    expect(fieldHash('spec.template', changed as KubeObject)).not.toBe(hash);
+    expect(fieldHash('spec.replicas', web)).not.toBe(fieldHash('spec.replicas', { ...web, spec: { ...web.spec, replicas: 4 } }));
   });
 });

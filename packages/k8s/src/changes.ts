@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { OutOfBoundsError } from './errors.js';
 import { parseQuantity } from './quantity.js';
@@ -153,4 +154,26 @@ export function holdsPriorState(prior: PriorState, live: KubeObject): boolean {
 /** A value of the object's current state in the shape of `prior`, for the verification message. */
 export function currentStateLike(prior: PriorState, live: KubeObject): PriorState {
   return prior.field === 'pod' ? prior : priorStateOf(prior.field, live);
+}
+
+/** JSON with object keys sorted, so equal values hash equally whatever order the server sent them in. */
+function sortedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(sortedJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${sortedJson(v)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * SHA-256 of the changed field of `obj` (in the shape of a prior state). Taken from the API server's
+ * answer, so its defaults and canonical quantities are in it; status and metadata are not, so a
+ * controller's status writes do not change it.
+ */
+export function fieldHash(field: Exclude<PriorState['field'], 'pod'>, obj: KubeObject): string {
+  return createHash('sha256').update(sortedJson(priorStateOf(field, obj))).digest('hex');
 }

@@ -29,4 +29,13 @@ describe('diff — what a person reviews', () => {
     expect(deleted.text).toContain('+++ Pod shop/web-1 (deleted)');
     expect(deleted.text).toMatch(/^-kind: Pod$/m);
   });
+
+  it('names the two sides and shortens a long diff, counting what it left out', () => {
+    const many = (n: number) => ({ spec: Object.fromEntries(Array.from({ length: 30 }, (_, i) => [`k${i}`, n])) });
+    const { text } = objectDiff('Deployment shop/web spec', many(1), many(2), { names: { before: 'before the apply', after: 'live' }, maxLines: 10 });
+    expect(text).toContain('--- Deployment shop/web spec (before the apply)');
+    expect(text).toContain('+++ Deployment shop/web spec (live)');
+    expect(text.split('\n')).toHaveLength(11);
+    expect(text).toMatch(/\.\.\. \d+ more lines$/);
+  });
 });

@@ -3,7 +3,7 @@ import { stringify } from 'yaml';
 import { GATEWAY_ANNOTATIONS } from './receipt.js';
 
 /** Annotations that are bookkeeping, not what a person reviews (the receipt is a JSON blob). */
-const HIDDEN_ANNOTATIONS: readonly string[] = [GATEWAY_ANNOTATIONS.receipt, 'kubectl.kubernetes.io/last-applied-configuration'];
+const HIDDEN_ANNOTATIONS: readonly string[] = [GATEWAY_ANNOTATIONS.receipt, GATEWAY_ANNOTATIONS.history, 'kubectl.kubernetes.io/last-applied-configuration'];
 /** Server-maintained metadata that changes on every write. */
 const VOLATILE_METADATA: readonly string[] = ['managedFields', 'resourceVersion', 'generation', 'uid', 'creationTimestamp', 'selfLink'];
 
@@ -35,19 +35,28 @@ export interface ObjectDiff {
   readonly changed: boolean;
 }
 
+export interface DiffOptions {
+  /** Lines of context around each change (default 3). */
+  readonly context?: number;
+  /** What the two sides are called after the label (default `live` and `after`, or `deleted`). */
+  readonly names?: { readonly before: string; readonly after: string };
+  /** At most this many lines, the rest counted (default: all). */
+  readonly maxLines?: number;
+}
+
 /**
  * The difference between two versions of an object, readable by a person: a unified diff of their
  * YAML with status and server bookkeeping left out. `after` undefined means the object is deleted.
  */
-export function objectDiff(label: string, before: unknown, after: unknown, context = 3): ObjectDiff {
+export function objectDiff(label: string, before: unknown, after: unknown, options: DiffOptions = {}): ObjectDiff {
   const a = toYaml(reviewable(before));
   const b = toYaml(reviewable(after));
   if (a === b) return { text: '', changed: false };
-  const patch = createTwoFilesPatch(`${label} (live)`, after === undefined ? `${label} (deleted)` : `${label} (after)`, a, b, undefined, undefined, { context });
+  const names = options.names ?? { before: 'live', after: after === undefined ? 'deleted' : 'after' };
+  const patch = createTwoFilesPatch(`${label} (${names.before})`, `${label} (${names.after})`, a, b, undefined, undefined, { context: options.context ?? 3 });
   // The first line is a separator ("=====") that says nothing to a reader.
-  const text = patch
-    .split('\n')
-    .filter((line) => !/^={3,}$/.test(line))
-    .join('\n');
+  const lines = patch.split('\n').filter((line) => !/^={3,}$/.test(line));
+  const max = options.maxLines ?? lines.length;
+  const text = lines.length > max ? [...lines.slice(0, max), `... ${lines.length - max} more lines`].join('\n') : lines.join('\n');
   return { text, changed: true };
 }

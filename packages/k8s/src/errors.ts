@@ -16,6 +16,9 @@ export const K8S_ERROR_CODES = {
   revertVerification: 'K8S_REVERT_VERIFICATION_FAILED',
   remediationIdReused: 'K8S_REMEDIATION_ID_REUSED',
   targetReplaced: 'K8S_TARGET_REPLACED',
+  superseded: 'K8S_SUPERSEDED',
+  receiptMismatch: 'K8S_RECEIPT_MISMATCH',
+  targetChanged: 'K8S_TARGET_CHANGED',
 } as const;
 export type KubernetesErrorCode = (typeof K8S_ERROR_CODES)[keyof typeof K8S_ERROR_CODES];
 
@@ -196,26 +199,6 @@ export class UnsupportedTargetError extends KubernetesGatewayError {
   }
 }
 
-/** The remediation id was applied and then reverted on this object; applying it again is refused. */
-export class AlreadyRevertedError extends KubernetesGatewayError {
-  readonly code = K8S_ERROR_CODES.alreadyReverted;
-  readonly retryable = false;
-  constructor(readonly remediationId: string, target: string) {
-    super(`remediation ${remediationId} was already reverted on ${target}; use a new remediation id to apply it again`);
-    this.name = 'AlreadyRevertedError';
-  }
-}
-
-/** The remediation id is already on the object for a different action; ids name one action each. */
-export class RemediationIdReusedError extends KubernetesGatewayError {
-  readonly code = K8S_ERROR_CODES.remediationIdReused;
-  readonly retryable = false;
-  constructor(readonly remediationId: string, target: string) {
-    super(`remediation ${remediationId} is already applied on ${target} for a different action; use a new remediation id`);
-    this.name = 'RemediationIdReusedError';
-  }
-}
-
 /** The object the receipt names was deleted and recreated (another uid): its prior spec does not apply to it. */
 export class TargetReplacedError extends KubernetesGatewayError {
   readonly code = K8S_ERROR_CODES.targetReplaced;
@@ -226,17 +209,86 @@ export class TargetReplacedError extends KubernetesGatewayError {
   }
 }
 
-/** After a revert the object does not hold its prior spec. */
-export class RevertVerificationError extends KubernetesGatewayError {
-  readonly code = K8S_ERROR_CODES.revertVerification;
+/** A remediation that cannot be applied or reverted as asked (permanent), named by its remediation id. */
+export abstract class RemediationError extends KubernetesGatewayError {
   readonly retryable = false;
   constructor(
     readonly remediationId: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The remediation id was applied and then reverted on this object; applying it again is refused. */
+export class AlreadyRevertedError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.alreadyReverted;
+  constructor(remediationId: string, target: string) {
+    super(remediationId, `remediation ${remediationId} was already reverted on ${target}; use a new remediation id to apply it again`);
+  }
+}
+
+/** The remediation id is already on the object for a different action; ids name one action each. */
+export class RemediationIdReusedError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.remediationIdReused;
+  constructor(remediationId: string, target: string) {
+    super(remediationId, `remediation ${remediationId} is already applied on ${target} for a different action; use a new remediation id`);
+  }
+}
+
+/** An older remediation id, after a newer one was applied to the same object: applying it again would undo the newer one. */
+export class SupersededRemediationError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.superseded;
+  constructor(
+    remediationId: string,
+    target: string,
+    /** The newest remediation the object records, applied after this one. */
+    readonly newerId: string,
+  ) {
+    super(remediationId, `remediation ${remediationId} was applied to ${target} before ${newerId}, which supersedes it; it is not applied again`);
+  }
+}
+
+/**
+ * The receipt stored on the object does not belong to it (another kind, namespace, name or uid, another
+ * remediation id) or cannot be read: anyone who can edit the object can write that annotation, so it is
+ * neither returned nor acted on.
+ */
+export class ReceiptMismatchError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.receiptMismatch;
+  constructor(
+    remediationId: string,
+    target: string,
+    readonly problem: string,
+  ) {
+    super(remediationId, `the receipt of ${remediationId} stored on ${target} is refused: ${problem}; it was not returned or acted on`);
+  }
+}
+
+/** The field the apply changed was changed again by someone else since: a revert would overwrite their change, so nothing was written. */
+export class TargetChangedError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.targetChanged;
+  constructor(
+    remediationId: string,
+    target: string,
+    readonly field: string,
+    /** The live field against its value before the apply: what a revert would overwrite. */
+    readonly diff: string,
+  ) {
+    super(remediationId, `${field} of ${target} changed since ${remediationId} was applied (not by this remediation); not reverted, nothing was written. What a revert would overwrite:\n${diff}`);
+  }
+}
+
+/** After a revert the object does not hold its prior spec. */
+export class RevertVerificationError extends RemediationError {
+  readonly code = K8S_ERROR_CODES.revertVerification;
+  constructor(
+    remediationId: string,
     target: string,
     readonly diff: string,
   ) {
-    super(`revert of ${remediationId} on ${target} did not restore the prior spec:\n${diff}`);
-    this.name = 'RevertVerificationError';
+    super(remediationId, `revert of ${remediationId} on ${target} did not restore the prior spec:\n${diff}`);
   }
 }
 

@@ -8,6 +8,7 @@ import {
   cordonOps,
   currentStateLike,
   DEFAULT_BOUNDS,
+  fieldHash,
   holdsPriorState,
   priorStateOf,
   raiseMemoryOps,
@@ -25,14 +26,17 @@ import {
   AlreadyRevertedError,
   InvalidGatewayInputError,
   KubernetesNotFoundError,
+  ReceiptMismatchError,
   RemediationIdReusedError,
   RevertVerificationError,
+  SupersededRemediationError,
+  TargetChangedError,
   TargetReplacedError,
 } from './errors.js';
 import { controllerOf, previousReplicaSet, replacementState } from './lookups.js';
 import { parseQuantity } from './quantity.js';
-import { GATEWAY_ANNOTATIONS, type PriorState, type Receipt, type Target } from './receipt.js';
-import { ClusterResources, RESOURCE_OF, type JsonPatchOp, type KubeObject, type ObjectRef, type RequestObserver } from './resources.js';
+import { appliedIds, GATEWAY_ANNOTATIONS, newerThan, withAppliedId, type PriorState, type Receipt, type Target } from './receipt.js';
+import { ClusterResources, RESOURCE_OF, type JsonPatchOp, type KubeObject, type ObjectRef, type PatchableKind, type RequestObserver } from './resources.js';
 import { withRetry, type RetryOptions } from './retry.js';
 import { storedReceipt, validAction, validReceipt, validRemediationId } from './validate.js';
 
@@ -88,7 +92,9 @@ function targetOf(obj: KubeObject, ref: ObjectRef): Target {
   };
 }
 
-function priorFieldOf(action: PatchAction): Exclude<PriorState['field'], 'pod'> {
+type ChangedField = Exclude<PriorState['field'], 'pod'>;
+
+function priorFieldOf(action: PatchAction): ChangedField {
   switch (action.type) {
     case 'scale':
       return 'spec.replicas';
@@ -144,8 +150,7 @@ export class ClusterGateway {
       }
       const ref = refOf(action);
       const live = await this.resources.read(ref);
-      const { ops } = await this.change(action, ref, live, id);
-      const after = await this.resources.patch(ref, ops, true);
+      const { after } = await this.change(action, ref, live, id);
       const { text, changed } = objectDiff(describe(ref), live, after);
       return { action, target: describe(ref), diff: text, changed };
     }, this.options.retry);
@@ -178,6 +183,7 @@ export class ClusterGateway {
       if (live.metadata?.uid !== receipt.target.uid) throw new TargetReplacedError(label, receipt.target.uid, live.metadata?.uid);
       const annotations = live.metadata.annotations;
       if (annotations?.[GATEWAY_ANNOTATIONS.revertedId] === id && holdsPriorState(prior, live)) return 'already-reverted' as const;
+      this.checkUnchangedSinceApply(receipt, prior, live, label);
       const ours = annotations?.[ANNOTATIONS.remediationId] === id ? [ANNOTATIONS.remediationId, GATEWAY_ANNOTATIONS.receipt] : [];
       const ops: JsonPatchOp[] = [
         resourceVersionGuard(live),
@@ -190,7 +196,7 @@ export class ClusterGateway {
     }, this.options.retry);
     const after = await this.resources.read(ref);
     if (!holdsPriorState(prior, after)) {
-      throw new RevertVerificationError(id, label, objectDiff(`${label} ${prior.field}`, prior, currentStateLike(prior, after)).text);
+      throw new RevertVerificationError(id, label, objectDiff(`${label} ${prior.field}`, prior, currentStateLike(prior, after), { names: { before: 'prior', after: 'after the revert' } }).text);
     }
     this.options.logger?.info({ remediationId: id, action: receipt.action.type, target: label, outcome }, 'action reverted');
     return { remediationId: id, outcome, verified: true, detail: `${label}: ${prior.field} is back at its value before ${id}` };
@@ -202,29 +208,62 @@ export class ClusterGateway {
     if (action.type === 'raise-memory-limit') checkMemoryCeiling(action.memory, this.bounds);
   }
 
-  /** The receipt `obj` holds for `id`, if this id was applied to it; refuses an id that was reverted or names another action. */
-  private existing(obj: KubeObject, action: Action, id: string, label: string): Receipt | undefined {
+  /**
+   * Rule 8 of DESIGN.md: revert only what CortexOps changed. The live field must still be what the apply
+   * left (its hash in the receipt), or already hold the prior value (then the write changes no field).
+   */
+  private checkUnchangedSinceApply(receipt: Receipt, prior: Exclude<PriorState, { field: 'pod' }>, live: KubeObject, label: string): void {
+    if (holdsPriorState(prior, live) || fieldHash(prior.field, live) === receipt.applied?.sha256) return;
+    const diff = objectDiff(`${label} ${prior.field}`, prior, currentStateLike(prior, live), { context: 2, maxLines: 40, names: { before: 'before the apply', after: 'live' } });
+    throw new TargetChangedError(receipt.remediationId, label, prior.field, diff.text);
+  }
+
+  /**
+   * The receipt `obj` holds for `id`, if this id was applied to it. Refused: a stored receipt that is not
+   * this object's (planted), an id used for another action, an id that was reverted, and an older id
+   * after a newer one (applying it again would undo the newer change).
+   */
+  private existing(obj: KubeObject, ref: ObjectRef, action: Action, id: string): Receipt | undefined {
+    const label = describe(ref);
     const annotations = obj.metadata?.annotations;
     if (annotations?.[ANNOTATIONS.remediationId] === id) {
       const receipt = storedReceipt(annotations[GATEWAY_ANNOTATIONS.receipt]);
-      if (receipt === undefined || !isDeepStrictEqual(receipt.action, action)) throw new RemediationIdReusedError(id, label);
+      if (receipt === undefined) throw new ReceiptMismatchError(id, label, 'it is missing or not a valid receipt');
+      const target = targetOf(obj, ref);
+      if (!isDeepStrictEqual(receipt.target, target)) {
+        throw new ReceiptMismatchError(id, label, `it names ${describe(receipt.target)} uid ${receipt.target.uid}, but the object is ${describe(target)} uid ${target.uid}`);
+      }
+      if (receipt.remediationId !== id) throw new ReceiptMismatchError(id, label, `it is the receipt of ${receipt.remediationId}`);
+      if (!isDeepStrictEqual(receipt.action, action)) throw new RemediationIdReusedError(id, label);
       return receipt;
     }
     if (annotations?.[GATEWAY_ANNOTATIONS.revertedId] === id) throw new AlreadyRevertedError(id, label);
+    const newer = newerThan(annotations?.[GATEWAY_ANNOTATIONS.history], id);
+    if (newer !== undefined) throw new SupersededRemediationError(id, label, newer);
     return undefined;
   }
 
-  /** The whole write for `action` on `live`: guard, the change itself, and the bookkeeping annotations. */
-  private async change(action: PatchAction, ref: ObjectRef, live: KubeObject, id: string): Promise<{ ops: JsonPatchOp[]; receipt: Receipt }> {
+  /**
+   * The whole write for `action` on `live` (guard, the change, the bookkeeping annotations) and its
+   * receipt. The change is sent as a server-side dry run first: the receipt records the hash of the field
+   * as the API server makes it (defaults, canonical quantities), and goes in the same write as the change.
+   */
+  private async change(action: PatchAction, ref: ObjectRef, live: KubeObject, id: string): Promise<{ ops: JsonPatchOp[]; receipt: Receipt; after: KubeObject }> {
+    const annotations = live.metadata?.annotations;
+    const base = [resourceVersionGuard(live), ...(await this.changeOps(action, live, id))];
+    const marks = { [ANNOTATIONS.remediationId]: id, [GATEWAY_ANNOTATIONS.history]: withAppliedId(annotations?.[GATEWAY_ANNOTATIONS.history], id) };
+    const after = await this.resources.patch(ref, [...base, ...setAnnotationOps('/metadata', annotations, marks)], true);
+    const field = priorFieldOf(action);
     const receipt: Receipt = {
       remediationId: id,
       action,
       target: targetOf(live, ref),
       priorResourceVersion: live.metadata?.resourceVersion ?? '',
-      priorSpec: priorStateOf(priorFieldOf(action), live),
+      priorSpec: priorStateOf(field, live),
+      applied: { sha256: fieldHash(field, after) },
       appliedAt: new Date().toISOString(),
     };
-    return { ops: [resourceVersionGuard(live), ...(await this.changeOps(action, live, id)), ...this.bookkeeping(live, receipt)], receipt };
+    return { ops: [...base, ...setAnnotationOps('/metadata', annotations, { ...marks, [GATEWAY_ANNOTATIONS.receipt]: JSON.stringify(receipt) })], receipt, after };
   }
 
   private async changeOps(action: PatchAction, live: KubeObject, id: string): Promise<JsonPatchOp[]> {
@@ -245,8 +284,10 @@ export class ClusterGateway {
   }
 
   private bookkeeping(live: KubeObject, receipt: Receipt): JsonPatchOp[] {
-    return setAnnotationOps('/metadata', live.metadata?.annotations, {
+    const annotations = live.metadata?.annotations;
+    return setAnnotationOps('/metadata', annotations, {
       [ANNOTATIONS.remediationId]: receipt.remediationId,
+      [GATEWAY_ANNOTATIONS.history]: withAppliedId(annotations?.[GATEWAY_ANNOTATIONS.history], receipt.remediationId),
       [GATEWAY_ANNOTATIONS.receipt]: JSON.stringify(receipt),
     });
   }
@@ -254,10 +295,14 @@ export class ClusterGateway {
   private async applyPatch(action: PatchAction, id: string): Promise<Receipt> {
     const ref = refOf(action);
     const live = await this.resources.read(ref);
-    const done = this.existing(live, action, id, describe(ref));
+    const done = this.existing(live, ref, action, id);
     if (done !== undefined) return done;
     const { ops, receipt } = await this.change(action, ref, live, id);
-    await this.resources.patch(ref, ops, false);
+    const written = await this.resources.patch(ref, ops, false);
+    if (receipt.priorSpec.field !== 'pod' && fieldHash(receipt.priorSpec.field, written) !== receipt.applied?.sha256) {
+      // Only a non-deterministic admission webhook does this; revert will then refuse rather than guess.
+      this.options.logger?.warn({ remediationId: id, target: describe(ref) }, 'the applied field differs from its dry run; a revert will be refused as changed by others');
+    }
     return receipt;
   }
 
@@ -279,7 +324,7 @@ export class ClusterGateway {
     const controller = await controllerOf(this.resources, pod);
     const ref: ObjectRef = { kind: controller.kind === 'StatefulSet' ? 'StatefulSet' : 'Deployment', namespace: action.namespace, name: controller.metadata?.name ?? '' };
     const uid = pod.metadata?.uid ?? '';
-    const done = this.existing(controller, action, id, describe(ref));
+    const done = this.existing(controller, ref, action, id);
     if (done !== undefined) {
       // The receipt was written but the delete may not have happened (a crash between the two).
       if (done.priorSpec.field === 'pod' && done.priorSpec.pod.uid === uid && pod.metadata?.deletionTimestamp === undefined) await this.deletePodOnce(action, uid);
@@ -306,12 +351,15 @@ export class ClusterGateway {
     }
   }
 
-  /** A delete-pod applied earlier: its pod is gone, so its receipt is found on the namespace's workloads. */
+  /** A delete-pod applied earlier: its pod is gone, so its receipt (or a newer id, or its revert) is found on the namespace's workloads. */
   private async findReceipt(action: DeletePodAction, id: string): Promise<Receipt | undefined> {
     const workloads = await this.resources.listWorkloads(action.namespace);
-    const holder = workloads.find((w) => w.metadata?.annotations?.[ANNOTATIONS.remediationId] === id);
+    const annotationsOf = (w: KubeObject) => w.metadata?.annotations ?? {};
+    const holder =
+      workloads.find((w) => annotationsOf(w)[ANNOTATIONS.remediationId] === id) ??
+      workloads.find((w) => annotationsOf(w)[GATEWAY_ANNOTATIONS.revertedId] === id || appliedIds(annotationsOf(w)[GATEWAY_ANNOTATIONS.history]).includes(id));
     if (holder === undefined) return undefined;
-    return this.existing(holder, action, id, describe({ kind: holder.kind ?? 'workload', namespace: action.namespace, name: holder.metadata?.name ?? '' }));
+    return this.existing(holder, { kind: holder.kind as PatchableKind, namespace: action.namespace, name: holder.metadata?.name ?? '' }, action, id);
   }
 
   private async checkReplacement(receipt: Receipt, prior: Extract<PriorState, { field: 'pod' }>): Promise<RevertResult> {

@@ -1,4 +1,4 @@
-import { ActionReceipt, actionSchema, defineContract, identifier, isoTimestamp, kubernetesName, kubernetesNamespace } from '@cortexops/contracts';
+import { ActionReceipt, actionSchema, defineContract, identifier, isoTimestamp, kubernetesName, kubernetesNamespace, sha256Hex } from '@cortexops/contracts';
 import { z } from 'zod';
 
 /** Annotations the gateway writes beside `cortexops.io/remediation-id` (its own bookkeeping). */
@@ -7,7 +7,12 @@ export const GATEWAY_ANNOTATIONS = {
   receipt: 'cortexops.io/remediation-receipt',
   /** Set by a revert: the remediation id that was undone on this object. */
   revertedId: 'cortexops.io/reverted-remediation-id',
+  /** The last remediation ids applied to this object, oldest first, comma-separated (an older id is refused once a newer one is here). */
+  history: 'cortexops.io/remediation-history',
 } as const;
+
+/** How many applied ids an object remembers. */
+export const HISTORY_LENGTH = 20;
 
 /** `kubectl rollout restart` sets this on the pod template. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
@@ -54,8 +59,14 @@ export const receiptSchema = z.object({
   /** The target's resourceVersion when it was read for the change. */
   priorResourceVersion: z.string().min(1).max(64),
   priorSpec: priorStateSchema,
+  /**
+   * What the apply left in the changed field: SHA-256 of the field (in the shape of `priorSpec`) as the API
+   * server answered the change, defaults included. Revert refuses when the live field hashes differently.
+   * Absent only for delete-pod (nothing to restore).
+   */
+  applied: z.object({ sha256: sha256Hex }).optional(),
   appliedAt: isoTimestamp,
-});
+}).refine((r) => r.priorSpec.field === 'pod' || r.applied !== undefined, { path: ['applied'], message: 'is required when a field was changed' });
 export type Receipt = z.output<typeof receiptSchema>;
 export const Receipt = defineContract('KubernetesReceipt', receiptSchema);
 
@@ -67,20 +78,38 @@ export function toActionReceipt(receipt: Receipt, incidentId: string, workflowId
     ...(workflowId === undefined ? {} : { workflowId }),
     action: receipt.action,
     priorSpec: receipt.priorSpec,
-    receipt: { target: receipt.target, priorResourceVersion: receipt.priorResourceVersion },
+    receipt: { target: receipt.target, priorResourceVersion: receipt.priorResourceVersion, ...(receipt.applied === undefined ? {} : { applied: receipt.applied }) },
     appliedAt: receipt.appliedAt,
   });
 }
 
 /** The gateway receipt inside an audit ActionReceipt (what revert needs, back from the store). */
 export function fromActionReceipt(stored: ActionReceipt): Receipt {
-  const inner = stored.receipt as { target?: unknown; priorResourceVersion?: unknown };
+  const inner = stored.receipt as { target?: unknown; priorResourceVersion?: unknown; applied?: unknown };
   return Receipt.parse({
     remediationId: stored.remediationId,
     action: stored.action,
     target: inner.target,
     priorResourceVersion: inner.priorResourceVersion,
     priorSpec: stored.priorSpec,
+    ...(inner.applied === undefined ? {} : { applied: inner.applied }),
     appliedAt: stored.appliedAt,
   });
+}
+
+/** The ids in an object's history annotation, oldest first. */
+export function appliedIds(annotation: string | undefined): string[] {
+  return (annotation ?? '').split(',').filter((id) => id !== '');
+}
+
+/** The history annotation with `id` added as the newest, keeping the last {@link HISTORY_LENGTH}. */
+export function withAppliedId(annotation: string | undefined, id: string): string {
+  return [...appliedIds(annotation).filter((other) => other !== id), id].slice(-HISTORY_LENGTH).join(',');
+}
+
+/** The newest id applied after `id`, when the history holds `id` and something newer. */
+export function newerThan(annotation: string | undefined, id: string): string | undefined {
+  const ids = appliedIds(annotation);
+  const at = ids.lastIndexOf(id);
+  return at >= 0 && at < ids.length - 1 ? ids[ids.length - 1] : undefined;
 }
