@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
-import { ANNOTATIONS, type Action } from '@cortexops/contracts';
+import { ANNOTATIONS, type Action, type TargetRef } from '@cortexops/contracts';
 import type { Logger } from '@cortexops/observability';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -32,13 +32,16 @@ import {
   SupersededRemediationError,
   TargetChangedError,
   TargetReplacedError,
+  UnsupportedTargetError,
 } from './errors.js';
+import { inspectTarget, type Inspection } from './inspect.js';
 import { controllerOf, previousReplicaSet, replacementState } from './lookups.js';
 import { parseQuantity } from './quantity.js';
 import { appliedIds, GATEWAY_ANNOTATIONS, newerThan, withAppliedId, type PriorState, type Receipt, type Target } from './receipt.js';
-import { ClusterResources, RESOURCE_OF, type JsonPatchOp, type KubeObject, type ObjectRef, type PatchableKind, type RequestObserver } from './resources.js';
+import { ClusterResources, type JsonPatchOp, type KubeObject, type ObjectRef, type PatchableKind, type ReadableRef, type RequestObserver } from './resources.js';
 import { withRetry, type RetryOptions } from './retry.js';
-import { storedReceipt, validAction, validReceipt, validRemediationId } from './validate.js';
+import { describeObject, rolloutDecision, type RolloutExpectation, type RolloutStatus } from './status.js';
+import { storedReceipt, validAction, validReceipt, validRemediationId, validTarget } from './validate.js';
 
 export interface GatewayOptions {
   /** Where the credentials come from: a KubeConfig, a kubeconfig file, or (neither) the default chain of `KubeConfig.loadFromDefault`. */
@@ -58,6 +61,8 @@ export interface DryRunResult {
   readonly action: Action;
   /** `Deployment shop/web`, `Node kwok-node-1`, ... */
   readonly target: string;
+  /** uid of the object the action writes (for delete-pod, the pod): what an approval binds to. */
+  readonly targetUid: string;
   /** A unified diff of the live object and the API server's dry-run answer (YAML, status and bookkeeping left out); empty when nothing would change. */
   readonly diff: string;
   readonly changed: boolean;
@@ -75,8 +80,14 @@ export interface RevertResult {
 type PatchAction = Exclude<Action, { type: 'delete-pod' }>;
 type DeletePodAction = Extract<Action, { type: 'delete-pod' }>;
 
-const describe = (ref: { kind: string; namespace?: string | undefined; name: string }) =>
-  `${ref.kind} ${ref.namespace === undefined ? '' : `${ref.namespace}/`}${ref.name}`;
+const describe = describeObject;
+
+/** The object a target names, for reading; undefined for a Service (no rollout, no pods of its own). */
+function readableRef(target: TargetRef): ReadableRef | undefined {
+  const { kind, namespace, name } = validTarget(target);
+  if (kind === 'Service') return undefined;
+  return { kind, ...(namespace === undefined ? {} : { namespace }), name };
+}
 
 function refOf(action: PatchAction): ObjectRef {
   return action.kind === 'Node' ? { kind: 'Node', name: action.name } : { kind: action.kind, namespace: action.namespace, name: action.name };
@@ -84,7 +95,7 @@ function refOf(action: PatchAction): ObjectRef {
 
 function targetOf(obj: KubeObject, ref: ObjectRef): Target {
   return {
-    apiVersion: RESOURCE_OF[ref.kind].apiVersion,
+    apiVersion: ref.kind === 'Node' ? 'v1' : 'apps/v1',
     kind: ref.kind,
     ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }),
     name: ref.name,
@@ -146,13 +157,13 @@ export class ClusterGateway {
         const label = describe(action);
         await this.resources.deletePod(action.namespace, action.name, pod.metadata?.uid ?? '', true);
         const { text, changed } = objectDiff(label, pod, undefined);
-        return { action, target: label, diff: text, changed };
+        return { action, target: label, targetUid: pod.metadata?.uid ?? '', diff: text, changed };
       }
       const ref = refOf(action);
       const live = await this.resources.read(ref);
       const { after } = await this.change(action, ref, live, id);
       const { text, changed } = objectDiff(describe(ref), live, after);
-      return { action, target: describe(ref), diff: text, changed };
+      return { action, target: describe(ref), targetUid: live.metadata?.uid ?? '', diff: text, changed };
     }, this.options.retry);
   }
 
@@ -200,6 +211,29 @@ export class ClusterGateway {
     }
     this.options.logger?.info({ remediationId: id, action: receipt.action.type, target: label, outcome }, 'action reverted');
     return { remediationId: id, outcome, verified: true, detail: `${label}: ${prior.field} is back at its value before ${id}` };
+  }
+
+  /**
+   * What DIAGNOSING reads of a target (contracts `Diagnosis`: live, pods, events, problems): the object,
+   * the pods it runs (at most 50, not ready first), the newest Warning events about them (at most 20).
+   * Read problems (missing object, RBAC, network) are listed in `problems`; only bad input throws.
+   */
+  async inspect(target: TargetRef): Promise<Inspection> {
+    const ref = readableRef(target);
+    if (ref === undefined) return { pods: [], events: [], problems: [`${describe(target)}: Service targets are not inspected; inspect the workload behind it`] };
+    return inspectTarget(this.resources, ref, this.options.retry);
+  }
+
+  /**
+   * Whether the target's rollout is complete (VERIFYING): see {@link rolloutDecision}. `expect.unschedulable`
+   * makes a node's cordon state part of it. A failed read throws the classified error (a missing target is
+   * `KubernetesNotFoundError`); a Service is `UnsupportedTargetError`.
+   */
+  async rolloutStatus(target: TargetRef, expect: RolloutExpectation = {}): Promise<RolloutStatus> {
+    const ref = readableRef(target);
+    if (ref === undefined) throw new UnsupportedTargetError(`${describe(target)} has no rollout; check the workload behind it`);
+    const obj = await withRetry(() => this.resources.read(ref), this.options.retry);
+    return rolloutDecision(ref.kind, obj, expect);
   }
 
   /** Bounds that need no read: a request outside them never reaches the cluster. */

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { classifyKubernetesError, type RequestContext } from './errors.js';
 
 /** A JSON Patch (RFC 6902) operation, as the API server takes it. */
@@ -20,6 +20,7 @@ export interface KubeObject {
     readonly labels?: Record<string, string>;
     readonly ownerReferences?: readonly { readonly kind: string; readonly name: string; readonly uid: string; readonly controller?: boolean }[];
     readonly deletionTimestamp?: Date | string;
+    readonly creationTimestamp?: Date | string;
   };
   readonly spec?: Record<string, unknown>;
   readonly status?: unknown;
@@ -32,13 +33,30 @@ export interface ObjectRef {
   readonly name: string;
 }
 
-export const RESOURCE_OF: Record<PatchableKind | 'Pod' | 'ReplicaSet', { readonly group: string; readonly resource: string; readonly apiVersion: 'apps/v1' | 'v1' }> = {
-  Deployment: { group: 'apps', resource: 'deployments', apiVersion: 'apps/v1' },
-  StatefulSet: { group: 'apps', resource: 'statefulsets', apiVersion: 'apps/v1' },
-  Node: { group: '', resource: 'nodes', apiVersion: 'v1' },
-  Pod: { group: '', resource: 'pods', apiVersion: 'v1' },
-  ReplicaSet: { group: 'apps', resource: 'replicasets', apiVersion: 'apps/v1' },
+/** Kinds the gateway reads (inspect, rollout status); it writes only the patchable ones. */
+export type ReadableKind = PatchableKind | 'Pod' | 'ReplicaSet' | 'DaemonSet' | 'Job';
+export interface ReadableRef {
+  readonly kind: ReadableKind;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+export const RESOURCE_OF: Record<ReadableKind | 'Event', { readonly group: string; readonly resource: string }> = {
+  Deployment: { group: 'apps', resource: 'deployments' },
+  StatefulSet: { group: 'apps', resource: 'statefulsets' },
+  Node: { group: '', resource: 'nodes' },
+  Pod: { group: '', resource: 'pods' },
+  ReplicaSet: { group: 'apps', resource: 'replicasets' },
+  DaemonSet: { group: 'apps', resource: 'daemonsets' },
+  Job: { group: 'batch', resource: 'jobs' },
+  Event: { group: '', resource: 'events' },
 };
+
+/** A page of a list: `truncated` when the server had more than the limit asked for. */
+export interface Listed {
+  readonly items: KubeObject[];
+  readonly truncated: boolean;
+}
 
 export const FIELD_MANAGER = 'cortexops';
 
@@ -61,6 +79,7 @@ function namespaceOf(ref: { readonly namespace?: string }): string {
 export class ClusterResources {
   private readonly apps: AppsV1Api;
   private readonly core: CoreV1Api;
+  private readonly batch: BatchV1Api;
 
   constructor(
     kubeConfig: KubeConfig,
@@ -68,6 +87,7 @@ export class ClusterResources {
   ) {
     this.apps = kubeConfig.makeApiClient(AppsV1Api);
     this.core = kubeConfig.makeApiClient(CoreV1Api);
+    this.batch = kubeConfig.makeApiClient(BatchV1Api);
   }
 
   private async call<T>(req: RequestContext, fn: () => Promise<T>): Promise<T> {
@@ -84,15 +104,24 @@ export class ClusterResources {
     return { verb, group, resource, ...(ref.namespace === undefined ? {} : { namespace: ref.namespace }), ...(ref.name === undefined ? {} : { name: ref.name }), dryRun };
   }
 
-  async read(ref: ObjectRef): Promise<KubeObject> {
+  async read(ref: ReadableRef): Promise<KubeObject> {
     const req = this.request('get', ref.kind, ref);
+    const name = ref.name;
     switch (ref.kind) {
       case 'Deployment':
-        return plain(await this.call(req, () => this.apps.readNamespacedDeployment({ name: ref.name, namespace: namespaceOf(ref) })));
+        return plain(await this.call(req, () => this.apps.readNamespacedDeployment({ name, namespace: namespaceOf(ref) })));
       case 'StatefulSet':
-        return plain(await this.call(req, () => this.apps.readNamespacedStatefulSet({ name: ref.name, namespace: namespaceOf(ref) })));
+        return plain(await this.call(req, () => this.apps.readNamespacedStatefulSet({ name, namespace: namespaceOf(ref) })));
       case 'Node':
-        return plain(await this.call(req, () => this.core.readNode({ name: ref.name })));
+        return plain(await this.call(req, () => this.core.readNode({ name })));
+      case 'Pod':
+        return plain(await this.call(req, () => this.core.readNamespacedPod({ name, namespace: namespaceOf(ref) })));
+      case 'ReplicaSet':
+        return plain(await this.call(req, () => this.apps.readNamespacedReplicaSet({ name, namespace: namespaceOf(ref) })));
+      case 'DaemonSet':
+        return plain(await this.call(req, () => this.apps.readNamespacedDaemonSet({ name, namespace: namespaceOf(ref) })));
+      case 'Job':
+        return plain(await this.call(req, () => this.batch.readNamespacedJob({ name, namespace: namespaceOf(ref) })));
     }
   }
 
@@ -111,14 +140,28 @@ export class ClusterResources {
   }
 
   async readPod(namespace: string, name: string): Promise<KubeObject> {
-    const req = this.request('get', 'Pod', { namespace, name });
-    return plain(await this.call(req, () => this.core.readNamespacedPod({ name, namespace })));
+    return this.read({ kind: 'Pod', namespace, name });
   }
 
   async listPods(namespace: string, labelSelector: string): Promise<KubeObject[]> {
     const req = this.request('list', 'Pod', { namespace });
     const list = await this.call(req, () => this.core.listNamespacedPod({ namespace, labelSelector }));
     return list.items.map((p) => plain(p));
+  }
+
+  /** The pods bound to `node`, in every namespace (needs list pods cluster-wide). */
+  async listPodsOnNode(node: string, limit: number): Promise<Listed> {
+    const req = this.request('list', 'Pod', {});
+    const list = await this.call(req, () => this.core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${node}`, limit }));
+    return { items: list.items.map((p) => plain(p)), truncated: list.metadata?._continue !== undefined && list.metadata._continue !== '' };
+  }
+
+  /** Warning events of a namespace, narrowed by `fieldSelector` (e.g. `involvedObject.kind=Node`) when given. */
+  async listWarningEvents(namespace: string, fieldSelector: string | undefined, limit: number): Promise<Listed> {
+    const req = this.request('list', 'Event', { namespace });
+    const selector = ['type=Warning', ...(fieldSelector === undefined ? [] : [fieldSelector])].join(',');
+    const list = await this.call(req, () => this.core.listNamespacedEvent({ namespace, fieldSelector: selector, limit }));
+    return { items: list.items.map((e) => plain(e)), truncated: list.metadata?._continue !== undefined && list.metadata._continue !== '' };
   }
 
   /** Deletes exactly the pod with `uid` (a precondition), so a replacement of the same name is never deleted by mistake. */
@@ -143,8 +186,7 @@ export class ClusterResources {
   }
 
   async readReplicaSet(namespace: string, name: string): Promise<KubeObject> {
-    const req = this.request('get', 'ReplicaSet', { namespace, name });
-    return plain(await this.call(req, () => this.apps.readNamespacedReplicaSet({ name, namespace })));
+    return this.read({ kind: 'ReplicaSet', namespace, name });
   }
 
   async listReplicaSets(namespace: string, labelSelector: string): Promise<KubeObject[]> {

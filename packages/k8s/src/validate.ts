@@ -1,4 +1,4 @@
-import { Action, identifier, toIssues } from '@cortexops/contracts';
+import { Action, identifier, targetRef, toIssues, type TargetRef } from '@cortexops/contracts';
 import { InvalidGatewayInputError } from './errors.js';
 import { Receipt } from './receipt.js';
 
@@ -35,4 +35,14 @@ export function storedReceipt(json: string | undefined): Receipt | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** A target to read (inspect, rollout status): a namespace for every kind but Node; a Node's namespace is dropped. */
+export function validTarget(input: unknown): TargetRef {
+  const result = targetRef.safeParse(input);
+  if (!result.success) throw new InvalidGatewayInputError('target (nothing was sent to the cluster)', toIssues(result.error));
+  const { kind, namespace, name } = result.data;
+  if (kind === 'Node') return { kind, name };
+  if (namespace === undefined) throw new InvalidGatewayInputError('target (nothing was sent to the cluster)', [{ field: 'namespace', problem: `is required for a ${kind}` }]);
+  return { kind, namespace, name };
 }

@@ -96,7 +96,7 @@ describe('k8s gateway — errors, RBAC and input validation', () => {
     expect((await cluster.admin.apps.readNamespacedDeployment({ name: 'web', namespace: readOnly })).metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });
 
-  it('RBAC — SelfSubjectAccessReview: the worker has each catalogue verb where enrolled, and no Secrets, no kube-system, no node deletion', async () => {
+  it('RBAC — SelfSubjectAccessReview: the worker has each catalogue verb and the diagnosis reads where enrolled, and no Secrets, no kube-system, no node deletion', async () => {
     const authz = kubeConfigOf(kubeconfigPaths(cluster.ctx).worker).makeApiClient(AuthorizationV1Api);
     const can = async (verb: string, resource: string, namespace?: string, group = '', subresource?: string) => {
       const review = await authz.createSelfSubjectAccessReview({
@@ -115,6 +115,12 @@ describe('k8s gateway — errors, RBAC and input validation', () => {
       ['get', 'nodes'],
       ['patch', 'nodes'],
       ['patch', 'deployments', 'demo', 'apps'],
+      // inspect and rollout status
+      ['list', 'events', ns],
+      ['list', 'replicasets', ns, 'apps'],
+      ['get', 'daemonsets', ns, 'apps'],
+      ['get', 'jobs', ns, 'batch'],
+      ['list', 'nodes'],
     ] as const;
     const denied = [
       ['get', 'secrets', ns],
@@ -131,6 +137,15 @@ describe('k8s gateway — errors, RBAC and input validation', () => {
       ['get', 'configmaps', ns],
       ['delete', 'nodes'],
       ['create', 'rolebindings', ns, 'rbac.authorization.k8s.io'],
+      // the diagnosis reads are reads only, in enrolled namespaces only
+      ['watch', 'events', ns],
+      ['create', 'events', ns],
+      ['list', 'events', 'kube-system'],
+      ['list', 'events', outside],
+      ['list', 'pods'],
+      ['patch', 'daemonsets', ns, 'apps'],
+      ['patch', 'jobs', ns, 'batch'],
+      ['delete', 'jobs', ns, 'batch'],
     ] as const;
     for (const [verb, resource, namespace, group] of allowed) expect(await can(verb, resource, namespace, group), `${verb} ${resource} ${namespace ?? ''}`).toBe(true);
     for (const [verb, resource, namespace, group] of denied) expect(await can(verb, resource, namespace, group), `${verb} ${resource} ${namespace ?? ''}`).toBe(false);
