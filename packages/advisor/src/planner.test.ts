@@ -162,6 +162,14 @@ describe('planner — hostile input', () => {
     expect(plan.rationale).not.toContain('approve');
   });
 
+  it('never repeats a reason that is not reason-shaped (bidi override, spaces, markup)', () => {
+    const reasons = ['OOMKilled\u202e', 'Back Off', '<b>FailedMount</b>', 'x'.repeat(100)];
+    const plan = planRemediation(input({ title: 'something odd' }, { events: reasons.map((r) => event(r)) }));
+    expect(plan.rule).toBe('no-rule-matched');
+    for (const r of reasons) expect(plan.rationale).not.toContain(r);
+    expect(plan.rationale).not.toContain('\u202e');
+  });
+
   it('is deterministic: the same input gives the same plan', () => {
     const a = planRemediation(input({}, { pods: oomPod, events: [event('OOMKilling')] }));
     const b = planRemediation(input({}, { pods: oomPod, events: [event('OOMKilling')] }));
