@@ -85,7 +85,7 @@ export async function startCluster(prefix: string): Promise<Cluster> {
   };
 }
 
-export function deployment(namespace: string, name: string, options: { replicas?: number; image?: string; memory?: string } = {}) {
+export function deployment(namespace: string, name: string, options: { replicas?: number; image?: string; memory?: string; nodeSelector?: Record<string, string> } = {}) {
   const labels = { app: name };
   return {
     apiVersion: 'apps/v1',
@@ -97,6 +97,7 @@ export function deployment(namespace: string, name: string, options: { replicas?
       template: {
         metadata: { labels },
         spec: {
+          ...(options.nodeSelector === undefined ? {} : { nodeSelector: options.nodeSelector }),
           containers: [
             { name: 'app', image: options.image ?? `registry.cortexops.local/${name}:1`, resources: { limits: { memory: options.memory ?? '256Mi' }, requests: { memory: '128Mi' } } },
             { name: 'sidecar', image: 'registry.cortexops.local/sidecar:1', resources: { limits: { memory: '64Mi' } } },
@@ -188,6 +189,12 @@ export async function settledStatefulSet(admin: Admin, namespace: string, name: 
   );
 }
 
+/** Creates a Deployment in the cluster's namespace and waits until its rollout is complete and quiet. */
+export async function createSettledDeployment(cluster: Cluster, name: string, options: Parameters<typeof deployment>[2] = {}): Promise<V1Deployment> {
+  await cluster.admin.apps.createNamespacedDeployment({ namespace: cluster.namespace, body: deployment(cluster.namespace, name, options) });
+  return settledDeployment(cluster.admin, cluster.namespace, name);
+}
+
 /** The object as the API server has it (plain JSON), for before/after comparisons. */
 export async function readDeployment(admin: Admin, namespace: string, name: string) {
   return JSON.parse(JSON.stringify(await admin.apps.readNamespacedDeployment({ name, namespace }))) as V1Deployment;
@@ -223,7 +230,8 @@ export interface Timings {
 export const timings: Record<string, Timings> = {};
 
 const WRITES = new Set(['patch', 'delete']);
-const writesIn = (requests: Cluster['requests']) => requests.filter((r) => WRITES.has(r.verb) && r.dryRun !== true).map((r) => `${r.verb} ${r.resource}`);
+/** The real writes among `requests` (patches and deletes that were not dry runs), as `verb resource`. */
+export const writesIn = (requests: Cluster['requests']) => requests.filter((r) => WRITES.has(r.verb) && r.dryRun !== true).map((r) => `${r.verb} ${r.resource}`);
 
 /**
  * The life of one action through the gateway: dry run (diff shown, object unchanged), apply (the
