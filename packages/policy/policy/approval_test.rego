@@ -22,21 +22,21 @@ test_production_above_low_risk_requires_approval if {
 }
 
 test_stateful_workload_requires_approval if {
-	d := decision_for(with_action({"type": "rollout-restart", "kind": "StatefulSet", "namespace": "shop", "name": "queue"}))
+	d := decision_for(with_action({"type": "rollout-restart", "kind": "StatefulSet", "namespace": "demo", "name": "queue"}))
 	d.requireApproval == true
 	codes_of(d.reasons) == {"stateful-workload"}
-	not "stateful-workload" in reason_codes(with_action({"type": "rollout-restart", "kind": "Deployment", "namespace": "shop", "name": "queue"}))
+	not "stateful-workload" in reason_codes(with_action({"type": "rollout-restart", "kind": "Deployment", "namespace": "demo", "name": "queue"}))
 }
 
 test_database_target_requires_approval if {
-	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "orders-postgres-0"}))
-	"database-target" in reason_codes(with_action({"type": "rollout-restart", "kind": "Deployment", "namespace": "shop", "name": "orders-db"}))
+	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "demo", "name": "orders-postgres-0"}))
+	"database-target" in reason_codes(with_action({"type": "rollout-restart", "kind": "Deployment", "namespace": "demo", "name": "orders-db"}))
 	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "redis", "name": "cache-0"}))
-	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "db-main-0"}))
-	not "database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "dashboard-0"}))
+	"database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "demo", "name": "db-main-0"}))
+	not "database-target" in reason_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "demo", "name": "dashboard-0"}))
 }
 
 test_scale_to_zero_requires_approval if {
-	"scale-to-zero" in reason_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "shop", "name": "checkout", "replicas": 0}))
+	"scale-to-zero" in reason_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "demo", "name": "checkout", "replicas": 0}))
 	not "scale-to-zero" in reason_codes(base)
 }

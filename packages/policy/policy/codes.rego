@@ -19,4 +19,6 @@ codes := {
 	"stateful_workload": "stateful-workload",
 	"database_target": "database-target",
 	"scale_to_zero": "scale-to-zero",
+	"approve_mode": "approve-mode",
+	"observe_mode": "observe-mode",
 }

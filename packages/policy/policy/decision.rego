@@ -3,7 +3,7 @@
 # Entry point (wasm and `opa eval`): data.cortexops.remediation.decision
 #   input: the PolicyInput contract (packages/contracts/src/policy.ts)
 #   data:  data.remediation_policy (policy/data.json), replaceable at run time
-#   output: {allow, requireApproval, reasons[], violations[]}
+#   output: {allow, mode, requireApproval, reasons[], violations[]} (mode: see mode.rego)
 #
 # Every violation and reason starts with a stable code followed by ": " (see codes.rego), so
 # callers can branch on the code and humans read the rest.
@@ -27,8 +27,9 @@ require_approval if {
 
 decision := {
 	"allow": allow,
+	"mode": mode,
 	"requireApproval": require_approval,
-	"reasons": sort([r | some r in reasons]),
+	"reasons": sort([r | some r in (reasons | mode_notes)]),
 	"violations": sort([v | some v in violations]),
 }
 

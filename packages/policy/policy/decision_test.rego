@@ -2,12 +2,13 @@ package cortexops.remediation_test
 
 import data.cortexops.remediation
 
-# A Wednesday morning in staging, nothing unusual: allowed without approval.
+# A Wednesday morning in staging, in the demo namespace (enrolled in auto mode), nothing unusual:
+# allowed without approval.
 base := {
 	"incidentId": "inc-1",
 	"cluster": "local",
 	"environment": "staging",
-	"action": {"type": "scale", "kind": "Deployment", "namespace": "shop", "name": "checkout", "replicas": 4},
+	"action": {"type": "scale", "kind": "Deployment", "namespace": "demo", "name": "checkout", "replicas": 4},
 	"risk": "low",
 	"dryRun": {"ok": true},
 	"counts": {"targetActionsLastHour": 0, "clusterActionsLastHour": 0, "consecutiveFailures": 0},
@@ -24,7 +25,7 @@ decision_for(i) := d if {
 }
 
 test_decision_allows_a_plain_action_without_approval if {
-	decision_for(base) == {"allow": true, "requireApproval": false, "reasons": [], "violations": []}
+	decision_for(base) == {"allow": true, "mode": "auto", "requireApproval": false, "reasons": [], "violations": []}
 }
 
 test_decision_denies_without_policy_data if {
@@ -49,6 +50,6 @@ test_decision_lists_are_sorted if {
 }
 
 test_target_names_namespaced_and_cluster_scoped_objects if {
-	remediation.target == "Deployment shop/checkout" with input as base
+	remediation.target == "Deployment demo/checkout" with input as base
 	remediation.target == "Node node-1" with input as with_action({"type": "cordon-node", "kind": "Node", "name": "node-1"})
 }

@@ -25,11 +25,11 @@ test_input_not_an_object_is_denied if {
 }
 
 test_input_bad_memory_quantity_is_denied if {
-	"invalid-input" in violation_codes(with_action({"type": "raise-memory-limit", "kind": "Deployment", "namespace": "shop", "name": "checkout", "container": "app", "memory": "lots"}))
+	"invalid-input" in violation_codes(with_action({"type": "raise-memory-limit", "kind": "Deployment", "namespace": "demo", "name": "checkout", "container": "app", "memory": "lots"}))
 }
 
 test_input_missing_action_name_is_denied if {
-	"invalid-input" in violation_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "shop"}))
+	"invalid-input" in violation_codes(with_action({"type": "delete-pod", "kind": "Pod", "namespace": "demo"}))
 }
 
 test_policy_data_invalid_denies if {
@@ -76,7 +76,7 @@ test_action_allow_list_per_environment if {
 test_action_allow_list_default_for_unknown_environment if {
 	unknown := object.union(base, {"environment": "qa-7"})
 	"action-not-allowed" in violation_codes(unknown)
-	not "action-not-allowed" in violation_codes(object.union(unknown, {"action": {"type": "delete-pod", "kind": "Pod", "namespace": "shop", "name": "checkout-abc"}}))
+	not "action-not-allowed" in violation_codes(object.union(unknown, {"action": {"type": "delete-pod", "kind": "Pod", "namespace": "demo", "name": "checkout-abc"}}))
 }
 
 test_action_allow_list_default_missing_denies_unknown_environment if {
@@ -92,11 +92,11 @@ test_action_allow_list_per_namespace if {
 }
 
 test_bounds_maximum_replicas if {
-	"replicas-above-maximum" in violation_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "shop", "name": "checkout", "replicas": 51}))
-	not "replicas-above-maximum" in violation_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "shop", "name": "checkout", "replicas": 50}))
+	"replicas-above-maximum" in violation_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "demo", "name": "checkout", "replicas": 51}))
+	not "replicas-above-maximum" in violation_codes(with_action({"type": "scale", "kind": "Deployment", "namespace": "demo", "name": "checkout", "replicas": 50}))
 }
 
-raise(memory) := with_action({"type": "raise-memory-limit", "kind": "Deployment", "namespace": "shop", "name": "checkout", "container": "app", "memory": memory})
+raise(memory) := with_action({"type": "raise-memory-limit", "kind": "Deployment", "namespace": "demo", "name": "checkout", "container": "app", "memory": memory})
 
 test_bounds_maximum_memory if {
 	"memory-above-maximum" in violation_codes(raise("17Gi"))

@@ -20,7 +20,7 @@ describe('policy codes', () => {
   });
 
   it('policy codes — escalation only when the circuit breaker is open', () => {
-    const open = { allow: false, requireApproval: false, reasons: ['risk-requires-approval: x'], violations: ['rate-limit-target: x', 'circuit-open: 3 failed'] };
+    const open = { allow: false, mode: 'auto' as const, requireApproval: false, reasons: ['risk-requires-approval: x'], violations: ['rate-limit-target: x', 'circuit-open: 3 failed'] };
     expect(violationCodes(open)).toEqual(['rate-limit-target', 'circuit-open']);
     expect(reasonCodes(open)).toEqual(['risk-requires-approval']);
     expect(shouldEscalate(open)).toBe(true);

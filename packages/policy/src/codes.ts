@@ -31,6 +31,13 @@ export const REASON_CODES = {
   statefulWorkload: 'stateful-workload',
   databaseTarget: 'database-target',
   scaleToZero: 'scale-to-zero',
+  /** The action's namespace (or cluster-scoped actions) is in approve mode: every allowed change waits for a human. */
+  approveMode: 'approve-mode',
+  /**
+   * The decision's mode is observe (not enrolled, enrolled as observe, kill switch, unusable data): nothing is
+   * applied. Not an approval reason: it never sets `requireApproval`, which says what would have been done.
+   */
+  observeMode: 'observe-mode',
 } as const;
 export type ReasonCode = (typeof REASON_CODES)[keyof typeof REASON_CODES];
 

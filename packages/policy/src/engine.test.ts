@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { policyBundleHash } from './bundle.js';
 import { PolicyEngine } from './engine.js';
 import { PolicyBundleError, PolicyInputError } from './errors.js';
 
@@ -33,13 +34,20 @@ describe('policy engine — fail closed without a usable bundle', () => {
     expect(status.ready).toBe(false);
     if (!status.ready) expect(status.error).toBeInstanceOf(PolicyBundleError);
     const decision = engine.decide(input);
-    expect(decision).toMatchObject({ allow: false, requireApproval: false, reasons: [] });
+    expect(decision).toMatchObject({ allow: false, mode: 'observe', requireApproval: false, reasons: [] });
     expect(decision.violations).toEqual([expect.stringMatching(/^policy-unavailable: cannot read the policy wasm .*missing\.wasm/)]);
+  });
+
+  it('policy engine — without a bundle the bundle hash names nothing loaded', async () => {
+    const engine = await PolicyEngine.create({ wasmPath: join(dir, 'missing.wasm') });
+    expect(engine.bundleHash()).toBe(policyBundleHash(null, null));
+    expect(engine.bundleHash()).toMatch(/^[0-9a-f]{64}$/);
+    expect(engine.status().bundleHash).toBe(engine.bundleHash());
   });
 
   it('policy engine — a corrupt wasm denies every decision', async () => {
     const engine = await PolicyEngine.create({ wasmPath: file('corrupt.wasm', new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 255, 255, 255])) });
-    expect(engine.decide(input).violations).toEqual([expect.stringMatching(/^policy-unavailable: cannot load the policy wasm .*corrupt\.wasm: /)]);
+    expect(engine.decide(input)).toMatchObject({ allow: false, mode: 'observe', violations: [expect.stringMatching(/^policy-unavailable: cannot load the policy wasm .*corrupt\.wasm: /)] });
   });
 
   it('policy engine — a reload of a missing wasm throws and keeps denying', async () => {

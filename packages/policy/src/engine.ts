@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { PolicyDecision, PolicyInput } from '@cortexops/contracts';
 import type { Logger } from '@cortexops/observability';
 import { type LoadedPolicy, loadPolicy } from '@open-policy-agent/opa-wasm';
+import { policyBundleHash, sha256Hex } from './bundle.js';
 import { VIOLATION_CODES } from './codes.js';
 import { PolicyBundleError, PolicyDataError, PolicyEvaluationError, PolicyInputError } from './errors.js';
 import { DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ENTRYPOINT, PREPARED_DATA_KEY, PREPARED_ENTRYPOINT } from './paths.js';
@@ -15,10 +16,14 @@ export interface PolicyEngineOptions {
 }
 
 export type PolicyEngineStatus =
-  | { readonly ready: true; readonly wasmPath: string; readonly dataSource: string }
-  | { readonly ready: false; readonly problem: string; readonly error: PolicyBundleError | PolicyDataError };
+  | { readonly ready: true; readonly wasmPath: string; readonly dataSource: string; readonly bundleHash: string }
+  | { readonly ready: false; readonly problem: string; readonly error: PolicyBundleError | PolicyDataError; readonly bundleHash: string };
 
-/** Policy data as the Rego expects it; anything else is refused before it reaches the wasm. */
+/**
+ * Policy data as the Rego expects it, without a prepared part; anything else is refused before it
+ * reaches the wasm. A copy through JSON: what the wasm gets, hashed as it is, and safe from a caller
+ * who changes the object afterwards.
+ */
 function checkData(data: unknown, source: string): Record<string, unknown> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new PolicyDataError(`policy data from ${source} must be a JSON object`);
@@ -27,7 +32,8 @@ function checkData(data: unknown, source: string): Record<string, unknown> {
   if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) {
     throw new PolicyDataError(`policy data from ${source} has no "remediation_policy" object`);
   }
-  return data as Record<string, unknown>;
+  const { [PREPARED_DATA_KEY]: _stale, ...plain } = data as Record<string, unknown>;
+  return JSON.parse(JSON.stringify(plain)) as Record<string, unknown>;
 }
 
 async function readData(path: string): Promise<Record<string, unknown>> {
@@ -46,7 +52,13 @@ async function readData(path: string): Promise<Record<string, unknown>> {
   return checkData(parsed, path);
 }
 
-async function loadWasm(path: string): Promise<LoadedPolicy> {
+interface LoadedWasm {
+  readonly policy: LoadedPolicy;
+  /** SHA-256 of the wasm bytes. */
+  readonly sha256: string;
+}
+
+async function loadWasm(path: string): Promise<LoadedWasm> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -61,7 +73,7 @@ async function loadWasm(path: string): Promise<LoadedPolicy> {
     for (const entrypoint of [ENTRYPOINT, PREPARED_ENTRYPOINT]) {
       if (!(entrypoint in entrypoints)) throw new Error(`it has no entrypoint ${entrypoint} (has ${Object.keys(entrypoints).join(', ') || 'none'})`);
     }
-    return policy;
+    return { policy, sha256: sha256Hex(bytes) };
   } catch (error) {
     throw new PolicyBundleError(`cannot load the policy wasm ${path}: ${(error as Error).message}`, { cause: error });
   }
@@ -71,8 +83,7 @@ async function loadWasm(path: string): Promise<LoadedPolicy> {
  * Sets the data, then hands the policy its own `prepared` answer over that data (problems, freeze
  * windows in seconds ...) so that decisions do not recompute it: the same Rego rules, run once.
  */
-function install(policy: LoadedPolicy, data: Record<string, unknown>): void {
-  const { [PREPARED_DATA_KEY]: _stale, ...plain } = data;
+function install(policy: LoadedPolicy, plain: Record<string, unknown>): void {
   policy.setData(plain);
   const result: unknown = policy.evaluate({}, PREPARED_ENTRYPOINT);
   const prepared: unknown = Array.isArray(result) && result.length === 1 ? (result[0] as { result?: unknown }).result : undefined;
@@ -82,21 +93,24 @@ function install(policy: LoadedPolicy, data: Record<string, unknown>): void {
   policy.setData({ ...plain, [PREPARED_DATA_KEY]: prepared });
 }
 
+/** The engine's own fail-closed answer: denied, and in observe mode (the safest). */
 function denial(code: string, why: string): PolicyDecision {
-  return { allow: false, requireApproval: false, reasons: [], violations: [`${code}: ${why}`] };
+  return { allow: false, mode: 'observe', requireApproval: false, reasons: [], violations: [`${code}: ${why}`] };
 }
 
 /**
  * The OPA policy gate, evaluated in-process from the compiled wasm. Fails closed: when the bundle or
  * its data cannot be loaded, or an evaluation throws or answers something that is not a
- * `PolicyDecision`, the decision is a denial whose violation names why.
+ * `PolicyDecision`, the decision is a denial (mode observe) whose violation names why.
  */
 export class PolicyEngine {
-  private policy: LoadedPolicy | undefined;
+  private wasm: LoadedWasm | undefined;
   private problem: PolicyBundleError | PolicyDataError | undefined;
   private dataSource: string;
   /** The data in force (without its prepared part), restored when a reload cannot be prepared. */
   private current: Record<string, unknown> | undefined;
+  /** See `bundleHash()`; changed in the same synchronous step as the wasm's data. */
+  private hash = policyBundleHash(null, null);
 
   private constructor(
     private readonly wasmPath: string,
@@ -113,9 +127,10 @@ export class PolicyEngine {
     const [policy, data] = await Promise.allSettled([loadWasm(engine.wasmPath), readData(engine.dataPath)]);
     if (policy.status === 'fulfilled' && data.status === 'fulfilled') {
       try {
-        install(policy.value, data.value);
-        engine.policy = policy.value;
+        install(policy.value.policy, data.value);
+        engine.wasm = policy.value;
         engine.current = data.value;
+        engine.hash = policyBundleHash(policy.value.sha256, data.value);
       } catch (error) {
         engine.fail(error instanceof PolicyDataError ? error : new PolicyDataError(`cannot prepare the policy data: ${(error as Error).message}`, { cause: error }));
         return engine;
@@ -131,9 +146,19 @@ export class PolicyEngine {
   }
 
   status(): PolicyEngineStatus {
-    if (this.policy && !this.problem) return { ready: true, wasmPath: this.wasmPath, dataSource: this.dataSource };
+    if (this.wasm && !this.problem) return { ready: true, wasmPath: this.wasmPath, dataSource: this.dataSource, bundleHash: this.hash };
     const error = this.problem ?? new PolicyBundleError('policy not loaded');
-    return { ready: false, problem: error.message, error };
+    return { ready: false, problem: error.message, error, bundleHash: this.hash };
+  }
+
+  /**
+   * SHA-256 (lowercase hex) of the wasm bytes and the canonical data in force (see `policyBundleHash`):
+   * names the exact policy that `decide()` answers with; a reload changes it. Read it in the same
+   * synchronous turn as the decisions it goes with (no `await` between): a reload can only happen in
+   * between. While the engine fails closed it is the hash of `{"data": null, "wasm": null}`.
+   */
+  bundleHash(): string {
+    return this.hash;
   }
 
   /**
@@ -143,23 +168,25 @@ export class PolicyEngine {
    */
   async reloadData(data?: unknown): Promise<void> {
     const next = data === undefined ? await readData(this.dataPath) : checkData(data, 'reloadData()');
-    if (!this.policy) {
+    if (!this.wasm) {
       // The wasm itself never loaded: try again, since it may have been built since.
       try {
-        this.policy = await loadWasm(this.wasmPath);
+        this.wasm = await loadWasm(this.wasmPath);
       } catch (error) {
         this.fail(error as PolicyBundleError);
         throw error;
       }
     }
+    const { policy, sha256 } = this.wasm;
     try {
-      install(this.policy, next);
+      install(policy, next);
     } catch (error) {
       // Keep deciding with the data in force: put it back.
-      if (this.current) install(this.policy, this.current);
+      if (this.current) install(policy, this.current);
       throw error instanceof PolicyDataError ? error : new PolicyDataError(`cannot prepare the policy data: ${(error as Error).message}`, { cause: error });
     }
     this.current = next;
+    this.hash = policyBundleHash(sha256, next);
     this.problem = undefined;
     this.dataSource = data === undefined ? this.dataPath : 'reloadData()';
     this.logger?.info({ dataSource: this.dataSource }, 'policy: data reloaded');
@@ -172,13 +199,13 @@ export class PolicyEngine {
   decide(input: unknown): PolicyDecision {
     const checked = PolicyInput.validate(input);
     if (!checked.ok) throw new PolicyInputError(checked.error);
-    if (!this.policy || this.problem) {
+    if (!this.wasm || this.problem) {
       const why = this.problem?.message ?? 'policy not loaded';
       return denial(VIOLATION_CODES.policyUnavailable, why);
     }
     let result: unknown;
     try {
-      result = this.policy.evaluate(checked.value, ENTRYPOINT);
+      result = this.wasm.policy.evaluate(checked.value, ENTRYPOINT);
     } catch (error) {
       return this.evaluationFailed(new PolicyEvaluationError(`evaluation threw: ${(error as Error).message}`, { cause: error }));
     }
@@ -198,6 +225,7 @@ export class PolicyEngine {
 
   private fail(error: PolicyBundleError | PolicyDataError): void {
     this.problem = error;
+    this.hash = policyBundleHash(null, null);
     this.logger?.error({ err: error }, 'policy: cannot load, every decision is a denial');
   }
 }

@@ -1,4 +1,5 @@
 export { PolicyEngine, type PolicyEngineOptions, type PolicyEngineStatus } from './engine.js';
+export { policyBundleHash } from './bundle.js';
 export {
   OpaCommandError,
   PolicyError,

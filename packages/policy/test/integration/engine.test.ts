@@ -1,8 +1,18 @@
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPolicyWasm, DEFAULT_DATA_PATH, DEFAULT_WASM_PATH, ensurePolicyWasm, PolicyDataError, PolicyEngine, violationCodes } from '../../src/index.js';
+import {
+  buildPolicyWasm,
+  DEFAULT_DATA_PATH,
+  DEFAULT_WASM_PATH,
+  ensurePolicyWasm,
+  policyBundleHash,
+  PolicyDataError,
+  PolicyEngine,
+  violationCodes,
+} from '../../src/index.js';
 import { BASE_INPUT } from '../cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-engine-'));
@@ -62,17 +72,74 @@ describe('policy engine — data reload', () => {
   });
 });
 
+describe('policy engine — bundle hash', () => {
+  const wasmSha256 = () => createHash('sha256').update(readFileSync(DEFAULT_WASM_PATH)).digest('hex');
+
+  it('policy engine — the bundle hash is SHA-256 of the wasm bytes and the canonical data in force', async () => {
+    const engine = await PolicyEngine.create();
+    const hash = engine.bundleHash();
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(hash).toBe(policyBundleHash(wasmSha256(), defaultData));
+    expect(engine.status()).toMatchObject({ ready: true, bundleHash: hash });
+    // The same data in another key order is the same policy.
+    const reordered = { remediation_policy: Object.fromEntries(Object.entries(defaultData.remediation_policy).reverse()) };
+    await engine.reloadData(reordered);
+    expect(engine.bundleHash()).toBe(hash);
+  });
+
+  it('policy engine — a reload changes the bundle hash; a refused reload keeps it', async () => {
+    const engine = await PolicyEngine.create();
+    const before = engine.bundleHash();
+    const killSwitch = withSettings({ modes: { killSwitch: true, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } } });
+    await engine.reloadData(killSwitch);
+    const after = engine.bundleHash();
+    expect(after).not.toBe(before);
+    expect(after).toBe(policyBundleHash(wasmSha256(), killSwitch));
+    expect(engine.decide(BASE_INPUT).mode).toBe('observe');
+
+    await expect(engine.reloadData({ remediation_policy: [] })).rejects.toThrow(PolicyDataError);
+    expect(engine.bundleHash()).toBe(after);
+    // The data is copied: changing the object after the reload changes neither the decisions nor the hash.
+    (killSwitch.remediation_policy['modes'] as { killSwitch: boolean }).killSwitch = false;
+    expect(engine.bundleHash()).toBe(after);
+    expect(engine.decide(BASE_INPUT).mode).toBe('observe');
+  });
+});
+
+describe('policy engine — operating modes', () => {
+  it('policy engine — the kill switch in the data file moves the demo namespace to observe on reload', async () => {
+    const dataPath = join(dir, 'kill-switch.json');
+    writeFileSync(dataPath, JSON.stringify(defaultData));
+    const engine = await PolicyEngine.create({ dataPath });
+    expect(engine.decide(BASE_INPUT)).toMatchObject({ allow: true, mode: 'auto', requireApproval: false });
+
+    const data = structuredClone(defaultData) as { remediation_policy: { modes: { killSwitch: boolean } } };
+    data.remediation_policy.modes.killSwitch = true;
+    writeFileSync(dataPath, JSON.stringify(data));
+    await engine.reloadData();
+    const decision = engine.decide(BASE_INPUT);
+    expect(decision).toMatchObject({ allow: true, mode: 'observe', requireApproval: false, violations: [] });
+    expect(decision.reasons).toEqual([expect.stringMatching(/^observe-mode: the kill switch is on \(modes\.killSwitch\)/)]);
+  });
+
+  it('policy engine — the default data enrols only demo, as auto', () => {
+    expect(defaultData.remediation_policy['modes']).toEqual({ killSwitch: false, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } });
+  });
+});
+
 describe('policy engine — fail closed', () => {
   it('policy engine — a missing wasm denies until it is built and the data reloaded', async () => {
     const wasmPath = join(dir, 'later.wasm');
     const engine = await PolicyEngine.create({ wasmPath });
     const before = engine.decide(BASE_INPUT);
-    expect(before).toMatchObject({ allow: false, requireApproval: false, reasons: [] });
+    expect(before).toMatchObject({ allow: false, mode: 'observe', requireApproval: false, reasons: [] });
+    expect(engine.bundleHash()).toBe(policyBundleHash(null, null));
     expect(before.violations).toEqual([expect.stringMatching(/^policy-unavailable: cannot read the policy wasm .*later\.wasm/)]);
 
     copyFileSync(DEFAULT_WASM_PATH, wasmPath);
     await engine.reloadData();
     expect(engine.status().ready).toBe(true);
+    expect(engine.bundleHash()).toBe(policyBundleHash(createHash('sha256').update(readFileSync(wasmPath)).digest('hex'), defaultData));
     expect(engine.decide(BASE_INPUT).allow).toBe(true);
   });
 
@@ -83,7 +150,7 @@ describe('policy engine — fail closed', () => {
     expect(engine.status()).toMatchObject({ ready: false, error: { code: 'POLICY_DATA_INVALID' } });
     expect(engine.decide(BASE_INPUT).violations).toEqual([expect.stringMatching(/^policy-unavailable: policy data .*broken-at-start\.json is not JSON/)]);
     await engine.reloadData(defaultData);
-    expect(engine.decide(BASE_INPUT)).toEqual({ allow: true, requireApproval: false, reasons: [], violations: [] });
+    expect(engine.decide(BASE_INPUT)).toEqual({ allow: true, mode: 'auto', requireApproval: false, reasons: [], violations: [] });
   });
 
   it('policy engine — an evaluation that throws is a denial naming the error', async () => {
@@ -92,18 +159,33 @@ describe('policy engine — fail closed', () => {
     const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'throws.wasm') });
     const engine = await PolicyEngine.create({ wasmPath });
     const decision = engine.decide(BASE_INPUT);
-    expect(decision.allow).toBe(false);
+    expect(decision).toMatchObject({ allow: false, mode: 'observe', requireApproval: false });
     expect(decision.violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: evaluation threw: .*time\.now_ns/)]);
   });
 
   it('policy engine — an answer that is not a PolicyDecision is a denial naming the field', async () => {
     const source = join(dir, 'shape.rego');
-    writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\ndecision := {"allow": "yes", "requireApproval": false, "reasons": [], "violations": []}\n`);
+    writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\ndecision := {"allow": "yes", "mode": "auto", "requireApproval": false, "reasons": [], "violations": []}\n`);
     const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, 'shape.wasm') });
     const engine = await PolicyEngine.create({ wasmPath });
     const decision = engine.decide(BASE_INPUT);
-    expect(decision.allow).toBe(false);
+    expect(decision).toMatchObject({ allow: false, mode: 'observe' });
     expect(decision.violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: the policy answered invalid PolicyDecision: allow: /)]);
+  });
+
+  it('policy engine — an answer without a mode, or with another mode, is a denial in observe mode', async () => {
+    for (const [name, mode] of [
+      ['no-mode', ''],
+      ['yolo-mode', '"mode": "yolo", '],
+    ] as const) {
+      const source = join(dir, `${name}.rego`);
+      writeFileSync(source, `package cortexops.remediation\n\n${PREPARED}\ndecision := {"allow": true, ${mode}"requireApproval": false, "reasons": [], "violations": []}\n`);
+      const wasmPath = await buildPolicyWasm({ sources: [source], wasmPath: join(dir, `${name}.wasm`) });
+      const engine = await PolicyEngine.create({ wasmPath });
+      const decision = engine.decide(BASE_INPUT);
+      expect(decision).toMatchObject({ allow: false, mode: 'observe', requireApproval: false });
+      expect(decision.violations).toEqual([expect.stringMatching(/^policy-evaluation-failed: the policy answered invalid PolicyDecision: mode: /)]);
+    }
   });
 
   it('policy engine — an undefined decision is a denial', async () => {
