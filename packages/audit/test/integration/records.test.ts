@@ -70,7 +70,7 @@ describe('policy violations', () => {
     actor: 'policy',
     occurredAt: '2025-01-01T00:00:00Z',
     action: scale,
-    decision: { allow: false, requireApproval: false, reasons: ['too many replicas changes'], violations: ['rate-limit'] },
+    decision: { allow: false, mode: 'auto', requireApproval: false, reasons: ['too many replicas changes'], violations: ['rate-limit'] },
   };
 
   it('policy — a denial is written once as a policy.violation event with the action and the decision', async () => {
@@ -83,7 +83,7 @@ describe('policy violations', () => {
   it('policy bad values — an allowed decision, a bad action or a bad decision is refused naming the field', async () => {
     await expect(f.store.recordPolicyViolation({ ...violation, decision: { ...violation.decision, allow: true } })).rejects.toMatchObject({ field: 'decision.allow' });
     await expect(f.store.recordPolicyViolation({ ...violation, action: { ...scale, replicas: -1 } })).rejects.toMatchObject({ field: 'action.replicas' });
-    await expect(f.store.recordPolicyViolation({ ...violation, decision: { allow: false } as never })).rejects.toMatchObject({ field: 'decision.requireApproval' });
+    await expect(f.store.recordPolicyViolation({ ...violation, decision: { allow: false } as never })).rejects.toMatchObject({ field: 'decision.mode' });
     await expect(f.store.recordPolicyViolation({ ...violation, actor: '' })).rejects.toMatchObject({ field: 'actor' });
     expect((await f.store.query()).records).toEqual([]);
   });
