@@ -29,7 +29,7 @@ describe('k8s gateway — refusals that keep other people’s changes (worker cr
     const action = { type: 'scale', kind: 'Deployment', namespace: ns, name: 'older', replicas: 3 };
     await cluster.gateway.apply(action, older);
     await cluster.gateway.apply({ ...action, replicas: 4 }, newer);
-    const before = await readDeployment(cluster.admin, ns, 'older');
+    const before = await settledDeployment(cluster.admin, ns, 'older');
     expect(before.metadata?.annotations?.['cortexops.io/remediation-history']).toBe(`${older},${newer}`);
 
     cluster.requests.length = 0;
@@ -42,7 +42,6 @@ describe('k8s gateway — refusals that keep other people’s changes (worker cr
     expect({ replicas: after.spec?.replicas, resourceVersion: after.metadata?.resourceVersion }).toEqual({ replicas: 4, resourceVersion: before.metadata?.resourceVersion });
     // The newer id itself is still the current one: retrying it returns its receipt.
     await expect(cluster.gateway.apply({ ...action, replicas: 4 }, newer)).resolves.toMatchObject({ remediationId: newer });
-    await settledDeployment(cluster.admin, ns, 'older');
   });
 
   it('planted receipt — a receipt naming another object (uid) under the requested id is refused, not returned, and nothing is written', async () => {
