@@ -6,12 +6,12 @@ import { postgresCheck, temporalCheck, type RunningService, type ServiceContext 
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
-import { WorkflowDecisions } from './decisions.js';
 import { registerApprovalRoutes } from './http-api.js';
 import { ApprovalJournal } from './journal.js';
 import { RefusalLog } from './refusals.js';
 import { ApprovalService } from './service.js';
 import { SlackApp } from './slack.js';
+import { RemediationWorkflows } from './workflow-client.js';
 
 const SLACK_VARIABLES = ['CORTEXOPS_SLACK_BOT_TOKEN', 'CORTEXOPS_SLACK_SIGNING_SECRET', 'CORTEXOPS_SLACK_CHANNEL'] as const;
 
@@ -61,7 +61,7 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
     users: config.approvers,
     ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
   });
-  const service = new ApprovalService({ decisions: new WorkflowDecisions(client), allowList, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
+  const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
   await service.resume();
   await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger, refusals });
 

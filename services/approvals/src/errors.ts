@@ -14,6 +14,12 @@ export const APPROVAL_ERROR_CODES = {
   expired: 'APPROVAL_EXPIRED',
   /** The workflow is not (or no longer) waiting for a decision, for another reason. */
   notAwaiting: 'NOT_AWAITING_APPROVAL',
+  /** The decision names another request or plan than the one waiting: the plan changed since the person looked. */
+  stalePlan: 'STALE_PLAN',
+  /** No approval request is waiting for a decision on this incident (its workflow exists). */
+  noPendingRequest: 'NO_PENDING_REQUEST',
+  /** The remediation has ended, is already compensating, or was already cancelled. */
+  notCancellable: 'NOT_CANCELLABLE',
   /** A part of the service (Slack, the HTTP API) is not configured. */
   notConfigured: 'NOT_CONFIGURED',
   /** Slack or Temporal failed after the retries. */

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ApprovalRequest, approvalDecisionSchema, HTTP_PATHS, toIssues } from '@cortexops/contracts';
+import { ApprovalRequest, approvalDecisionSchema, cancelRequestSchema, HTTP_PATHS, RemediationNote, toIssues } from '@cortexops/contracts';
 import type { FastifyInstance, FastifyRequest, Logger } from '@cortexops/observability';
 import { z } from 'zod';
 import { APPROVAL_ERROR_CODES, ApprovalError, type ApprovalErrorCode } from './errors.js';
+import { httpActor } from './identity.js';
 import type { RefusalLog } from './refusals.js';
 import type { ApprovalService } from './service.js';
 import type { SlackApp } from './slack.js';
@@ -16,18 +17,34 @@ export const HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
   [APPROVAL_ERROR_CODES.duplicate]: 409,
   [APPROVAL_ERROR_CODES.expired]: 409,
   [APPROVAL_ERROR_CODES.notAwaiting]: 409,
+  [APPROVAL_ERROR_CODES.stalePlan]: 409,
+  [APPROVAL_ERROR_CODES.noPendingRequest]: 404,
+  [APPROVAL_ERROR_CODES.notCancellable]: 409,
   [APPROVAL_ERROR_CODES.notConfigured]: 503,
   [APPROVAL_ERROR_CODES.upstream]: 502,
 };
 
-/** Body of `POST /v1/approvals/:incidentId`; the service stamps `decidedAt`. */
+/**
+ * Body of `POST /v1/approvals/:incidentId`: the request decided on and the plan it showed (from
+ * `GET /v1/approval-requests/:incidentId`), the decision, who decides; the service stamps `decidedAt`.
+ */
 export const decisionBodySchema = z.strictObject({
+  requestId: approvalDecisionSchema.shape.requestId,
+  planHash: approvalDecisionSchema.shape.planHash,
   decision: approvalDecisionSchema.shape.decision,
   approver: approvalDecisionSchema.shape.approver,
   comment: approvalDecisionSchema.shape.comment,
   channel: z.enum(['http', 'cli']).default('http'),
 });
 export type DecisionBody = z.input<typeof decisionBodySchema>;
+
+/** Body of `POST /v1/remediations/:incidentId/cancel`; the service stamps `requestedAt`. */
+export const cancelBodySchema = z.strictObject({
+  reason: cancelRequestSchema.shape.reason,
+  actor: cancelRequestSchema.shape.actor,
+  channel: z.enum(['http', 'cli']).default('http'),
+});
+export type CancelBody = z.input<typeof cancelBodySchema>;
 
 export interface ApprovalRoutesOptions {
   readonly service: ApprovalService;
@@ -54,13 +71,14 @@ function invalid(contract: string, error: z.ZodError): ApprovalError {
   return new ApprovalError(APPROVAL_ERROR_CODES.invalid, `invalid ${contract}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`, { details: issues });
 }
 
-/** What a refused HTTP attempt was about: the incident in the path, the approver it named, its body. */
+/** What a refused HTTP attempt was about: the incident (path or note), who it claimed to be, its body. */
 function attempt(request: FastifyRequest): { incidentId?: string; actor?: string; input?: unknown } {
-  const incidentId = (request.params as { incidentId?: unknown } | undefined)?.incidentId;
-  const approver = (request.body as { approver?: unknown } | undefined)?.approver;
+  const body = typeof request.body === 'object' && request.body !== null ? (request.body as { approver?: unknown; actor?: unknown; incidentId?: unknown }) : {};
+  const incidentId = (request.params as { incidentId?: unknown } | undefined)?.incidentId ?? body.incidentId;
+  const claimed = body.approver ?? body.actor;
   return {
     ...(typeof incidentId === 'string' ? { incidentId } : {}),
-    ...(typeof approver === 'string' ? { actor: `http:${approver}` } : {}),
+    ...(typeof claimed === 'string' ? { actor: `http:${claimed}` } : {}),
     ...(request.body === undefined ? {} : { input: request.body }),
   };
 }
@@ -108,15 +126,29 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.approvals}/:incidentId`, async (request) => {
       const body = decisionBodySchema.safeParse(request.body ?? {});
       if (!body.success) throw invalid('decision', body.error);
-      const { comment, ...rest } = body.data;
-      return service.decide(request.params.incidentId, { ...rest, ...(comment ? { comment } : {}) });
+      const { comment, approver, ...rest } = body.data;
+      return service.decide(request.params.incidentId, { ...rest, approver: httpActor(approver), ...(comment ? { comment } : {}) });
     });
+
+    api.get<{ Params: { incidentId: string } }>(`${HTTP_PATHS.approvalRequests}/:incidentId`, async (request) => service.pending(request.params.incidentId));
 
     api.post(HTTP_PATHS.approvalRequests, async (request, reply) => {
       const parsed = ApprovalRequest.validate(request.body);
       if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
       const message = await service.requestApproval(parsed.value);
       return reply.code(201).send(message);
+    });
+
+    api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.remediations}/:incidentId/cancel`, async (request) => {
+      const body = cancelBodySchema.safeParse(request.body ?? {});
+      if (!body.success) throw invalid('cancel', body.error);
+      return service.cancel(request.params.incidentId, { ...body.data, actor: httpActor(body.data.actor) });
+    });
+
+    api.post(HTTP_PATHS.notes, async (request, reply) => {
+      const parsed = RemediationNote.validate(request.body);
+      if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
+      return reply.code(201).send(await service.note(parsed.value));
     });
   });
 }

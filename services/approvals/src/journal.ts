@@ -30,7 +30,7 @@ export class ApprovalJournal {
 
   async recordPosted({ request, message }: PostedRequest): Promise<void> {
     await this.audit.append({
-      idempotencyKey: `approvals/requested/${request.workflowId}/${request.requestedAt}`,
+      idempotencyKey: `approvals/requested/${request.requestId}`,
       incidentId: request.incidentId,
       workflowId: request.workflowId,
       kind: 'approval.requested',

@@ -1,27 +1,49 @@
-import { type ApprovalDecision, type ApprovalDecisionOutcome, type ApprovalRequest, identifier } from '@cortexops/contracts';
+import {
+  type ApprovalDecision,
+  type ApprovalDecisionOutcome,
+  type ApprovalRequest,
+  type CancelOutcome,
+  type CancelRequest,
+  identifier,
+  type RemediationNote,
+} from '@cortexops/contracts';
 import type { Logger } from '@cortexops/observability';
 import type { ApproverAllowList } from './approvers.js';
-import type { WorkflowDecisions, WorkflowEnd } from './decisions.js';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
 import type { ApprovalJournal } from './journal.js';
 import type { RefusalLog } from './refusals.js';
-import { type KnownBlock, requestBlocks, type Settlement, settledBlocks, settlementText } from './slack-messages.js';
+import { type KnownBlock, progressBlocks, progressText, requestBlocks, type Settlement, settledBlocks, settlementText } from './slack-messages.js';
 import type { SlackApp, SlackClick, SlackMessageRef } from './slack.js';
+import type { PendingRequest, RemediationWorkflows, WorkflowEnd } from './workflow-client.js';
 
-/** A decision as a person gives it; the service stamps the time. */
+/** A decision as a person gives it, about one request and the plan it showed; the service stamps the time. */
 export interface DecisionInput {
+  readonly requestId: string;
+  readonly planHash: string;
   readonly decision: ApprovalDecision['decision'];
   readonly approver: string;
   readonly channel: ApprovalDecision['channel'];
   readonly comment?: string;
 }
 
+/** An operator's cancel as given; the service stamps the time. */
+export interface CancelInput {
+  readonly actor: string;
+  readonly channel: CancelRequest['channel'];
+  readonly reason: string;
+}
+
 /** What the service knows about one incident's approval message while its workflow runs. */
 interface Tracked {
+  /** The newest request posted for the incident (a changed plan is a new request; the older message is superseded). */
   request?: ApprovalRequest;
   message?: SlackMessageRef;
   baseBlocks?: readonly KnownBlock[];
-  decision?: ApprovalDecision;
+  /** Decisions this service delivered about `request` that the workflow accepted, oldest first. */
+  decisions: ApprovalDecision[];
+  /** The request is settled by a decision: a rejection, or enough distinct approvals. */
+  decided: boolean;
+  cancel?: CancelRequest;
   end?: Settlement;
   /** Edits of one message run one after another, each rendering everything known so far. */
   edits: Promise<void>;
@@ -29,7 +51,7 @@ interface Tracked {
 }
 
 export interface ApprovalServiceDeps {
-  readonly decisions: WorkflowDecisions;
+  readonly workflows: RemediationWorkflows;
   readonly allowList: ApproverAllowList;
   readonly slack: SlackApp | undefined;
   readonly logger: Logger;
@@ -43,12 +65,22 @@ export interface ApprovalServiceDeps {
 /** After a restart, requests that expired this long ago are still looked at (their messages may need the outcome). */
 const RESUME_GRACE_MS = 3600 * 1000;
 
+function checkIncidentId(incidentId: string): void {
+  if (!identifier.safeParse(incidentId).success) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, `"${incidentId.slice(0, 140)}" is not an incident id.`);
+}
+
+function staleClick(): ApprovalError {
+  return new ApprovalError(APPROVAL_ERROR_CODES.stalePlan, 'The plan changed since you looked; review the new request. Your decision was not recorded (this button belongs to an older request).');
+}
+
 /**
  * Approvals, whichever way they come (Slack button, HTTP API, CLI): check the approver, refuse an
- * expired request, deliver the decision as the workflow update, and keep the Slack message in step
- * with the workflow — edited with the outcome and who decided, or with "expired" when the workflow's
- * approval timer fires. The workflow is the source of truth; this service learns how it ended by
- * awaiting its result (a long poll on Temporal), so an expiry is shown even when nobody clicks.
+ * expired request, deliver the decision about one exact request and plan as the workflow update, deliver
+ * an operator's cancel, post notes, and keep the Slack message in step with the workflow — "1 of 2
+ * approvals" while a critical plan waits for its second approver, then the outcome and who decided, or
+ * "expired" when the workflow's approval timer fires, or "superseded" when the plan changed. The workflow
+ * is the source of truth; this service learns how it ended by awaiting its result (a long poll on
+ * Temporal), so an expiry is shown even when nobody clicks.
  */
 export class ApprovalService {
   private readonly tracked = new Map<string, Tracked>();
@@ -68,16 +100,26 @@ export class ApprovalService {
   private entry(incidentId: string): Tracked {
     let entry = this.tracked.get(incidentId);
     if (!entry) {
-      entry = { edits: Promise.resolve(), watching: false };
+      entry = { decisions: [], decided: false, edits: Promise.resolve(), watching: false };
       this.tracked.set(incidentId, entry);
     }
     return entry;
   }
 
-  /** Posts the request to Slack and watches its workflow; the message reference is returned. */
+  private requireSlack(): SlackApp {
+    if (!this.deps.slack) throw new ApprovalError(APPROVAL_ERROR_CODES.notConfigured, 'Slack is not configured; decide through the HTTP API or the CLI.');
+    return this.deps.slack;
+  }
+
+  /**
+   * Posts the request to Slack and watches its workflow; the message reference is returned. The same request posted
+   * again (a retried activity) answers with the message already posted. A new request for the incident (the plan
+   * changed) supersedes the older message: its buttons go.
+   */
   async requestApproval(request: ApprovalRequest): Promise<SlackMessageRef> {
-    const slack = this.deps.slack;
-    if (!slack) throw new ApprovalError(APPROVAL_ERROR_CODES.notConfigured, 'Slack is not configured; decide through the HTTP API or the CLI.');
+    const slack = this.requireSlack();
+    const known = this.tracked.get(request.incidentId);
+    if (known?.message && known.request?.requestId === request.requestId) return known.message;
     let message: SlackMessageRef;
     try {
       message = await slack.post(request);
@@ -85,8 +127,13 @@ export class ApprovalService {
       throw new ApprovalError(APPROVAL_ERROR_CODES.upstream, 'Slack did not accept the approval request after retries.', { cause: error });
     }
     const entry = this.entry(request.incidentId);
-    Object.assign(entry, { request, message, baseBlocks: requestBlocks(request) });
-    this.deps.logger.info({ incidentId: request.incidentId, channel: message.channel, ts: message.ts }, 'approval request posted');
+    if (entry.request && entry.message && entry.request.requestId !== request.requestId) {
+      const superseded: Settlement = { kind: 'superseded', by: request };
+      const old = { message: entry.message, base: entry.baseBlocks ?? requestBlocks(entry.request) };
+      this.edit(request.incidentId, entry, () => ({ ...old, text: settlementText(superseded), blocks: settledBlocks(old.base, superseded) }));
+    }
+    Object.assign(entry, { request, message, baseBlocks: requestBlocks(request), decisions: [], decided: false, end: undefined });
+    this.deps.logger.info({ incidentId: request.incidentId, requestId: request.requestId, channel: message.channel, ts: message.ts }, 'approval request posted');
     try {
       await this.deps.journal.recordPosted({ request, message });
     } catch (error) {
@@ -94,9 +141,21 @@ export class ApprovalService {
       this.deps.logger.error({ err: error, incidentId: request.incidentId }, 'could not write the approval request to the audit store');
     }
     this.watch(request.incidentId);
-    // Decided through another path before the post finished: show it now.
-    if (entry.decision || entry.end) this.refreshMessage(request.incidentId);
+    // Cancelled or ended before the post finished: show it now.
+    if (entry.cancel) this.settle(request.incidentId, { kind: 'cancelled', cancel: entry.cancel });
     return message;
+  }
+
+  /** Posts a note (escalation, outcome) to the approval channel: nothing to decide, no buttons. */
+  async note(note: RemediationNote): Promise<SlackMessageRef> {
+    const slack = this.requireSlack();
+    try {
+      const message = await slack.postNote(note);
+      this.deps.logger.info({ incidentId: note.incidentId, kind: note.kind, channel: message.channel, ts: message.ts }, 'note posted');
+      return message;
+    } catch (error) {
+      throw new ApprovalError(APPROVAL_ERROR_CODES.upstream, 'Slack did not accept the note after retries.', { cause: error });
+    }
   }
 
   /**
@@ -106,29 +165,35 @@ export class ApprovalService {
   async resume(): Promise<number> {
     if (!this.deps.slack) return 0;
     const posted = await this.deps.journal.expiringAfter(new Date(this.now().getTime() - RESUME_GRACE_MS));
+    // Oldest first: a later request of the same incident (a changed plan) replaces an earlier one.
     for (const { request, message } of posted) {
-      const entry = this.entry(request.incidentId);
-      entry.request ??= request;
-      entry.message ??= message;
-      entry.baseBlocks ??= requestBlocks(request);
-      this.watch(request.incidentId);
+      Object.assign(this.entry(request.incidentId), { request, message, baseBlocks: requestBlocks(request), decisions: [], decided: false });
     }
+    for (const incidentId of new Set(posted.map((p) => p.request.incidentId))) this.watch(incidentId);
     if (posted.length > 0) this.deps.logger.info({ requests: posted.length }, 'watching approval requests posted before the restart');
     return posted.length;
   }
 
-  /** Delivers a decision; throws {@link ApprovalError} saying why it was refused. */
+  /** The request waiting for a decision on the incident, as the workflow holds it. */
+  async pending(incidentId: string): Promise<PendingRequest> {
+    checkIncidentId(incidentId);
+    return this.deps.workflows.pending(incidentId);
+  }
+
+  /** Delivers a decision about one request and plan; throws {@link ApprovalError} saying why it was refused. */
   async decide(incidentId: string, input: DecisionInput): Promise<ApprovalDecisionOutcome> {
-    if (!identifier.safeParse(incidentId).success) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, `"${incidentId.slice(0, 140)}" is not an incident id.`);
+    checkIncidentId(incidentId);
     await this.deps.allowList.check(input.approver, input.channel);
     const entry = this.tracked.get(incidentId);
     const now = this.now();
-    if (entry?.request && now.getTime() >= Date.parse(entry.request.expiresAt)) {
+    if (entry?.request?.requestId === input.requestId && now.getTime() >= Date.parse(entry.request.expiresAt)) {
       // The workflow's timer may not have fired yet; a late decision is refused all the same.
       this.settle(incidentId, { kind: 'expired', at: entry.request.expiresAt });
       throw new ApprovalError(APPROVAL_ERROR_CODES.expired, 'This approval request expired before anyone decided; nothing will be applied.');
     }
     const decision: ApprovalDecision = {
+      requestId: input.requestId,
+      planHash: input.planHash,
       decision: input.decision,
       approver: input.approver,
       channel: input.channel,
@@ -136,11 +201,16 @@ export class ApprovalService {
       decidedAt: now.toISOString(),
     };
     try {
-      const outcome = await this.deps.decisions.decide(incidentId, decision);
-      this.deps.logger.info({ incidentId, decision: decision.decision, approver: decision.approver, channel: decision.channel }, 'decision recorded');
+      const outcome = await this.deps.workflows.decide(incidentId, decision);
+      const outstanding = decision.decision === 'approve' ? (outcome.approvalsOutstanding ?? 0) : 0;
+      this.deps.logger.info(
+        { incidentId, requestId: decision.requestId, decision: decision.decision, approver: decision.approver, channel: decision.channel, approvalsOutstanding: outstanding },
+        'decision recorded',
+      );
       const tracked = this.tracked.get(incidentId);
-      if (tracked) {
-        tracked.decision = decision;
+      if (tracked?.request?.requestId === decision.requestId) {
+        tracked.decisions.push(decision);
+        tracked.decided = outstanding === 0;
         this.refreshMessage(incidentId);
       }
       return outcome;
@@ -152,22 +222,54 @@ export class ApprovalService {
     }
   }
 
+  /** Delivers an operator's cancel; throws {@link ApprovalError} saying why it was refused. */
+  async cancel(incidentId: string, input: CancelInput): Promise<CancelOutcome> {
+    checkIncidentId(incidentId);
+    await this.deps.allowList.check(input.actor, input.channel);
+    const request: CancelRequest = { actor: input.actor, channel: input.channel, reason: input.reason, requestedAt: this.now().toISOString() };
+    const outcome = await this.deps.workflows.cancel(incidentId, request);
+    this.deps.logger.info({ incidentId, actor: request.actor, channel: request.channel, state: outcome.state, effect: outcome.effect }, 'cancel recorded');
+    const tracked = this.tracked.get(incidentId);
+    if (tracked) {
+      tracked.cancel = request;
+      this.settle(incidentId, { kind: 'cancelled', cancel: request });
+    }
+    return outcome;
+  }
+
   private async handleClick(click: SlackClick): Promise<void> {
     const logger = this.deps.logger;
-    if (click.message && identifier.safeParse(click.incidentId).success) {
-      const entry = this.entry(click.incidentId);
-      entry.message ??= click.message;
-      if (!entry.baseBlocks && click.blocks.length > 0) entry.baseBlocks = click.blocks;
-      // After a restart nothing watches this workflow yet: the click brings the message back in step.
-      this.watch(click.incidentId);
-    }
+    const target = click.target;
     try {
-      await this.decide(click.incidentId, { decision: click.decision, approver: click.userId, channel: 'slack' });
+      if (!target) {
+        throw new ApprovalError(
+          APPROVAL_ERROR_CODES.invalid,
+          'This button does not name an approval request and plan (an older or altered message); nothing was recorded. Decide on the newest request.',
+        );
+      }
+      if (click.message) {
+        const entry = this.entry(target.incidentId);
+        entry.message ??= click.message;
+        if (!entry.baseBlocks && click.blocks.length > 0) entry.baseBlocks = click.blocks;
+        // After a restart nothing watches this workflow yet: the click brings the message back in step.
+        this.watch(target.incidentId);
+      }
+      const known = this.tracked.get(target.incidentId)?.request;
+      // The buttons of an older message name an older request: refused here, and by the workflow anyway.
+      if (known && (known.requestId !== target.requestId || known.planHash !== target.planHash)) throw staleClick();
+      await this.decide(target.incidentId, { requestId: target.requestId, planHash: target.planHash, decision: click.decision, approver: click.userId, channel: 'slack' });
     } catch (error) {
       const reason = error instanceof ApprovalError ? error.message : 'The decision could not be recorded; try again.';
       const code = error instanceof ApprovalError ? error.code : APPROVAL_ERROR_CODES.upstream;
-      logger.warn({ incidentId: click.incidentId, user: click.userId, code, err: error }, 'slack decision refused');
-      await this.deps.refusals.record({ channel: 'slack', code, reason, incidentId: click.incidentId, actor: click.userId, input: { decision: click.decision, incidentId: click.incidentId } });
+      logger.warn({ incidentId: target?.incidentId, user: click.userId, code, err: error }, 'slack decision refused');
+      await this.deps.refusals.record({
+        channel: 'slack',
+        code,
+        reason,
+        ...(target ? { incidentId: target.incidentId } : {}),
+        actor: click.userId,
+        input: { decision: click.decision, value: click.rawValue },
+      });
       await click.tell(reason).catch((tellError: unknown) => logger.warn({ err: tellError }, 'could not tell the person why'));
     }
   }
@@ -177,7 +279,7 @@ export class ApprovalService {
     const entry = this.entry(incidentId);
     if (entry.watching || this.stopping) return;
     entry.watching = true;
-    const watcher = this.deps.decisions
+    const watcher = this.deps.workflows
       .awaitEnd(incidentId, this.stopWatching.signal)
       .then((end) => {
         this.settle(incidentId, settlementOf(end, entry));
@@ -200,20 +302,33 @@ export class ApprovalService {
     this.refreshMessage(incidentId);
   }
 
-  private refreshMessage(incidentId: string): void {
-    const entry = this.tracked.get(incidentId);
+  /** Queues one edit of a message; `render` runs when its turn comes, so it shows everything known by then. */
+  private edit(incidentId: string, entry: Tracked, render: () => { message: SlackMessageRef; text: string; blocks: readonly KnownBlock[] } | undefined): void {
     const slack = this.deps.slack;
-    if (!entry?.message || !slack) return;
-    const message = entry.message;
+    if (!slack) return;
     entry.edits = entry.edits.then(async () => {
-      const settlement = entry.end ?? (entry.decision ? ({ kind: 'decided', decision: entry.decision } as const) : undefined);
-      if (!settlement) return;
-      const base = entry.baseBlocks ?? (entry.request ? requestBlocks(entry.request) : []);
+      const next = render();
+      if (!next) return;
       try {
-        await slack.update(message, settlementText(settlement), settledBlocks(base, settlement));
+        await slack.update(next.message, next.text, next.blocks);
       } catch (error) {
         this.deps.logger.warn({ incidentId, err: error }, 'could not edit the slack message');
       }
+    });
+  }
+
+  private refreshMessage(incidentId: string): void {
+    const entry = this.tracked.get(incidentId);
+    const message = entry?.message;
+    if (!entry || !message) return;
+    this.edit(incidentId, entry, () => {
+      const base = entry.baseBlocks ?? (entry.request ? requestBlocks(entry.request) : []);
+      const settlement = entry.end ?? (entry.decided ? ({ kind: 'decided', decisions: entry.decisions } as const) : undefined);
+      if (settlement) return { message, text: settlementText(settlement), blocks: settledBlocks(base, settlement) };
+      const approvals = entry.decisions.filter((d) => d.decision === 'approve');
+      if (approvals.length === 0 || !entry.request) return undefined;
+      // Not settled yet: a critical plan waits for its second approver; the buttons stay.
+      return { message, text: progressText(approvals, entry.request.approvalsRequired), blocks: progressBlocks(base, approvals, entry.request.approvalsRequired) };
     });
   }
 
@@ -233,7 +348,10 @@ export class ApprovalService {
 
 function settlementOf(end: WorkflowEnd, entry: Tracked): Settlement {
   if (end.state === 'EXPIRED') return { kind: 'expired', at: entry.request?.expiresAt ?? new Date().toISOString() };
-  const decision = end.decision ?? entry.decision;
-  if (decision) return { kind: 'decided', decision, ...(end.state ? { finalState: end.state } : {}) };
+  if (entry.cancel) return { kind: 'cancelled', cancel: entry.cancel, ...(end.state ? { finalState: end.state } : {}) };
+  const requestId = entry.request?.requestId;
+  const ended = requestId === undefined ? end.decisions : end.decisions.filter((d) => d.requestId === requestId);
+  const decisions = ended.length > 0 ? ended : entry.decisions;
+  if (decisions.length > 0) return { kind: 'decided', decisions, ...(end.state ? { finalState: end.state } : {}) };
   return { kind: 'closed', status: end.state ?? end.status ?? 'unknown' };
 }

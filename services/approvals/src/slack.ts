@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type ApprovalRequest, HTTP_PATHS } from '@cortexops/contracts';
+import { type ApprovalRequest, HTTP_PATHS, type RemediationNote } from '@cortexops/contracts';
 import type { DependencyCheck, Logger } from '@cortexops/observability';
 import { App, type BlockButtonAction, HTTPReceiver, LogLevel, type Logger as SlackLogger, webApi } from '@slack/bolt';
 import type { GroupDirectory } from './approvers.js';
-import { type KnownBlock, requestBlocks, requestText, SLACK_IDS } from './slack-messages.js';
+import { type ButtonValue, type KnownBlock, noteBlocks, noteText, parseButtonValue, requestBlocks, requestText, SLACK_IDS } from './slack-messages.js';
 
 export interface SlackMessageRef {
   readonly channel: string;
@@ -12,7 +12,10 @@ export interface SlackMessageRef {
 
 /** One press of Approve or Reject, after Slack's signature was verified. */
 export interface SlackClick {
-  readonly incidentId: string;
+  /** The incident, request and plan the button names; `undefined` when its value is not one this service wrote. */
+  readonly target: ButtonValue | undefined;
+  /** The button's value as sent (kept with a refusal). */
+  readonly rawValue: string;
   readonly decision: 'approve' | 'reject';
   readonly userId: string;
   readonly message: SlackMessageRef | undefined;
@@ -162,7 +165,8 @@ export class SlackApp implements GroupDirectory {
       const ts = typeof container?.message_ts === 'string' ? container.message_ts : body.message?.ts;
       const blocks = Array.isArray(body.message?.['blocks']) ? (body.message['blocks'] as KnownBlock[]) : [];
       const click: SlackClick = {
-        incidentId: action.value ?? '',
+        target: parseButtonValue(action.value),
+        rawValue: action.value ?? '',
         decision: action.action_id === SLACK_IDS.approve ? 'approve' : 'reject',
         userId: body.user.id,
         message: channel && ts ? { channel, ts } : undefined,
@@ -209,6 +213,13 @@ export class SlackApp implements GroupDirectory {
   /** Posts the approval request; the message reference is what later edits need. */
   async post(request: ApprovalRequest): Promise<SlackMessageRef> {
     const result = await this.client.chat.postMessage({ channel: this.options.channel, text: requestText(request), blocks: requestBlocks(request), unfurl_links: false });
+    if (!result.channel || !result.ts) throw new Error('chat.postMessage answered without channel and ts');
+    return { channel: result.channel, ts: result.ts };
+  }
+
+  /** Posts a note (an escalation, an outcome): a plain message, nothing to decide. */
+  async postNote(note: RemediationNote): Promise<SlackMessageRef> {
+    const result = await this.client.chat.postMessage({ channel: this.options.channel, text: noteText(note), blocks: noteBlocks(note), unfurl_links: false });
     if (!result.channel || !result.ts) throw new Error('chat.postMessage answered without channel and ts');
     return { channel: result.channel, ts: result.ts };
   }

@@ -1,23 +1,18 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { PassThrough } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { LOCAL_HOST, loadServiceConfig } from '@cortexops/config';
-import {
-  type ApprovalRequest,
-  HTTP_PATHS,
-  type Incident,
-  incidentWorkflowId,
-  remediationStateQuery,
-  type RemediationWorkflowInput,
-  TASK_QUEUES,
-  WORKFLOW_TYPES,
-} from '@cortexops/contracts';
+import { type ApprovalRequest, HTTP_PATHS, type Incident, incidentWorkflowId, remediationStateQuery, TASK_QUEUES, WORKFLOW_TYPES } from '@cortexops/contracts';
 import { runService, type ServiceHandle } from '@cortexops/observability';
 import { AuditStore } from '@cortexops/audit';
-import { createTestDatabase, createTestNamespace, ensureServers, freePort, startTestWorker, temporalAddress } from '@cortexops/testkit';
+import { createTestDatabase, createTestNamespace, ensureServers, freePort, temporalAddress } from '@cortexops/testkit';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { startApprovals } from '../../src/approvals.js';
+import { buttonValue } from '../../src/slack-messages.js';
+import { replanSignal, type StandInInput } from './workflow/definitions.js';
 
 export { fixtureIncident } from '@cortexops/testkit';
 
@@ -139,7 +134,8 @@ export class SlackStub {
 // ---- requests exactly as Slack sends them -------------------------------------------------------------
 
 export interface ClickOptions {
-  readonly incidentId: string;
+  /** The button's value (what the service wrote: incident, request and plan), or anything a test wants to send. */
+  readonly value: string;
   readonly decision: 'approve' | 'reject';
   readonly userId: string;
   readonly channel: string;
@@ -170,7 +166,7 @@ export function clickPayload(options: ClickOptions): Record<string, unknown> {
         action_id: options.decision === 'approve' ? 'cortexops_approve' : 'cortexops_reject',
         block_id: 'cortexops_actions',
         text: { type: 'plain_text', text: options.decision === 'approve' ? 'Approve' : 'Reject', emoji: true },
-        value: options.incidentId,
+        value: options.value,
         style: options.decision === 'approve' ? 'primary' : 'danger',
         type: 'button',
         action_ts: actionTs,
@@ -199,7 +195,31 @@ export function signSlackRequest(payload: unknown, signingSecret: string, timest
   };
 }
 
-// ---- the system under test: Temporal namespace, in-test worker, approvals service ----------------------
+// ---- the system under test: Temporal namespace, a worker running the stand-in workflow, approvals service ----
+
+/**
+ * A worker running the approvals tests' stand-in remediation workflow (`workflow/remediation.ts`, the contract's
+ * update, query and validator semantics without activities) under the real workflow's type name and task queue.
+ */
+async function startStandInWorker(address: string, namespace: string): Promise<{ stop(): Promise<void> }> {
+  const connection = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection,
+    namespace,
+    taskQueue: TASK_QUEUES.remediation,
+    workflowsPath: fileURLToPath(new URL('./workflow/remediation.ts', import.meta.url)),
+    // TypeScript ESM imports name `./x.js` for the source `./x.ts`.
+    bundlerOptions: { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } } }) },
+  });
+  const running = worker.run();
+  return {
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+    },
+  };
+}
 
 export const SECRETS = {
   botToken: 'xoxb-test-bot-token-4f9a1c',
@@ -225,14 +245,14 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-/** `env` overrides or adds service variables (e.g. a lower refusal limit). */
-export async function startHarness(prefix: string, env: Record<string, string> = {}): Promise<Harness> {
+/** `env` overrides or adds service variables (e.g. a lower refusal limit); `slack: false` starts the service without Slack. */
+export async function startHarness(prefix: string, env: Record<string, string> = {}, options: { readonly slack?: boolean } = {}): Promise<Harness> {
   const ctx = await ensureServers(['temporal', 'postgres']);
   const namespace = await createTestNamespace(ctx, prefix);
   const database = await createTestDatabase(ctx, prefix);
   const slack = await SlackStub.start({ [APPROVER_GROUP]: [USERS.bob] });
 
-  const worker = await startTestWorker(ctx, namespace);
+  const worker = await startStandInWorker(temporalAddress(ctx), namespace);
 
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
   const client = new Client({ connection, namespace });
@@ -248,14 +268,18 @@ export async function startHarness(prefix: string, env: Record<string, string> =
     CORTEXOPS_DATABASE_URL: database.url,
     CORTEXOPS_APPROVALS_PORT: String(await freePort()),
     CORTEXOPS_LOG_LEVEL: 'debug',
-    CORTEXOPS_SLACK_BOT_TOKEN: SECRETS.botToken,
-    CORTEXOPS_SLACK_SIGNING_SECRET: SECRETS.signingSecret,
-    CORTEXOPS_SLACK_CHANNEL: APPROVAL_CHANNEL,
-    CORTEXOPS_SLACK_API_URL: `${slack.url}/api/`,
-    CORTEXOPS_SLACK_RETRIES: '3',
-    CORTEXOPS_SLACK_RETRY_MIN_MS: '20',
-    CORTEXOPS_APPROVERS: `${USERS.alice},alice@example.com`,
-    CORTEXOPS_APPROVER_GROUP: APPROVER_GROUP,
+    ...(options.slack === false
+      ? {}
+      : {
+          CORTEXOPS_SLACK_BOT_TOKEN: SECRETS.botToken,
+          CORTEXOPS_SLACK_SIGNING_SECRET: SECRETS.signingSecret,
+          CORTEXOPS_SLACK_CHANNEL: APPROVAL_CHANNEL,
+          CORTEXOPS_SLACK_API_URL: `${slack.url}/api/`,
+          CORTEXOPS_SLACK_RETRIES: '3',
+          CORTEXOPS_SLACK_RETRY_MIN_MS: '20',
+          CORTEXOPS_APPROVER_GROUP: APPROVER_GROUP,
+        }),
+    CORTEXOPS_APPROVERS: `${USERS.alice},alice@example.com,bob@example.com`,
     CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken,
     ...env,
   });
@@ -288,37 +312,77 @@ export async function startHarness(prefix: string, env: Record<string, string> =
   };
 }
 
-export function fixtureRequest(incident: Incident, timeoutMs: number): ApprovalRequest {
+/** A plan hash nobody else has (the stand-in workflow only compares it). */
+export function randomPlanHash(): string {
+  return createHash('sha256').update(randomBytes(16)).digest('hex');
+}
+
+export function fixtureRequest(incident: Incident, timeoutMs: number, overrides: Partial<ApprovalRequest> = {}): ApprovalRequest {
   const now = Date.now();
+  const workflowId = incidentWorkflowId(incident.id);
   return {
+    requestId: `${workflowId}/approval/1`,
+    planHash: randomPlanHash(),
     incidentId: incident.id,
-    workflowId: incidentWorkflowId(incident.id),
+    workflowId,
+    approvalsRequired: 1,
     summary: 'checkout pods crash looping <OOMKilled> & restarting',
     plan: {
       incidentId: incident.id,
       actions: [{ type: 'raise-memory-limit', kind: 'Deployment', namespace: 'demo', name: 'checkout', container: 'app', memory: '512Mi' }],
       rationale: 'containers are OOMKilled at the 256Mi limit',
       source: 'heuristic',
+      rule: 'oom-killed',
       risk: 'high',
+      verification: { checks: [{ type: 'rollout', name: 'rollout' }], stabilisationMs: 0, intervalMs: 1000, count: 1, failureLimit: 0, inconclusiveLimit: 0, minSamples: 1 },
       createdAt: new Date(now).toISOString(),
     },
     dryRunDiff: '- memory: 256Mi\n+ memory: 512Mi',
-    policy: { allow: true, requireApproval: true, reasons: ['risk high requires a human', 'production namespace'], violations: [] },
+    policy: { allow: true, mode: 'approve', requireApproval: true, reasons: ['risk high requires a human', 'production namespace'], violations: [] },
     requestedAt: new Date(now).toISOString(),
     expiresAt: new Date(now + timeoutMs).toISOString(),
+    ...overrides,
   };
 }
 
-/** Starts the minimal remediation workflow and waits until it waits for a decision. */
-export async function startPendingWorkflow(client: Client, incident: Incident, approvalTimeoutMs: number): Promise<WorkflowHandle> {
-  const handle = await client.workflow.start(WORKFLOW_TYPES.remediation, {
-    taskQueue: TASK_QUEUES.remediation,
-    workflowId: incidentWorkflowId(incident.id),
-    args: [{ incident, approvalTimeoutMs } satisfies RemediationWorkflowInput],
-  });
-  await expect.poll(async () => (await handle.query(remediationStateQuery)).state, { timeout: 30_000 }).toBe('APPROVAL_PENDING');
-  return handle;
+/** A remediation waiting for a decision: its workflow and the request it waits on. */
+export interface Pending {
+  readonly handle: WorkflowHandle;
+  readonly request: ApprovalRequest;
 }
+
+export interface PendingOptions {
+  /** Overrides of the request (e.g. `approvalsRequired: 2`, a critical plan). */
+  readonly request?: Partial<ApprovalRequest>;
+  /** How long the stand-in stays in APPLYING after an approval (a cancel then compensates). */
+  readonly holdApplyingMs?: number;
+}
+
+/** Starts the stand-in remediation workflow waiting on a fresh request and waits until it waits for a decision. */
+export async function startPendingWorkflow(client: Client, incident: Incident, approvalTimeoutMs: number, options: PendingOptions = {}): Promise<Pending> {
+  const request = fixtureRequest(incident, approvalTimeoutMs, options.request);
+  const input: StandInInput = { incident, test: { request, ...(options.holdApplyingMs === undefined ? {} : { holdApplyingMs: options.holdApplyingMs }) } };
+  const handle = await client.workflow.start(WORKFLOW_TYPES.remediation, { taskQueue: TASK_QUEUES.remediation, workflowId: incidentWorkflowId(incident.id), args: [input] });
+  await expect.poll(async () => (await handle.query(remediationStateQuery)).state, { timeout: 30_000 }).toBe('APPROVAL_PENDING');
+  return { handle, request };
+}
+
+/** The plan changed while waiting: the workflow now waits on a new request (next id, another hash). */
+export async function replan(pending: Pending): Promise<ApprovalRequest> {
+  const round = Number(/\/approval\/(\d+)$/.exec(pending.request.requestId)?.[1] ?? '1') + 1;
+  const request: ApprovalRequest = { ...pending.request, requestId: `${pending.request.workflowId}/approval/${round}`, planHash: randomPlanHash(), requestedAt: new Date().toISOString() };
+  await pending.handle.signal(replanSignal, request);
+  await expect.poll(async () => (await pending.handle.query(remediationStateQuery)).approvalRequest?.requestId, { timeout: 15_000 }).toBe(request.requestId);
+  return request;
+}
+
+/** The body of `POST /v1/approvals/<incidentId>` deciding on `request`. */
+export function decisionBody(request: ApprovalRequest, decision: 'approve' | 'reject', approver: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { requestId: request.requestId, planHash: request.planHash, decision, approver, ...extra };
+}
+
+/** The value the service writes on the request's buttons. */
+export { buttonValue };
 
 export function bearer(token: string = SECRETS.apiToken): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };

@@ -4,10 +4,24 @@ import { promisify } from 'node:util';
 import { HTTP_PATHS, remediationStateQuery } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI_EXIT, runCli } from '../../src/cli.js';
-import { acceptedUpdates, bearer, fixtureIncident, fixtureRequest, type Harness, SECRETS, startHarness, startPendingWorkflow } from './harness.js';
+import {
+  acceptedUpdates,
+  bearer,
+  decisionBody,
+  fixtureIncident,
+  fixtureRequest,
+  type Harness,
+  randomPlanHash,
+  replan,
+  SECRETS,
+  startHarness,
+  startPendingWorkflow,
+} from './harness.js';
 
 const TEN_MINUTES = 10 * 60_000;
 const BIN = fileURLToPath(new URL('../../bin/cortexops-approve.js', import.meta.url));
+const ALICE = 'alice@example.com';
+const BOB = 'bob@example.com';
 
 describe('approvals — HTTP API and CLI', () => {
   let h: Harness;
@@ -23,6 +37,18 @@ describe('approvals — HTTP API and CLI', () => {
     return fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incidentId}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
 
+  function cancel(incidentId: string, body: unknown, headers: Record<string, string> = bearer()): Promise<Response> {
+    return fetch(`${h.baseUrl}${HTTP_PATHS.remediations}/${incidentId}/cancel`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  }
+
+  function pendingOf(incidentId: string, headers: Record<string, string> = { authorization: bearer().authorization ?? '' }): Promise<Response> {
+    return fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}/${incidentId}`, { headers });
+  }
+
+  async function refusalsOf(incidentId: string): Promise<[unknown, string][]> {
+    return (await h.refusals()).filter((r) => r.incidentId === incidentId).map((r) => [r.payload['code'], r.actor]);
+  }
+
   async function cli(args: string[]): Promise<{ code: number; out: string[]; err: string[] }> {
     const out: string[] = [];
     const err: string[] = [];
@@ -30,160 +56,346 @@ describe('approvals — HTTP API and CLI', () => {
     return { code, out, err };
   }
 
-  it('approve — a bearer-authenticated decision is the workflow update', async () => {
-    const incident = fixtureIncident('http');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
-    const response = await decide(incident.id, { decision: 'approve', approver: 'alice@example.com' });
+  it('approve — the request waiting is read, and a bearer-authenticated decision bound to it is the workflow update', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('http'), TEN_MINUTES);
+    const shown = await pendingOf(p.request.incidentId);
+    expect(shown.status).toBe(200);
+    expect(await shown.json()).toEqual({ state: 'APPROVAL_PENDING', request: p.request, approvedBy: [], approvalsOutstanding: 1 });
+    const response = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: true, decision: 'approve', state: 'APPLYING' });
-    expect(await handle.result()).toMatchObject({ state: 'RESOLVED', decision: { approver: 'alice@example.com', channel: 'http' } });
+    expect(await response.json()).toEqual({ accepted: true, decision: 'approve', state: 'APPROVAL_PENDING', approvalsOutstanding: 0 });
+    expect(await p.handle.result()).toMatchObject({
+      state: 'RESOLVED',
+      decision: { approver: ALICE, channel: 'http', requestId: p.request.requestId, planHash: p.request.planHash },
+    });
+    // Nothing waits any more.
+    const after = await pendingOf(p.request.incidentId);
+    expect(after.status).toBe(404);
+    expect(await after.json()).toMatchObject({ error: 'NO_PENDING_REQUEST', message: expect.stringContaining('state RESOLVED') as unknown });
+  });
+
+  it('pending request — 404 for an unknown incident, 401 without the token, 400 for a bad incident id; each refusal kept', async () => {
+    const unknown = await pendingOf('inc-nobody-knows');
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: 'INCIDENT_NOT_FOUND' });
+    expect((await pendingOf('inc-nobody-knows', {})).status).toBe(401);
+    expect((await pendingOf('NOT%20AN%20ID')).status).toBe(400);
+    expect(await refusalsOf('inc-nobody-knows')).toEqual([
+      ['INCIDENT_NOT_FOUND', 'http:unknown'],
+      ['UNAUTHENTICATED', 'http:unknown'],
+    ]);
   });
 
   it('duplicate — a second decision is refused with 409 and the first stands', async () => {
-    const incident = fixtureIncident('dup');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
-    expect((await decide(incident.id, { decision: 'reject', approver: 'alice@example.com' })).status).toBe(200);
-    const second = await decide(incident.id, { decision: 'approve', approver: 'alice@example.com' });
+    const p = await startPendingWorkflow(h.client, fixtureIncident('dup'), TEN_MINUTES);
+    expect((await decide(p.request.incidentId, decisionBody(p.request, 'reject', ALICE))).status).toBe(200);
+    const second = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
     expect(second.status).toBe(409);
-    expect(await second.json()).toMatchObject({ error: 'ALREADY_DECIDED', message: expect.stringContaining('reject by alice@example.com') as unknown });
-    expect(await handle.result()).toMatchObject({ state: 'REJECTED' });
-    expect(await acceptedUpdates(handle)).toBe(1);
+    expect(await second.json()).toMatchObject({ error: 'ALREADY_DECIDED', message: expect.stringContaining(`reject by ${ALICE}`) as unknown });
+    expect(await p.handle.result()).toMatchObject({ state: 'REJECTED' });
+    expect(await acceptedUpdates(p.handle)).toBe(1);
+  });
+
+  it('stale plan — a decision with another plan hash, or about the request before the plan changed, is refused with 409 and kept; the new request is decided', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('stale'), TEN_MINUTES);
+    const otherHash = await decide(p.request.incidentId, decisionBody({ ...p.request, planHash: randomPlanHash() }, 'approve', ALICE));
+    expect(otherHash.status).toBe(409);
+    const answer = (await otherHash.json()) as { error: string; message: string; issues?: unknown };
+    expect(answer).toMatchObject({ error: 'STALE_PLAN', issues: { current: { requestId: p.request.requestId, planHash: p.request.planHash } } });
+    expect(answer.message).toMatch(/^The plan changed since you looked; review the new request\./);
+
+    const next = await replan(p);
+    const old = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
+    expect(old.status).toBe(409);
+    expect(await old.json()).toMatchObject({ error: 'STALE_PLAN', message: expect.stringContaining(`the request waiting is ${next.requestId}`) as unknown });
+    // Another request id with the current hash is refused too: the decision must name both.
+    expect((await decide(p.request.incidentId, decisionBody({ ...next, requestId: p.request.requestId }, 'approve', ALICE))).status).toBe(409);
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+
+    expect(await (await pendingOf(p.request.incidentId)).json()).toMatchObject({ request: { requestId: next.requestId, planHash: next.planHash } });
+    expect((await decide(p.request.incidentId, decisionBody(next, 'approve', ALICE))).status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { requestId: next.requestId, planHash: next.planHash } });
+    expect(await refusalsOf(p.request.incidentId)).toEqual([
+      ['STALE_PLAN', `http:${ALICE}`],
+      ['STALE_PLAN', `http:${ALICE}`],
+      ['STALE_PLAN', `http:${ALICE}`],
+    ]);
+  });
+
+  it('critical — two distinct approvers: the first is told one more is needed, the same person twice is refused, the second approves', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('critical'), TEN_MINUTES, { request: { approvalsRequired: 2 } });
+    const first = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
+    expect(await first.json()).toMatchObject({ accepted: true, approvalsOutstanding: 1 });
+    const again = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: 'ALREADY_DECIDED', message: expect.stringContaining('the next approval must come from someone else') as unknown });
+    expect(await (await pendingOf(p.request.incidentId)).json()).toMatchObject({ approvedBy: [ALICE], approvalsOutstanding: 1 });
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    const second = await decide(p.request.incidentId, decisionBody(p.request, 'approve', BOB));
+    expect(await second.json()).toMatchObject({ accepted: true, approvalsOutstanding: 0 });
+    const outcome = (await p.handle.result()) as { state: string; decisions: { approver: string }[] };
+    expect(outcome.state).toBe('RESOLVED');
+    expect(outcome.decisions.map((d) => d.approver)).toEqual([ALICE, BOB]);
   });
 
   it('refusals — 401 without or with a wrong token, 403 for an approver not allowed, 404 for an unknown incident', async () => {
-    const incident = fixtureIncident('refuse');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
-    const body = { decision: 'approve', approver: 'alice@example.com' };
-    expect((await decide(incident.id, body, { 'content-type': 'application/json' })).status).toBe(401);
-    expect((await decide(incident.id, body, bearer('x'.repeat(SECRETS.apiToken.length)))).status).toBe(401);
-    expect((await decide(incident.id, body, { ...bearer(), authorization: `Basic ${SECRETS.apiToken}` })).status).toBe(401);
-    const forbidden = await decide(incident.id, { decision: 'approve', approver: 'mallory@example.com' });
+    const p = await startPendingWorkflow(h.client, fixtureIncident('refuse'), TEN_MINUTES);
+    const incidentId = p.request.incidentId;
+    const body = decisionBody(p.request, 'approve', ALICE);
+    expect((await decide(incidentId, body, { 'content-type': 'application/json' })).status).toBe(401);
+    expect((await decide(incidentId, body, bearer('x'.repeat(SECRETS.apiToken.length)))).status).toBe(401);
+    expect((await decide(incidentId, body, { ...bearer(), authorization: `Basic ${SECRETS.apiToken}` })).status).toBe(401);
+    const forbidden = await decide(incidentId, decisionBody(p.request, 'approve', 'mallory@example.com'));
     expect(forbidden.status).toBe(403);
     expect(await forbidden.json()).toMatchObject({ error: 'APPROVER_NOT_ALLOWED' });
     const unknown = await decide('inc-does-not-exist', body);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'INCIDENT_NOT_FOUND' });
-    const codes = (await h.refusals()).filter((r) => r.incidentId === incident.id).map((r) => [r.payload['code'], r.actor]);
-    expect(codes).toEqual([
+    expect(await refusalsOf(incidentId)).toEqual([
+      // The token is checked before the body is read: who it claimed to be is not known.
       ['UNAUTHENTICATED', 'http:unknown'],
       ['UNAUTHENTICATED', 'http:unknown'],
       ['UNAUTHENTICATED', 'http:unknown'],
       ['APPROVER_NOT_ALLOWED', 'http:mallory@example.com'],
     ]);
-    expect((await handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
-    expect(await acceptedUpdates(handle)).toBe(0);
-    await handle.terminate('test over');
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+    await p.handle.terminate('test over');
   });
 
-  it('bad values — each is refused with 400 naming the problem, logged, and the service carries on', async () => {
-    const incident = fixtureIncident('bad');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
+  it('bad values — each is refused with 400 naming the problem, kept in the audit store, and the service carries on', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('bad'), TEN_MINUTES);
+    const incidentId = p.request.incidentId;
+    const good = decisionBody(p.request, 'approve', ALICE);
+    const without = (field: string) => Object.fromEntries(Object.entries(good).filter(([key]) => key !== field));
     const cases: [unknown, string][] = [
       ['{"decision": "approve",', 'JSON'],
-      [{ approver: 'alice@example.com' }, 'decision'],
-      [{ decision: 'maybe', approver: 'alice@example.com' }, 'decision'],
-      [{ decision: 'approve' }, 'approver'],
-      [{ decision: 'approve', approver: '' }, 'approver'],
-      [{ decision: 'approve', approver: 'alice@example.com', channel: 'slack' }, 'channel'],
-      [{ decision: 'approve', approver: 'alice@example.com', decidedAt: '1999-01-01T00:00:00Z' }, 'decidedAt'],
-      [{ decision: 'approve', approver: 'alice@example.com', comment: 'x'.repeat(2001) }, 'comment'],
+      [without('decision'), 'decision'],
+      [{ ...good, decision: 'maybe' }, 'decision'],
+      [without('approver'), 'approver'],
+      [{ ...good, approver: '' }, 'approver'],
+      [{ ...good, channel: 'slack' }, 'channel'],
+      [{ ...good, decidedAt: '1999-01-01T00:00:00Z' }, 'decidedAt'],
+      [{ ...good, comment: 'x'.repeat(2001) }, 'comment'],
+      [without('requestId'), 'requestId'],
+      [{ ...good, requestId: 'Incident ../../etc' }, 'requestId'],
+      [{ ...good, requestId: 'x'.repeat(201) }, 'requestId'],
+      [{ ...good, requestId: 42 }, 'requestId'],
+      [without('planHash'), 'planHash'],
+      [{ ...good, planHash: p.request.planHash.slice(0, 12) }, 'planHash'],
+      [{ ...good, planHash: p.request.planHash.toUpperCase() }, 'planHash'],
+      [{ ...good, planHash: `${p.request.planHash.slice(0, 63)}g` }, 'planHash'],
       [[1, 2, 3], '(root)'],
     ];
     for (const [body, mentions] of cases) {
-      const response = await decide(incident.id, body);
-      expect(response.status, JSON.stringify(body)).toBe(400);
-      expect(JSON.stringify(await response.json()), JSON.stringify(body)).toContain(mentions);
+      const response = await decide(incidentId, body);
+      expect(response.status, JSON.stringify(body).slice(0, 200)).toBe(400);
+      expect(JSON.stringify(await response.json()), JSON.stringify(body).slice(0, 200)).toContain(mentions);
     }
-    const badId = await decide('NOT%20AN%20ID', { decision: 'approve', approver: 'alice@example.com' });
-    expect(badId.status).toBe(400);
+    expect((await decide('NOT%20AN%20ID', good)).status).toBe(400);
 
     const badRequest = await fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}`, {
       method: 'POST',
       headers: bearer(),
-      body: JSON.stringify({ ...fixtureRequest(incident, TEN_MINUTES), expiresAt: 'tomorrow', plan: { actions: [] } }),
+      body: JSON.stringify({ ...fixtureRequest(fixtureIncident('bad-request'), TEN_MINUTES), expiresAt: 'tomorrow', planHash: 'abc', plan: { actions: [] } }),
     });
     expect(badRequest.status).toBe(400);
     const problem = (await badRequest.json()) as { issues: { field: string }[] };
-    expect(problem.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['expiresAt', 'plan.actions']));
+    expect(problem.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['expiresAt', 'planHash', 'plan.rationale']));
     // Each refused attempt is kept in the audit store with its reason and a bounded copy of what was sent.
-    const kept = (await h.refusals()).filter((r) => r.incidentId === incident.id);
-    expect(kept.length).toBeGreaterThanOrEqual(cases.length);
-    expect(kept.map((r) => r.payload['input'])).toContain(JSON.stringify({ decision: 'maybe', approver: 'alice@example.com' }));
+    const kept = (await h.refusals()).filter((r) => r.incidentId === incidentId);
+    expect(kept).toHaveLength(cases.length);
+    expect(kept.map((r) => r.payload['input'])).toContain(JSON.stringify({ ...good, decision: 'maybe' }));
+    expect(kept.map((r) => r.payload['input'])).toContain(JSON.stringify({ ...good, requestId: 'Incident ../../etc' }));
     expect(kept.every((r) => r.payload['code'] === 'INVALID_INPUT' && typeof r.payload['reason'] === 'string')).toBe(true);
+    expect(kept.map((r) => String(r.payload['reason'])).join('\n')).toContain('planHash: must be a lowercase hex SHA-256');
 
     expect((await fetch(`${h.baseUrl}${HTTP_PATHS.health}`)).status).toBe(200);
-    expect((await handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
-    expect(await acceptedUpdates(handle)).toBe(0);
-    await handle.terminate('test over');
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+    await p.handle.terminate('test over');
   });
 
-  it('CLI — rejects through the same update, and says why a refused decision was refused', async () => {
-    const incident = fixtureIncident('cli');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
+  it('cancel — before the apply the workflow stops (CANCELLED); a second cancel and a cancel of an ended remediation are 409', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cancel'), TEN_MINUTES);
+    const response = await cancel(p.request.incidentId, { reason: 'wrong target, fixing by hand', actor: ALICE });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ accepted: true, state: 'APPROVAL_PENDING', effect: 'stop' });
+    expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED', outcome: `cancelled by ${ALICE}: wrong target, fixing by hand` });
+    const again = await cancel(p.request.incidentId, { reason: 'again', actor: BOB });
+    expect(again.status).toBe(409);
+    expect(await again.json()).toMatchObject({ error: 'NOT_CANCELLABLE', message: expect.stringContaining('CANCELLED') as unknown });
+    // Deciding on a cancelled remediation is refused too.
+    const late = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
+    expect(late.status).toBe(409);
+    expect(await late.json()).toMatchObject({ error: 'NOT_AWAITING_APPROVAL' });
+  });
+
+  it('cancel — after the apply the change is compensated (effect compensate, ROLLED_BACK)', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cancel-applied'), TEN_MINUTES, { holdApplyingMs: 60_000 });
+    expect((await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE))).status).toBe(200);
+    await expect.poll(async () => (await p.handle.query(remediationStateQuery)).state, { timeout: 15_000 }).toBe('APPLYING');
+    const response = await cancel(p.request.incidentId, { reason: 'error rate went up', actor: BOB, channel: 'cli' });
+    expect(await response.json()).toEqual({ accepted: true, state: 'APPLYING', effect: 'compensate' });
+    expect(await p.handle.result()).toMatchObject({ state: 'ROLLED_BACK' });
+  });
+
+  it('cancel — bad bodies are 400 naming the field, a person not allowed 403, an unknown incident 404, no token 401; every refusal kept', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cancel-bad'), TEN_MINUTES);
+    const incidentId = p.request.incidentId;
+    const cases: [unknown, string][] = [
+      ['{"reason":', 'JSON'],
+      [{ actor: ALICE }, 'reason'],
+      [{ actor: ALICE, reason: '' }, 'reason'],
+      [{ actor: ALICE, reason: 'x'.repeat(2001) }, 'reason'],
+      [{ reason: 'stop' }, 'actor'],
+      [{ reason: 'stop', actor: '' }, 'actor'],
+      [{ reason: 'stop', actor: ALICE, channel: 'slack' }, 'channel'],
+      [{ reason: 'stop', actor: ALICE, requestedAt: '1999-01-01T00:00:00Z' }, 'requestedAt'],
+      ['"stop"', '(root)'],
+    ];
+    for (const [body, mentions] of cases) {
+      const response = await cancel(incidentId, body);
+      expect(response.status, JSON.stringify(body).slice(0, 200)).toBe(400);
+      expect(JSON.stringify(await response.json()), JSON.stringify(body).slice(0, 200)).toContain(mentions);
+    }
+    const forbidden = await cancel(incidentId, { reason: 'stop', actor: 'mallory@example.com' });
+    expect(forbidden.status).toBe(403);
+    expect((await cancel(incidentId, { reason: 'stop', actor: ALICE }, { 'content-type': 'application/json' })).status).toBe(401);
+    const unknown = await cancel('inc-not-there', { reason: 'stop', actor: ALICE });
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toMatchObject({ error: 'INCIDENT_NOT_FOUND' });
+    const codes = (await refusalsOf(incidentId)).map(([code]) => code);
+    expect(codes).toEqual([...cases.map(() => 'INVALID_INPUT'), 'APPROVER_NOT_ALLOWED', 'UNAUTHENTICATED']);
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+    await p.handle.terminate('test over');
+  });
+
+  it('CLI — prints what is decided (action, target, risk, plan hash, dry-run diff), then rejects through the same update', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cli'), TEN_MINUTES);
     const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
-    const denied = await cli([incident.id, 'reject', '--approver', 'mallory@example.com', ...common]);
+    const denied = await cli(['reject', p.request.incidentId, '--actor', 'mallory@example.com', ...common]);
     expect(denied.code).toBe(CLI_EXIT.refused);
     expect(denied.err.join('\n')).toContain('not on the approver allow-list');
 
-    const ok = await cli([incident.id, 'reject', '--approver', 'alice@example.com', '--comment', 'wrong target', ...common]);
+    const ok = await cli(['reject', p.request.incidentId, '--actor', ALICE, '--comment', 'wrong target', ...common]);
     expect(ok).toMatchObject({ code: CLI_EXIT.accepted });
-    expect(ok.out.join('\n')).toContain(`rejected incident ${incident.id}`);
-    expect(await handle.result()).toMatchObject({ state: 'REJECTED', decision: { channel: 'cli', approver: 'alice@example.com', comment: 'wrong target' } });
+    const printed = ok.out.join('\n');
+    expect(printed).toContain(`Approval request ${p.request.requestId} for incident ${p.request.incidentId}`);
+    expect(printed).toContain('action    raise-memory-limit Deployment demo/checkout (app → 512Mi)');
+    expect(printed).toContain('risk      high');
+    expect(printed).toContain(`plan      ${p.request.planHash.slice(0, 12)}`);
+    expect(printed).toContain('    + memory: 512Mi');
+    expect(printed).toContain(`rejected incident ${p.request.incidentId} (request ${p.request.requestId}, plan ${p.request.planHash.slice(0, 12)}) as ${ALICE}`);
+    expect(await p.handle.result()).toMatchObject({ state: 'REJECTED', decision: { channel: 'cli', approver: ALICE, comment: 'wrong target', planHash: p.request.planHash } });
 
-    const again = await cli([incident.id, 'approve', '--approver', 'alice@example.com', ...common]);
+    const again = await cli(['approve', p.request.incidentId, '--actor', ALICE, ...common]);
     expect(again.code).toBe(CLI_EXIT.refused);
-    expect(again.err.join('\n')).toContain('ALREADY_DECIDED');
+    expect(again.err.join('\n')).toContain('NO_PENDING_REQUEST');
+  });
+
+  it('CLI — --plan-hash pins the plan reviewed: another plan waiting is refused locally and nothing is sent; the right one is approved', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cli-pin'), TEN_MINUTES, { request: { approvalsRequired: 2 } });
+    const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
+    const reviewed = p.request.planHash.slice(0, 12);
+    const next = await replan(p);
+    const refused = await cli(['approve', p.request.incidentId, '--actor', ALICE, '--plan-hash', reviewed, ...common]);
+    expect(refused.code).toBe(CLI_EXIT.refused);
+    expect(refused.err.join('\n')).toContain(`the plan waiting is ${next.planHash.slice(0, 12)}`);
+    expect(refused.err.join('\n')).toContain('nothing was sent');
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+
+    const json = await cli(['approve', p.request.incidentId, '--actor', ALICE, '--plan-hash', next.planHash.slice(0, 8).toUpperCase(), '--output', 'json', ...common]);
+    expect(json.code).toBe(CLI_EXIT.accepted);
+    expect(json.out).toHaveLength(1);
+    expect(JSON.parse(json.out[0] ?? '')).toMatchObject({ request: { requestId: next.requestId, planHash: next.planHash }, outcome: { accepted: true, approvalsOutstanding: 1 } });
+
+    const shown = await cli(['show', p.request.incidentId, '--output', 'json', ...common]);
+    expect(JSON.parse(shown.out[0] ?? '')).toMatchObject({ approvedBy: [ALICE], approvalsOutstanding: 1 });
+    const text = await cli(['show', p.request.incidentId, ...common]);
+    expect(text.out.join('\n')).toContain(`needs 2 distinct approvers; approved so far by ${ALICE}`);
+    const second = await cli(['approve', p.request.incidentId, '--actor', BOB, ...common]);
+    expect(second.out.at(-1)).toContain(`as ${BOB}; remediation state`);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
+  });
+
+  it('CLI — cancel sends the reason and the actor; refused cancels say why; --output json prints one object', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('cli-cancel'), TEN_MINUTES);
+    const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
+    expect((await cli(['cancel', p.request.incidentId, '--actor', ALICE, ...common])).code).toBe(CLI_EXIT.usage);
+    const ok = await cli(['cancel', p.request.incidentId, '--actor', ALICE, '--reason', 'maintenance window', ...common]);
+    expect(ok).toMatchObject({ code: CLI_EXIT.accepted });
+    expect(ok.out.join('\n')).toContain(`cancelled the remediation of incident ${p.request.incidentId} as ${ALICE} (it was in state APPROVAL_PENDING; nothing was applied)`);
+    expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED' });
+    const again = await cli(['cancel', p.request.incidentId, '--actor', ALICE, '--reason', 'again', '--output', 'json', ...common]);
+    expect(again.code).toBe(CLI_EXIT.refused);
+    expect(JSON.parse(again.out[0] ?? '')).toMatchObject({ error: 'NOT_CANCELLABLE', status: 409 });
   });
 
   it('CLI — usage errors, a missing token and an unreachable API end with clear messages and distinct exit codes', async () => {
-    expect((await cli(['inc-1', 'maybe', '--approver', 'alice'])).code).toBe(CLI_EXIT.usage);
-    expect((await cli(['inc-1', 'approve'])).err.join('\n')).toContain('--approver');
-    const noToken = await cli(['inc-1', 'approve', '--approver', 'alice', '--api-url', h.baseUrl]);
+    expect((await cli(['maybe', 'inc-1', '--actor', 'alice'])).code).toBe(CLI_EXIT.usage);
+    expect((await cli(['inc-1', 'approve', '--actor', 'alice'])).code).toBe(CLI_EXIT.usage);
+    expect((await cli(['approve', 'inc-1', '--token', SECRETS.apiToken])).err.join('\n')).toContain('--actor');
+    expect((await cli(['approve', 'inc-1', '--actor', 'alice', '--plan-hash', 'xyz'])).err.join('\n')).toContain('8 to 64 hex digits');
+    expect((await cli(['show', 'inc-1', '--output', 'yaml'])).code).toBe(CLI_EXIT.usage);
+    const noToken = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', h.baseUrl]);
     expect(noToken).toMatchObject({ code: CLI_EXIT.usage, err: [expect.stringContaining('CORTEXOPS_APPROVALS_API_TOKEN') as unknown] });
-    const badToken = await cli(['inc-1', 'approve', '--approver', 'alice', '--api-url', h.baseUrl, '--token', 'nope']);
+    const badToken = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', h.baseUrl, '--token', 'nope']);
     expect(badToken.code).toBe(CLI_EXIT.failed);
     expect(badToken.err.join('\n')).toContain('401');
-    const unreachable = await cli(['inc-1', 'approve', '--approver', 'alice', '--api-url', 'http://127.0.0.1:1', '--token', SECRETS.apiToken]);
+    const unreachable = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', 'http://127.0.0.1:1', '--token', SECRETS.apiToken]);
     expect(unreachable.code).toBe(CLI_EXIT.failed);
     expect(unreachable.err.join('\n')).toContain('could not be reached');
   });
 
   it('CLI — the installed cortexops-approve command runs and reads the token from the environment', async () => {
-    const incident = fixtureIncident('bin');
-    const handle = await startPendingWorkflow(h.client, incident, TEN_MINUTES);
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, incident.id, 'approve', '--approver', 'alice@example.com', '--api-url', h.baseUrl], {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('bin'), TEN_MINUTES);
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'approve', p.request.incidentId, '--approver', ALICE, '--api-url', h.baseUrl], {
       env: { ...process.env, CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken },
       cwd: '/',
     });
-    expect(stdout).toContain(`approved incident ${incident.id}`);
-    expect(await handle.result()).toMatchObject({ state: 'RESOLVED', decision: { channel: 'cli' } });
+    expect(stdout).toContain(`approved incident ${p.request.incidentId}`);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { channel: 'cli' } });
   });
 });
 
-describe('approvals — a flood of refused attempts', () => {
+describe('approvals — without Slack, and a flood of refused attempts', () => {
   const LIMIT = 3;
   let h: Harness;
 
   beforeAll(async () => {
-    h = await startHarness('approvals-flood', { CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE: String(LIMIT) });
+    h = await startHarness('approvals-flood', { CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE: String(LIMIT) }, { slack: false });
   });
   afterAll(async () => {
     await h?.close();
   });
 
+  it('without Slack — a note and an approval request are 503, the HTTP path still decides', async () => {
+    const p = await startPendingWorkflow(h.client, fixtureIncident('noslack'), TEN_MINUTES);
+    const note = { incidentId: p.request.incidentId, workflowId: p.request.workflowId, kind: 'escalated', summary: 'no safe action', at: new Date().toISOString() };
+    const noted = await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: bearer(), body: JSON.stringify(note) });
+    expect(noted.status).toBe(503);
+    expect(await noted.json()).toMatchObject({ error: 'NOT_CONFIGURED' });
+    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}`, { method: 'POST', headers: bearer(), body: JSON.stringify(p.request) })).status).toBe(503);
+    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, { method: 'POST', headers: bearer(), body: JSON.stringify(decisionBody(p.request, 'approve', ALICE)) })).status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
+  });
+
   it('flood — every attempt is refused; the first of a kind are stored one by one, the rest counted and summarised in one row', async () => {
     const incident = fixtureIncident('flood');
     const attempts = 12;
+    const body = JSON.stringify({ ...decisionBody(fixtureRequest(incident, TEN_MINUTES), 'approve', 'mallory') });
     const statuses = await Promise.all(
       Array.from({ length: attempts }, () =>
-        fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ decision: 'approve', approver: 'mallory' }) }).then((r) => r.status),
+        fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body }).then((r) => r.status),
       ),
     );
     expect(statuses).toEqual(Array.from({ length: attempts }, () => 401));
     // Another kind of refusal has its own allowance.
-    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: bearer(), body: JSON.stringify({ decision: 'approve', approver: 'mallory' }) })).status).toBe(403);
+    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incident.id}`, { method: 'POST', headers: bearer(), body })).status).toBe(403);
 
-    const stored = await h.refusals();
+    const ofFlood = async () => (await h.refusals()).filter((r) => r.payload['code'] !== 'NOT_CONFIGURED');
+    const stored = await ofFlood();
     expect(stored.map((r) => r.payload['code'])).toEqual([...Array.from({ length: LIMIT }, () => 'UNAUTHENTICATED'), 'APPROVER_NOT_ALLOWED']);
     const metrics = await (await fetch(`${h.baseUrl}${HTTP_PATHS.metrics}`)).text();
     expect(metrics).toContain(`cortexops_approval_refusals_total{channel="http",code="UNAUTHENTICATED",stored="true",service="approvals"} ${LIMIT}`);
@@ -192,7 +404,7 @@ describe('approvals — a flood of refused attempts', () => {
 
     // Stopping writes the summary of what was only counted: nothing is lost, the database is not flooded.
     await h.service.shutdown('test: flush the summaries');
-    const after = await h.refusals();
+    const after = await ofFlood();
     expect(after).toHaveLength(LIMIT + 2);
     const summary = after.at(-1);
     expect(summary).toMatchObject({ actor: 'http:flood', payload: { channel: 'http', code: 'UNAUTHENTICATED', suppressed: attempts - LIMIT } });

@@ -1,15 +1,20 @@
-import { HTTP_PATHS, type Incident, remediationStateQuery } from '@cortexops/contracts';
+import { type ApprovalRequest, HTTP_PATHS, remediationStateQuery } from '@cortexops/contracts';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   acceptedUpdates,
   APPROVAL_CHANNEL,
   bearer,
+  buttonValue,
   clickPayload,
+  decisionBody,
   fixtureIncident,
   fixtureRequest,
   type Harness,
+  type PendingOptions,
   postApprovalRequest,
+  randomPlanHash,
+  replan,
   SECRETS,
   sendSigned,
   signSlackRequest,
@@ -22,7 +27,7 @@ const TEN_MINUTES = 10 * 60_000;
 
 interface Posted {
   readonly handle: WorkflowHandle;
-  readonly incident: Incident;
+  readonly request: ApprovalRequest;
   readonly channel: string;
   readonly ts: string;
   readonly blocks: unknown[];
@@ -38,20 +43,30 @@ describe('approvals — Slack', () => {
     await h?.close();
   });
 
-  /** A pending workflow whose approval request was posted to Slack through the service's API. */
-  async function posted(timeoutMs = TEN_MINUTES): Promise<Posted> {
-    const incident = fixtureIncident('slack');
-    const handle = await startPendingWorkflow(h.client, incident, timeoutMs);
-    const response = await postApprovalRequest(h.baseUrl, fixtureRequest(incident, timeoutMs));
+  /** Posts `request` through the service's API; the message as Slack received it. */
+  async function post(handle: WorkflowHandle, request: ApprovalRequest): Promise<Posted> {
+    const response = await postApprovalRequest(h.baseUrl, request);
     expect(response.status, await response.clone().text()).toBe(201);
     const ref = (await response.json()) as { channel: string; ts: string };
-    const post = h.slack.callsOf('chat.postMessage').find((c) => c.status === 200 && c.body['ts'] === undefined && JSON.stringify(c.body['blocks']).includes(incident.id));
-    expect(post).toBeDefined();
-    return { handle, incident, channel: ref.channel, ts: ref.ts, blocks: post?.body['blocks'] as unknown[] };
+    const message = h.slack.callsOf('chat.postMessage').find((c) => c.status === 200 && c.body['ts'] === undefined && JSON.stringify(c.body['blocks']).includes(request.planHash.slice(0, 12)));
+    expect(message).toBeDefined();
+    return { handle, request, channel: ref.channel, ts: ref.ts, blocks: message?.body['blocks'] as unknown[] };
   }
 
-  function click(p: Posted, decision: 'approve' | 'reject', userId: string, responseUrl = h.slack.responseUrl()) {
-    return { payload: clickPayload({ incidentId: p.incident.id, decision, userId, channel: p.channel, ts: p.ts, blocks: p.blocks, responseUrl }), responseUrl };
+  /** A pending workflow whose approval request was posted to Slack through the service's API. */
+  async function posted(timeoutMs = TEN_MINUTES, options: PendingOptions = {}): Promise<Posted> {
+    const { handle, request } = await startPendingWorkflow(h.client, fixtureIncident('slack'), timeoutMs, options);
+    return post(handle, request);
+  }
+
+  function click(p: Posted, decision: 'approve' | 'reject', userId: string, responseUrl = h.slack.responseUrl(), value = buttonValue(p.request)) {
+    return { payload: clickPayload({ value, decision, userId, channel: p.channel, ts: p.ts, blocks: p.blocks, responseUrl }), responseUrl };
+  }
+
+  function updateTexts(p: Posted): string {
+    return updatesOf(p)
+      .map((u) => String(u.body['text']))
+      .join('\n');
   }
 
   function updatesOf(p: Posted) {
@@ -76,10 +91,17 @@ describe('approvals — Slack', () => {
     expect(text).toContain('+ memory: 512Mi');
     expect(text).toContain('risk high requires a human');
     const actions = p.blocks.find((b) => (b as { type: string }).type === 'actions') as { elements: { action_id: string; value: string }[] };
-    expect(actions.elements.map((e) => [e.action_id, e.value])).toEqual([
-      ['cortexops_approve', p.incident.id],
-      ['cortexops_reject', p.incident.id],
+    expect(text).toContain(`Plan \`${p.request.planHash.slice(0, 12)}\` · request \`${p.request.requestId}\``);
+    const value = { incidentId: p.request.incidentId, requestId: p.request.requestId, planHash: p.request.planHash };
+    expect(actions.elements.map((e) => [e.action_id, JSON.parse(e.value) as unknown])).toEqual([
+      ['cortexops_approve', value],
+      ['cortexops_reject', value],
     ]);
+    // The same request posted again (the workflow's activity retried) is the same message, not a second one.
+    const before = h.slack.callsOf('chat.postMessage').length;
+    const again = await postApprovalRequest(h.baseUrl, p.request);
+    expect(await again.json()).toEqual({ channel: p.channel, ts: p.ts });
+    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(before);
     await p.handle.terminate('test over');
   });
 
@@ -87,7 +109,10 @@ describe('approvals — Slack', () => {
     const p = await posted();
     const response = await sendSigned(h.baseUrl, signSlackRequest(click(p, 'approve', USERS.alice).payload, SECRETS.signingSecret));
     expect(response.status).toBe(200);
-    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { decision: 'approve', approver: USERS.alice, channel: 'slack' } });
+    expect(await p.handle.result()).toMatchObject({
+      state: 'RESOLVED',
+      decision: { decision: 'approve', approver: USERS.alice, channel: 'slack', requestId: p.request.requestId, planHash: p.request.planHash },
+    });
     await expect.poll(() => updatesOf(p).map((u) => String(u.body['text'])).join('\n'), { timeout: 15_000 }).toContain(`*Approved* by <@${USERS.alice}>`);
     const last = updatesOf(p).at(-1);
     expect(JSON.stringify(last?.body['blocks'])).not.toContain('cortexops_approve');
@@ -147,7 +172,7 @@ describe('approvals — Slack', () => {
     expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
     expect(await acceptedUpdates(p.handle)).toBe(0);
     expect(updatesOf(p)).toHaveLength(0);
-    const kept = (await h.refusals()).filter((r) => r.incidentId === p.incident.id);
+    const kept = (await h.refusals()).filter((r) => r.incidentId === p.request.incidentId);
     expect(kept.map((r) => [r.actor, r.payload['channel'], r.payload['code']])).toEqual([[USERS.mallory, 'slack', 'APPROVER_NOT_ALLOWED']]);
     await p.handle.terminate('test over');
   });
@@ -162,7 +187,11 @@ describe('approvals — Slack', () => {
     expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
     await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain('expired before anyone decided');
 
-    const late = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.incident.id}`, { method: 'POST', headers: bearer(), body: JSON.stringify({ decision: 'approve', approver: USERS.alice }) });
+    const late = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, {
+      method: 'POST',
+      headers: bearer(),
+      body: JSON.stringify(decisionBody(p.request, 'approve', USERS.alice)),
+    });
     expect(late.status).toBe(409);
     expect(await late.json()).toMatchObject({ error: 'APPROVAL_EXPIRED' });
     const outcome = (await p.handle.result()) as { state: string; decision?: unknown };
@@ -174,7 +203,7 @@ describe('approvals — Slack', () => {
   it('restart — a request posted before the service restarted is still watched: its expiry edits the message without a click', async () => {
     // Long enough for the restart under load (the test asserts the workflow is still pending after it).
     const p = await posted(10_000);
-    const requested = await h.audit.query({ incidentId: p.incident.id, kinds: ['approval.requested'] });
+    const requested = await h.audit.query({ incidentId: p.request.incidentId, kinds: ['approval.requested'] });
     expect(requested.records).toHaveLength(1);
     expect(requested.records[0]?.payload['message']).toEqual({ channel: p.channel, ts: p.ts });
 
@@ -212,13 +241,18 @@ describe('approvals — Slack', () => {
       expect(failedPost.status).toBe(502);
       expect(await failedPost.json()).toMatchObject({ error: 'UPSTREAM_FAILED' });
 
-      const decided = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.incident.id}`, {
+      const decided = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, {
         method: 'POST',
         headers: bearer(),
-        body: JSON.stringify({ decision: 'approve', approver: 'alice@example.com', comment: 'Slack is down; approved on the bridge call' }),
+        body: JSON.stringify(decisionBody(p.request, 'approve', 'alice@example.com', { comment: 'Slack is down; approved on the bridge call' })),
       });
       expect(decided.status).toBe(200);
       expect(await decided.json()).toMatchObject({ accepted: true, decision: 'approve' });
+      // A note cannot be posted either: 502 after the retries (the workflow's activity retries or records it).
+      const note = { incidentId: p.request.incidentId, workflowId: p.request.workflowId, kind: 'resolved', summary: 'resolved', at: new Date().toISOString() };
+      const failedNote = await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: bearer(), body: JSON.stringify(note) });
+      expect(failedNote.status).toBe(502);
+      expect(await failedNote.json()).toMatchObject({ error: 'UPSTREAM_FAILED' });
       expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { approver: 'alice@example.com', channel: 'http' } });
       // The edit of the message was tried (and retried) against the down API.
       await expect.poll(() => h.slack.callsOf('chat.update').filter((c) => c.body['ts'] === p.ts && c.status === 503).length, { timeout: 15_000 }).toBeGreaterThanOrEqual(4);
@@ -228,6 +262,116 @@ describe('approvals — Slack', () => {
     } finally {
       h.slack.down = false;
     }
+  });
+
+  it('changed plan — the older message is superseded (buttons gone); its buttons are refused as a stale plan, kept, and the person told; the new one decides', async () => {
+    const first = await posted();
+    const next = await replan({ handle: first.handle, request: first.request });
+    const second = await post(first.handle, next);
+    expect(second.ts).not.toBe(first.ts);
+    await expect.poll(() => updateTexts(first), { timeout: 15_000 }).toContain('*Superseded* — the plan changed');
+    expect(JSON.stringify(updatesOf(first).at(-1)?.body['blocks'])).not.toContain('cortexops_approve');
+
+    const { payload, responseUrl } = click(first, 'approve', USERS.alice);
+    expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
+    await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain('The plan changed since you looked; review the new request.');
+    expect(await acceptedUpdates(first.handle)).toBe(0);
+    const kept = (await h.refusals()).filter((r) => r.incidentId === next.incidentId);
+    expect(kept.map((r) => [r.actor, r.payload['channel'], r.payload['code']])).toEqual([[USERS.alice, 'slack', 'STALE_PLAN']]);
+    expect(String(kept[0]?.payload['input'])).toContain(first.request.planHash);
+
+    expect((await sendSigned(h.baseUrl, signSlackRequest(click(second, 'approve', USERS.alice).payload, SECRETS.signingSecret))).status).toBe(200);
+    expect(await first.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { requestId: next.requestId, planHash: next.planHash } });
+    await expect.poll(() => updateTexts(second), { timeout: 15_000 }).toContain(`*Approved* by <@${USERS.alice}>`);
+  });
+
+  it('button values — a value naming another plan, or not one this service wrote, is refused, kept and explained; nothing reaches the workflow', async () => {
+    const p = await posted();
+    const otherPlan = buttonValue({ ...p.request, planHash: randomPlanHash() });
+    const cases = [
+      [otherPlan, 'STALE_PLAN', 'The plan changed since you looked'],
+      [p.request.incidentId, 'INVALID_INPUT', 'does not name an approval request and plan'],
+      [`{"incidentId":"${p.request.incidentId}"`, 'INVALID_INPUT', 'does not name an approval request and plan'],
+      [JSON.stringify({ incidentId: p.request.incidentId, requestId: p.request.requestId, planHash: 'not-a-hash' }), 'INVALID_INPUT', 'does not name'],
+    ] as const;
+    for (const [value, , says] of cases) {
+      const { payload, responseUrl } = click(p, 'approve', USERS.alice, h.slack.responseUrl(), value);
+      expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
+      await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain(says);
+    }
+    // Kept with what was sent (the value names the incident even when it cannot be read).
+    const kept = (await h.refusals()).filter((r) => String(r.payload['input']).includes(p.request.incidentId));
+    expect(kept.map((r) => [r.actor, r.payload['code']])).toEqual(cases.map(([, code]) => [USERS.alice, code]));
+    expect(await acceptedUpdates(p.handle)).toBe(0);
+    expect(updatesOf(p)).toHaveLength(0);
+    await p.handle.terminate('test over');
+  });
+
+  it('critical — after the first approval the message says "1 of 2 approvals" and keeps its buttons; the same person again is told no; a second approver settles it', async () => {
+    const p = await posted(TEN_MINUTES, { request: { approvalsRequired: 2 } });
+    expect(JSON.stringify(p.blocks)).toContain('needs *2 distinct approvers*');
+    expect((await sendSigned(h.baseUrl, signSlackRequest(click(p, 'approve', USERS.alice).payload, SECRETS.signingSecret))).status).toBe(200);
+    await expect.poll(() => updateTexts(p), { timeout: 15_000 }).toContain(`*1 of 2 approvals* — approved by <@${USERS.alice}>`);
+    expect(JSON.stringify(updatesOf(p).at(-1)?.body['blocks'])).toContain('cortexops_approve');
+    expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
+
+    const twice = click(p, 'approve', USERS.alice);
+    expect((await sendSigned(h.baseUrl, signSlackRequest(twice.payload, SECRETS.signingSecret))).status).toBe(200);
+    await expect.poll(() => toldAt(twice.responseUrl).join('\n'), { timeout: 15_000 }).toContain('the next approval must come from someone else');
+
+    expect((await sendSigned(h.baseUrl, signSlackRequest(click(p, 'approve', USERS.bob).payload, SECRETS.signingSecret))).status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
+    await expect.poll(() => updateTexts(p), { timeout: 15_000 }).toContain(`*Approved* by <@${USERS.alice}> and <@${USERS.bob}>`);
+    expect(JSON.stringify(updatesOf(p).at(-1)?.body['blocks'])).not.toContain('cortexops_approve');
+    expect(await acceptedUpdates(p.handle)).toBe(2);
+  });
+
+  it('cancel — the message says who cancelled and why, and loses its buttons', async () => {
+    const p = await posted();
+    const response = await fetch(`${h.baseUrl}${HTTP_PATHS.remediations}/${p.request.incidentId}/cancel`, {
+      method: 'POST',
+      headers: bearer(),
+      body: JSON.stringify({ actor: 'alice@example.com', reason: 'handled by hand' }),
+    });
+    expect(response.status).toBe(200);
+    expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED' });
+    await expect.poll(() => updateTexts(p), { timeout: 15_000 }).toContain('Remediation finished: *CANCELLED*');
+    expect(updateTexts(p)).toContain('*Cancelled* by alice@example.com (via HTTP API)');
+    expect(JSON.stringify(updatesOf(p).at(-1)?.body['blocks'])).not.toContain('cortexops_approve');
+  });
+
+  it('notes — an escalation is a plain message to the approval channel (no buttons); bad notes are 400, kept, and post nothing', async () => {
+    const incident = fixtureIncident('note');
+    const note = { incidentId: incident.id, workflowId: `incident-${incident.id}`, kind: 'escalated', summary: 'no safe action for <OOMKilled>; a person is needed', at: new Date().toISOString() };
+    const response = await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: bearer(), body: JSON.stringify(note) });
+    expect(response.status).toBe(201);
+    const ref = (await response.json()) as { channel: string; ts: string };
+    expect(ref.channel).toBe(APPROVAL_CHANNEL);
+    const sent = h.slack.callsOf('chat.postMessage').find((c) => JSON.stringify(c.body['blocks']).includes(incident.id));
+    expect(sent?.body['channel']).toBe(APPROVAL_CHANNEL);
+    expect(String(sent?.body['text'])).toContain(`escalated — incident ${incident.id}`);
+    expect(JSON.stringify(sent?.body['blocks'])).toContain('no safe action for &lt;OOMKilled&gt;');
+    expect((sent?.body['blocks'] as { type: string }[]).some((b) => b.type === 'actions')).toBe(false);
+
+    const posts = h.slack.callsOf('chat.postMessage').length;
+    const cases: [unknown, string][] = [
+      [{ ...note, kind: 'panic' }, 'kind'],
+      [{ ...note, summary: '' }, 'summary'],
+      [{ ...note, summary: 'x'.repeat(3001) }, 'summary'],
+      [{ ...note, at: 'now' }, 'at'],
+      [{ ...note, incidentId: 'Not An Id' }, 'incidentId'],
+      [{ ...note, workflowId: undefined }, 'workflowId'],
+      ['{"kind":', 'JSON'],
+    ];
+    for (const [body, mentions] of cases) {
+      const bad = await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: bearer(), body: typeof body === 'string' ? body : JSON.stringify(body) });
+      expect(bad.status, JSON.stringify(body).slice(0, 120)).toBe(400);
+      expect(JSON.stringify(await bad.json())).toContain(mentions);
+    }
+    expect(h.slack.callsOf('chat.postMessage')).toHaveLength(posts);
+    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(note) })).status).toBe(401);
+    const kept = (await h.refusals()).filter((r) => String(r.payload['input']).includes(incident.id) || String(r.payload['input']).includes('Not An Id'));
+    expect(kept.map((r) => r.payload['code'])).toEqual(cases.slice(0, -1).map(() => 'INVALID_INPUT'));
   });
 
   it('secrets — the bot token, signing secret and API token never reach the logs', () => {
