@@ -1,5 +1,6 @@
 import { PROMQL_TEMPLATES, type PromqlTemplate, type TargetRef } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
+import { HOSTILE_VALUES } from '../test/hostile-values.js';
 import { InvalidLabelNameError, InvalidLabelValueError, InvalidMetricNameError, InvalidTargetError, UnsupportedTemplateError } from './errors.js';
 import { escapeLabelValue, escapeRegex, renderPromql, selector, series, workloadPodPattern } from './promql.js';
 
@@ -27,21 +28,7 @@ function parseSelector(text: string): { name: string; op: string; value: string 
   return out;
 }
 
-const HOSTILE = [
-  'say "hi"',
-  'back\\slash',
-  'trailing\\',
-  'close}brace',
-  'new\nline',
-  'cr\rtab\t',
-  '"} or vector(1) #',
-  '\\"} or vector(1) #',
-  'x"}) or vector(1) or (up{a="',
-  'unicodé ✓ 日本 😀',
-  'nul\u0000bell\u0007del\u007fnel\u0085ls\u2028',
-  'a.b*c+d?e(f)g|h[i]j{k}l^m$n\\o',
-  '',
-];
+const HOSTILE = [...HOSTILE_VALUES, ''];
 
 describe('escapeLabelValue — hostile values stay one label value', () => {
   it.each(HOSTILE)('round-trips %j', (value) => {
