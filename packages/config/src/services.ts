@@ -93,6 +93,32 @@ export const policySpec = {
   policyDataPath: optionalStringVar('CORTEXOPS_POLICY_DATA', 'policy data JSON (default: packages/policy/policy/data.json); re-read on SIGHUP'),
 } as const;
 
+/**
+ * The remediation worker: the cluster it changes (its own least-privilege kubeconfig), the Prometheus it verifies
+ * against, the approvals service it asks, and the bounds of what a workflow may do. Timings of verification are the
+ * planner's defaults for every plan.
+ */
+export const remediationSpec = {
+  workerKubeconfig: optionalStringVar('CORTEXOPS_WORKER_KUBECONFIG', "kubeconfig the worker changes the cluster with (its own ServiceAccount; default: Kubernetes' default chain — in-cluster, KUBECONFIG, ~/.kube/config)"),
+  prometheusUrl: urlVar('CORTEXOPS_PROMETHEUS_URL', (env) => `http://${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_PROMETHEUS_PORT')}`, ['http', 'https'], 'Prometheus the worker diagnoses and verifies with'),
+  prometheusTimeoutMs: intVar('CORTEXOPS_PROMETHEUS_TIMEOUT_MS', 5000, 100, 60_000, 'timeout of one Prometheus query'),
+  prometheusRetries: intVar('CORTEXOPS_PROMETHEUS_RETRIES', 2, 0, 10, 'retries of a failed Prometheus query before the measurement is inconclusive'),
+  approvalsUrl: urlVar('CORTEXOPS_APPROVALS_URL', (env) => `http://${LOCAL_HOST}:${env.CORTEXOPS_APPROVALS_PORT ?? SERVICE_PORT_DEFAULTS.approvals}`, ['http', 'https'], 'approvals service the worker posts approval requests and notes to'),
+  approvalsApiToken: approvalsSpec.approvalsApiToken,
+  approvalTimeoutMs: intVar('CORTEXOPS_APPROVAL_TIMEOUT_MS', 15 * 60_000, 5_000, 24 * 3600_000, 'how long a human has to decide before the request expires'),
+  environments: listVar('CORTEXOPS_ENVIRONMENTS', 'environment of each namespace for the policy, as namespace=environment, comma-separated (others: CORTEXOPS_DEFAULT_ENVIRONMENT)'),
+  defaultEnvironment: stringVar('CORTEXOPS_DEFAULT_ENVIRONMENT', 'production', "environment of namespaces CORTEXOPS_ENVIRONMENTS does not name (the strictest rules apply)"),
+  maxMemory: stringVar('CORTEXOPS_MAX_MEMORY', '4Gi', 'highest memory limit the worker may set'),
+  maxReplicas: intVar('CORTEXOPS_MAX_REPLICAS', 20, 1, 1000, 'highest replica count the worker may set'),
+  verifyStabilisationMs: intVar('CORTEXOPS_VERIFY_STABILISATION_MS', 60_000, 0, 3_600_000, 'after an apply, how long the change settles before the first measurement'),
+  verifyIntervalMs: intVar('CORTEXOPS_VERIFY_INTERVAL_MS', 15_000, 100, 600_000, 'time between verification measurements'),
+  verifyCount: intVar('CORTEXOPS_VERIFY_COUNT', 4, 1, 100, 'verification measurements per plan'),
+  verifyMinSamples: intVar('CORTEXOPS_VERIFY_MIN_SAMPLES', 3, 1, 100, 'successful measurements needed to resolve (at most CORTEXOPS_VERIFY_COUNT)'),
+  maxConcurrentActivities: intVar('CORTEXOPS_WORKER_MAX_CONCURRENT_ACTIVITIES', 50, 1, 1000, 'activities one worker runs at once'),
+  maxConcurrentWorkflowTasks: intVar('CORTEXOPS_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS', 20, 1, 1000, 'workflow tasks one worker runs at once'),
+  maxCachedWorkflows: intVar('CORTEXOPS_WORKER_MAX_CACHED_WORKFLOWS', 500, 0, 100_000, 'workflows kept in memory between tasks (sticky cache)'),
+} as const;
+
 export function servicePortVar(service: ServiceName) {
   return portVar(`CORTEXOPS_${service.toUpperCase()}_PORT`, SERVICE_PORT_DEFAULTS[service], `HTTP port of the ${service} service`);
 }
@@ -101,7 +127,7 @@ export function servicePortVar(service: ServiceName) {
 export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
   correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, ...correlatorSpec, port: servicePortVar('correlator') },
-  worker: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...policySpec, port: servicePortVar('worker') },
+  worker: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, ...policySpec, ...remediationSpec, port: servicePortVar('worker') },
   approvals: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
 } as const;

@@ -1,2 +1,4 @@
 export * from './remediation.js';
 export * from './bundler.js';
+export { verdictOf, roundOutcome } from './verdict.js';
+export { actionLabel, targetLabel } from './search.js';

@@ -1,93 +1,404 @@
-import { ActivityFailure, ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
+  type ActionReceipt,
   type ApprovalDecision,
   type ApprovalDecisionOutcome,
   approvalDecisionUpdate,
-  type PolicyDecision,
-  DEFAULT_APPROVAL_TIMEOUT_MS,
+  type ApprovalRequest,
+  type AuditKind,
+  type CancelOutcome,
+  type CancelRequest,
+  cancelRemediationUpdate,
+  type Diagnosis,
+  type DryRunReport,
+  incidentResolvedSignal,
   incidentSignal,
+  type Measurement,
+  type PolicyVerdict,
+  type RemediationNote,
+  type RemediationOutcome,
+  type RemediationPlan,
   type RemediationStateView,
   type RemediationWorkflowInput,
+  remediationIdOf,
   remediationStateQuery,
-  type Signal,
+  TERMINAL_STATES,
+  type VerificationResult,
+  WORKFLOW_REFUSALS,
   type WorkflowState,
 } from '@cortexops/contracts';
-import { passPolicyGate } from './policy-gate.js';
+import { analysis, bookkeeping, changes, messages } from './activities.js';
+import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
+import { verdictOf } from './verdict.js';
 
-export interface RemediationOutcome {
-  readonly state: WorkflowState;
-  readonly decision?: ApprovalDecision;
-  /** The policy gate's decisions on the proposals, when there were any. */
-  readonly policy?: readonly PolicyDecision[];
-  /** Why the workflow ended FAILED. */
-  readonly failure?: string;
-  readonly signalsReceived: number;
+/** A plan whose dry run changes while it waits for approval is re-planned at most this often, then escalated. */
+const MAX_PLAN_ROUNDS = 3;
+
+/** Ends the workflow from anywhere in its body with a final state and a reason a person can act on. */
+class Ended extends Error {
+  constructor(
+    readonly state: WorkflowState,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+function failureMessage(error: unknown): string {
+  if (error instanceof ActivityFailure) return error.cause?.message ?? error.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Ends the workflow FAILED when an activity fails for good; other errors (bugs) fail the workflow task, to be fixed and replayed. */
+async function orFail<T>(what: string, step: () => Promise<T>): Promise<T> {
+  try {
+    return await step();
+  } catch (error) {
+    if (error instanceof ActivityFailure) throw new Ended('FAILED', `${what} failed: ${failureMessage(error)}`);
+    throw error;
+  }
 }
 
 /**
- * The remediation workflow's contract (signal, update, query) with a minimal body: it holds the
- * incident, collects later signals, puts any proposed actions to the policy gate (a denial ends it at
- * once), and waits for a human decision until the approval times out. Planning, dry-run, apply and
- * verification replace the body in the workflow issue.
+ * The remediation of one incident, start to end (one workflow per incident, id derived from the incident id):
+ * DIAGNOSING → PLANNING → DRY_RUNNING → POLICY_CHECK → (APPROVAL_PENDING) → APPLYING → VERIFYING → RESOLVED, or
+ * COMPENSATING → ROLLED_BACK; DENIED, REJECTED, EXPIRED, FAILED, ESCALATED (no safe action, inconclusive
+ * verification), OBSERVED (observe mode), CANCELLED on the way. Every transition is written to the audit store before
+ * the next step and published as search attributes; every fact the policy decides on is computed by the worker.
  */
 export async function remediationWorkflow(input: RemediationWorkflowInput): Promise<RemediationOutcome> {
+  const { incident } = input;
+  const { workflowId } = workflowInfo();
   const history: { state: WorkflowState; at: string }[] = [];
   let state: WorkflowState = 'DIAGNOSING';
-  const transition = (next: WorkflowState) => {
-    state = next;
-    history.push({ state: next, at: new Date().toISOString() });
+  let transitions = 0;
+  let diagnosis: Diagnosis | undefined;
+  let plan: RemediationPlan | undefined;
+  let dryRun: DryRunReport | undefined;
+  let policy: PolicyVerdict | undefined;
+  let request: ApprovalRequest | undefined;
+  let decisions: ApprovalDecision[] = [];
+  const allDecisions: ApprovalDecision[] = [];
+  const receipts: ActionReceipt[] = [];
+  const measurements: Measurement[] = [];
+  let verification: VerificationResult | undefined;
+  let signalsReceived = 0;
+  let resolvedBySignal: string | undefined;
+  let cancel: CancelRequest | undefined;
+  let outcome: string | undefined;
+  let audited = 0;
+
+  const now = () => new Date().toISOString();
+  const audit = async (kind: AuditKind, payload: Record<string, unknown>, actor = 'worker') => {
+    audited += 1;
+    await bookkeeping.audit({ idempotencyKey: `${workflowId}/${kind}/${audited}`, incidentId: incident.id, workflowId, kind, actor, occurredAt: now(), payload });
   };
-  transition('DIAGNOSING');
+  const transition = async (next: WorkflowState, detail?: string) => {
+    const from = history.length === 0 ? null : state;
+    state = next;
+    transitions += 1;
+    history.push({ state: next, at: now() });
+    publishSearchAttributes(incident, next, plan?.risk);
+    await bookkeeping.recordTransition({ workflowId, incidentId: incident.id, sequence: transitions, from, to: next, at: now(), ...(detail === undefined ? {} : { detail }) });
+  };
+  const note = async (kind: RemediationNote['kind'], summary: string) => {
+    // A note that cannot be delivered must not change the outcome; the audit store has the story either way.
+    try {
+      await messages.postNote({ incidentId: incident.id, workflowId, kind, summary: summary.slice(0, 3000), at: now() });
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await audit('remediation.escalated', { note: kind, delivered: false, problem: failureMessage(error) });
+    }
+  };
 
-  const signals: Signal[] = [];
-  let decision: ApprovalDecision | undefined;
-
-  setHandler(incidentSignal, (signal) => {
-    signals.push(signal);
+  setHandler(incidentSignal, () => {
+    signalsReceived += 1;
   });
-  setHandler(remediationStateQuery, (): RemediationStateView => ({ state, incidentId: input.incident.id, history }));
+  setHandler(incidentResolvedSignal, (signal) => {
+    signalsReceived += 1;
+    resolvedBySignal ??= signal.id;
+  });
+  setHandler(
+    remediationStateQuery,
+    (): RemediationStateView => ({
+      state,
+      incidentId: incident.id,
+      history,
+      ...(diagnosis ? { diagnosis } : {}),
+      ...(plan ? { plan } : {}),
+      ...(dryRun ? { dryRun } : {}),
+      ...(policy ? { policy } : {}),
+      ...(request ? { approvalRequest: request } : {}),
+      decisions: allDecisions,
+      receipts,
+      ...(verification ? { verification } : { ...(measurements.length > 0 ? { verification: { verdict: 'inconclusive', reason: 'measuring', measurements } } : {}) }),
+      signalsReceived,
+      ...(outcome ? { outcome } : {}),
+    }),
+  );
+  const approvalsNeeded = () => request?.approvalsRequired ?? 1;
+  const approvers = () => new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.approver));
+  const rejected = () => decisions.some((d) => d.decision === 'reject');
   setHandler(
     approvalDecisionUpdate,
-    (d): ApprovalDecisionOutcome => {
-      decision = d;
-      transition(d.decision === 'approve' ? 'APPLYING' : 'REJECTED');
-      return { accepted: true, decision: d.decision, state };
+    (decision): ApprovalDecisionOutcome => {
+      decisions.push(decision);
+      allDecisions.push(decision);
+      const outstanding = Math.max(0, approvalsNeeded() - approvers().size);
+      return { accepted: true, decision: decision.decision, state, ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
     },
     {
-      validator: (d: ApprovalDecision) => {
-        if (decision) throw ApplicationFailure.nonRetryable(`already decided: ${decision.decision} by ${decision.approver}`, 'DuplicateDecision');
-        if (state !== 'APPROVAL_PENDING') throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, 'NotAwaitingApproval');
-        if (!d.approver) throw ApplicationFailure.nonRetryable('approver is required', 'InvalidDecision');
+      validator: (decision: ApprovalDecision) => {
+        if (state !== 'APPROVAL_PENDING' || request === undefined) {
+          throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, WORKFLOW_REFUSALS.notAwaiting);
+        }
+        if (!decision.approver) throw ApplicationFailure.nonRetryable('approver is required', WORKFLOW_REFUSALS.invalid);
+        if (decision.requestId !== request.requestId || decision.planHash !== request.planHash) {
+          throw ApplicationFailure.nonRetryable(
+            `this decision is for request ${decision.requestId} (plan ${decision.planHash.slice(0, 12)}), but the request waiting is ${request.requestId} (plan ${request.planHash.slice(0, 12)})`,
+            WORKFLOW_REFUSALS.stalePlan,
+          );
+        }
+        const earlier = decisions.find((d) => d.decision === 'reject' || d.approver === decision.approver);
+        if (earlier) throw ApplicationFailure.nonRetryable(`already decided: ${earlier.decision} by ${earlier.approver}`, WORKFLOW_REFUSALS.duplicate);
+      },
+    },
+  );
+  setHandler(
+    cancelRemediationUpdate,
+    (request): CancelOutcome => {
+      cancel = request;
+      return { accepted: true, state, effect: receipts.length > 0 ? 'compensate' : 'stop' };
+    },
+    {
+      validator: (_request: CancelRequest) => {
+        if (cancel !== undefined) throw ApplicationFailure.nonRetryable(`already cancelled by ${cancel.actor}`, WORKFLOW_REFUSALS.notCancellable);
+        if (TERMINAL_STATES.has(state) || state === 'COMPENSATING') throw ApplicationFailure.nonRetryable(`cannot cancel in state ${state}`, WORKFLOW_REFUSALS.notCancellable);
       },
     },
   );
 
-  let policy: readonly PolicyDecision[] | undefined;
-  if (input.proposals !== undefined && input.proposals.length > 0) {
-    transition('POLICY_CHECK');
-    let gate: Awaited<ReturnType<typeof passPolicyGate>>;
-    try {
-      gate = await passPolicyGate(input.proposals);
-    } catch (error) {
-      // No decision, no change: a gate that cannot answer (bad proposal, retries exhausted) ends the workflow.
-      if (!(error instanceof ActivityFailure)) throw error;
-      transition('FAILED');
-      return { state, failure: error.cause?.message ?? error.message, signalsReceived: signals.length };
+  /** Before anything is applied, a resolved incident or an operator's cancel ends the workflow without a change. */
+  const stopIfSettled = async () => {
+    if (resolvedBySignal !== undefined) throw new Ended('RESOLVED', `resolved by itself (signal ${resolvedBySignal}) before any change; nothing was applied`);
+    if (cancel !== undefined) {
+      await audit('manual.action', { action: 'cancel', reason: cancel.reason, channel: cancel.channel, effect: 'stop' }, cancel.actor);
+      throw new Ended('CANCELLED', `cancelled by ${cancel.actor} before any change: ${cancel.reason}`);
     }
-    policy = gate.decisions;
-    if (!gate.allow) {
-      transition('DENIED');
-      return { state, policy, signalsReceived: signals.length };
-    }
-  }
-  const withPolicy = policy === undefined ? {} : { policy };
+  };
 
-  transition('APPROVAL_PENDING');
-  const decided = await condition(() => decision !== undefined, input.approvalTimeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS);
-  if (!decided) {
-    transition('EXPIRED');
-    return { state, ...withPolicy, signalsReceived: signals.length };
+  /** Puts the plan through the gate; DENIED at once on a denial. */
+  const decide = async (phase: 'plan' | 'before-apply') => {
+    if (!plan || !dryRun) throw new Error('policy check without a plan and its dry run');
+    const current = plan;
+    const dry = dryRun;
+    policy = await orFail('policy check', () => analysis.checkPlanPolicy({ workflowId, incident, plan: current, dryRun: dry, now: now(), phase }));
+    if (!policy.allow) throw new Ended('DENIED', `denied by policy: ${policy.decisions.flatMap((d) => d.violations).join('; ')}`);
+    return policy;
+  };
+
+  const dryRunPlan = async () => {
+    if (!plan) throw new Error('dry run without a plan');
+    const current = plan;
+    const report = await orFail('dry run', () => analysis.dryRun({ workflowId, incident, plan: current, remediationIds: current.actions.map((_, i) => remediationIdOf(workflowId, i)) }));
+    dryRun = report;
+    return report;
+  };
+
+  /** Asks for a human decision about exactly this plan; returns when approved, or ends the workflow. */
+  const awaitApproval = async (round: number, timeoutMs: number) => {
+    if (!plan || !dryRun || !policy) throw new Error('approval without a plan, dry run and policy decision');
+    await transition('APPROVAL_PENDING');
+    const requestedAt = now();
+    decisions = [];
+    request = {
+      requestId: `${workflowId}/approval/${round}`,
+      planHash: dryRun.planHash,
+      incidentId: incident.id,
+      workflowId,
+      approvalsRequired: plan.risk === 'critical' ? 2 : 1,
+      summary: `${incident.title} — ${targetLabel(incident.target)} (${incident.severity})`,
+      plan,
+      dryRunDiff: dryRun.actions.map((a) => a.diff).join('\n').slice(0, 20000),
+      policy: policy.decisions[0] ?? { allow: true, mode: policy.mode, requireApproval: true, reasons: [], violations: [] },
+      requestedAt,
+      expiresAt: new Date(Date.parse(requestedAt) + timeoutMs).toISOString(),
+    };
+    const posted = await messages.requestApproval(request).catch((error: unknown) => {
+      if (!(error instanceof ActivityFailure)) throw error;
+      return { posted: false, detail: failureMessage(error) };
+    });
+    await audit('approval.requested', { requestId: request.requestId, planHash: request.planHash, approvalsRequired: request.approvalsRequired, expiresAt: request.expiresAt, posted: posted.posted, detail: posted.detail });
+    const settled = await condition(() => rejected() || approvers().size >= approvalsNeeded() || resolvedBySignal !== undefined || cancel !== undefined, timeoutMs);
+    for (const d of decisions) await audit('approval.decided', { requestId: d.requestId, planHash: d.planHash, decision: d.decision, channel: d.channel, ...(d.comment ? { comment: d.comment } : {}) }, d.approver);
+    await stopIfSettled();
+    if (!settled) {
+      await audit('approval.expired', { requestId: request.requestId, expiresAt: request.expiresAt });
+      throw new Ended('EXPIRED', `nobody decided within ${Math.round(timeoutMs / 1000)} s; nothing was applied`);
+    }
+    const rejection = decisions.find((d) => d.decision === 'reject');
+    if (rejection) throw new Ended('REJECTED', `rejected by ${rejection.approver}${rejection.comment ? `: ${rejection.comment}` : ''}; nothing was applied`);
+  };
+
+  /** Undoes what was applied, newest first; FAILED (escalated) when a revert fails or someone else changed the target. */
+  const compensate = async (why: string): Promise<never> => {
+    await transition('COMPENSATING', why);
+    const problems: string[] = [];
+    for (const receipt of [...receipts].reverse()) {
+      try {
+        const reverted = await changes.revert({ workflowId, receipt });
+        await audit('action.reverted', { remediationId: reverted.remediationId, outcome: reverted.outcome, detail: reverted.detail });
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        problems.push(`${receipt.remediationId}: ${failureMessage(error)}`);
+        await audit('compensation.failed', { remediationId: receipt.remediationId, target: actionLabel(receipt.action), problem: failureMessage(error) });
+      }
+    }
+    if (problems.length > 0) {
+      const reason = `${why}; compensation failed, a human must look: ${problems.join('; ')}`;
+      await note('failed', reason);
+      throw new Ended('FAILED', reason);
+    }
+    await note('rolled-back', `${why}; the change was reverted and the revert verified`);
+    throw new Ended('ROLLED_BACK', `${why}; reverted and verified`);
+  };
+
+  /** After an apply, an operator's cancel compensates. */
+  const compensateIfCancelled = async () => {
+    if (cancel === undefined) return;
+    await audit('manual.action', { action: 'cancel', reason: cancel.reason, channel: cancel.channel, effect: 'compensate' }, cancel.actor);
+    await compensate(`cancelled by ${cancel.actor}: ${cancel.reason}`);
+  };
+
+  /** Waits `ms`, or less when an operator cancels (then compensates). */
+  const pause = async (ms: number) => {
+    if (ms > 0) await condition(() => cancel !== undefined, ms);
+    await compensateIfCancelled();
+  };
+
+  const verify = async () => {
+    if (!plan?.verification) throw new Error('verifying a plan without a verification spec');
+    const spec = plan.verification;
+    const current = plan;
+    await transition('VERIFYING');
+    await pause(spec.stabilisationMs);
+    for (let round = 1; ; round++) {
+      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement => {
+        if (!(error instanceof ActivityFailure)) throw error;
+        return { round, at: now(), outcome: 'inconclusive', checks: [{ name: 'measurement', outcome: 'inconclusive', value: null, detail: failureMessage(error).slice(0, 1000) }] };
+      });
+      measurements.push(measured);
+      const verdict = verdictOf(spec, measurements);
+      if (verdict.status !== 'continue') {
+        verification = { verdict: verdict.status, reason: verdict.reason, measurements };
+        await audit('verification.completed', { verdict: verdict.status, reason: verdict.reason, rounds: measurements.length, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
+        return verification;
+      }
+      await pause(spec.intervalMs);
+    }
+  };
+
+  const run = async (): Promise<void> => {
+    await transition('DIAGNOSING');
+    const settings = await bookkeeping.settings();
+    diagnosis = await orFail('diagnosis', () => analysis.diagnose({ workflowId, incident }));
+    await stopIfSettled();
+    if (incident.status === 'escalated') {
+      // The correlator escalates a problem that came back after a remediation: another attempt would only repeat it.
+      const reason = `${targetLabel(incident.target)} has the problem again after a remediation; no second attempt, a human decides`;
+      await audit('remediation.escalated', { reason, recurrence: true });
+      await note('escalated', reason);
+      throw new Ended('ESCALATED', reason);
+    }
+
+    for (let round = 1; ; round++) {
+      await transition('PLANNING');
+      const seen = diagnosis;
+      plan = await orFail('planning', () => analysis.plan({ workflowId, incident, diagnosis: seen }));
+      if (plan.actions.length === 0) {
+        await audit('remediation.escalated', { reason: plan.rationale, rule: plan.rule ?? null });
+        await note('escalated', `no safe action for ${targetLabel(incident.target)}: ${plan.rationale}`);
+        throw new Ended('ESCALATED', `no safe action: ${plan.rationale}`);
+      }
+      await stopIfSettled();
+      await transition('DRY_RUNNING');
+      await dryRunPlan();
+      await transition('POLICY_CHECK');
+      const verdict = await decide('plan');
+      if (verdict.mode === 'observe') {
+        const wouldDo = plan.actions.map((a) => `${a.type} ${actionLabel(a)}`).join(', ');
+        await audit('remediation.escalated', { observe: true, wouldHaveDone: plan.actions, planHash: dryRun?.planHash });
+        await note('observed', `observe mode: would have done ${wouldDo} (policy allows${verdict.requireApproval ? ' with approval' : ''}); nothing was applied`);
+        throw new Ended('OBSERVED', `observe mode: would have done ${wouldDo}; nothing was applied`);
+      }
+      await stopIfSettled();
+      if (!verdict.requireApproval) break;
+      await awaitApproval(round, settings.approvalTimeoutMs);
+      // The approval is for one exact plan: the cluster may have moved while people looked, and the policy (a freeze,
+      // the rate limits) may say otherwise now. A changed dry run voids the approval and asks again.
+      const approvedHash = dryRun?.planHash;
+      await transition('DRY_RUNNING', 'again before applying the approved plan');
+      await dryRunPlan();
+      if (dryRun?.planHash === approvedHash) {
+        await transition('POLICY_CHECK', 'again before applying');
+        await decide('before-apply');
+        break;
+      }
+      await audit('approval.decided', { voided: true, requestId: request?.requestId, approvedPlanHash: approvedHash, currentPlanHash: dryRun?.planHash });
+      if (round >= MAX_PLAN_ROUNDS) {
+        await note('escalated', `the plan kept changing while waiting for approval (${round} rounds); a human must look`);
+        throw new Ended('ESCALATED', `the plan changed after each of ${round} approvals; not applied`);
+      }
+    }
+
+    await stopIfSettled();
+    await transition('APPLYING');
+    const applying = plan;
+    if (!applying) throw new Error('applying without a plan');
+    for (const [index, action] of applying.actions.entries()) {
+      try {
+        receipts.push(await changes.apply({ workflowId, incident, action, remediationId: remediationIdOf(workflowId, index) }));
+      } catch (error) {
+        if (!(error instanceof ActivityFailure)) throw error;
+        const why = `apply of ${action.type} failed: ${failureMessage(error)}`;
+        if (receipts.length > 0) await compensate(why);
+        throw new Ended('FAILED', `${why}; nothing was changed`);
+      }
+    }
+    await messages.publishRemediationNotice({ incident, remediatedAt: receipts[0]?.appliedAt ?? now() }).catch(async (error: unknown) => {
+      if (!(error instanceof ActivityFailure)) throw error;
+      await audit('remediation.escalated', { notice: 'not published', problem: failureMessage(error) });
+    });
+    await compensateIfCancelled();
+
+    const result = await verify();
+    if (result.verdict === 'failure') await compensate(`verification failed: ${result.reason}`);
+    if (result.verdict === 'inconclusive') {
+      await note('escalated', `verification of ${targetLabel(incident.target)} was inconclusive (${result.reason}); the change stays, a human decides`);
+      throw new Ended('ESCALATED', `verification inconclusive: ${result.reason}; the change stays in place for a human to judge`);
+    }
+    await note('resolved', `${applying.actions.map((a) => a.type).join(', ')} on ${targetLabel(incident.target)} applied and verified`);
+    throw new Ended('RESOLVED', `applied and verified: ${result.reason}`);
+  };
+
+  try {
+    await run();
+    throw new Error('the workflow body ended without a final state');
+  } catch (error) {
+    if (!(error instanceof Ended)) throw error;
+    outcome = error.reason;
+    await transition(error.state, error.reason);
+    const decision = allDecisions.at(-1);
+    return {
+      state,
+      outcome,
+      ...(plan ? { plan } : {}),
+      ...(policy ? { policy } : {}),
+      ...(decision ? { decision } : {}),
+      decisions: allDecisions,
+      receipts,
+      ...(verification ? { verification } : {}),
+      signalsReceived,
+    };
   }
-  if (decision?.decision === 'approve') transition('RESOLVED');
-  return { state, ...(decision ? { decision } : {}), ...withPolicy, signalsReceived: signals.length };
 }

@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { CONSUMERS, incidentSignal, incidentWorkflowId, KV_BUCKETS, REMEDIATION_NOTICE_TOKEN, RemediationNotice, Signal, TASK_QUEUES, WORKFLOW_TYPES, type Incident, type RemediationWorkflowInput } from '@cortexops/contracts';
+import { CONSUMERS, incidentResolvedSignal, incidentSignal, incidentWorkflowId, KV_BUCKETS, REMEDIATION_NOTICE_TOKEN, RemediationNotice, Signal, TASK_QUEUES, WORKFLOW_TYPES, type Incident, type RemediationWorkflowInput } from '@cortexops/contracts';
 import {
   DeadLetterPublisher,
   ensureDurableConsumer,
@@ -76,14 +76,15 @@ export function parseRemediationNotice(data: Uint8Array): RemediationNotice {
  * starts a second run while one is running); `REJECT_DUPLICATE` means a closed run is never started again either,
  * so replays, redeliveries and a restarted correlator cannot start a second remediation.
  */
-export async function deliverToWorkflow(client: Client, taskQueue: string, incident: Incident, signal: Signal): Promise<'delivered' | 'closed'> {
+export async function deliverToWorkflow(client: Client, taskQueue: string, incident: Incident, signal: Signal, resolved = false): Promise<'delivered' | 'closed'> {
   const input: RemediationWorkflowInput = { incident };
   try {
     await client.workflow.signalWithStart(WORKFLOW_TYPES.remediation, {
       workflowId: incidentWorkflowId(incident.id),
       taskQueue,
       args: [input],
-      signal: incidentSignal,
+      // Every signal of the incident resolved: the workflow ends before an apply ("resolved by itself").
+      signal: resolved ? incidentResolvedSignal : incidentSignal,
       signalArgs: [signal],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
@@ -162,7 +163,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     const { signal, decision, latency } = await deciding(() => decide(msg, performance.now()));
     if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
       const incident = decision.incident;
-      const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal)));
+      const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal, decision.kind === 'resolve')));
       context.metrics.workflows.inc({ outcome: outcome === 'closed' ? 'already_closed' : decision.kind });
       // Its workflow is over but the group still held the incident open: hold its signals, then open a new one.
       if (outcome === 'closed' && (await store.markEnded(incident, Date.parse(signal.receivedAt)))) {

@@ -1,14 +1,20 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ServiceConfig } from '@cortexops/config';
-import { TASK_QUEUES } from '@cortexops/contracts';
+import { METRICS, TASK_QUEUES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
-import { postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
+import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
+import { PrometheusClient } from '@cortexops/prometheus';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { connect } from 'nats';
 import pg from 'pg';
-import { createPolicyGateActivities } from './activities/policy-gate.js';
-import { workflowBundleOptions } from './bundle.js';
+import { Counter } from 'prom-client';
+import { environmentOf as environmentLookup } from './activities/facts.js';
+import { ApprovalsClient } from './activities/messages.js';
+import { createRemediationActivities } from './activities/remediation.js';
+import { workflowBundle } from './bundle.js';
 
 function workerRunningCheck(worker: Worker): DependencyCheck {
   return {
@@ -67,8 +73,9 @@ function reloadPolicyOnChange(engine: PolicyEngine, dataPath: string, logger: Lo
   };
 }
 
-/** Polls the remediation task queue with the workflow bundle and the activities that exist so far (the policy gate). */
+/** Polls the remediation task queue with the remediation workflow and its activities over the real adapters. */
 export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext): Promise<RunningService> {
+  const environmentOf = environmentLookup(config.environments, config.defaultEnvironment);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const engine = await PolicyEngine.create({
@@ -78,6 +85,47 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   });
   const stopReloading = reloadPolicyOnChange(engine, engine.dataPath, context.logger);
   const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
+  const gateway = ClusterGateway.create({
+    ...(config.workerKubeconfig === undefined ? {} : { kubeconfigPath: config.workerKubeconfig }),
+    bounds: { maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
+    logger: context.logger,
+  });
+  const prometheus = PrometheusClient.create({ baseUrl: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs, retries: config.prometheusRetries, logger: context.logger });
+  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  const js = nc.jetstream();
+  const ended = new Counter({ name: METRICS.remediationsTotal, help: 'Remediation workflows that ended, by final state', labelNames: ['state'] as const, registers: [context.registry] });
+  const measured = new Counter({ name: METRICS.verificationMeasurementsTotal, help: 'Verification measurement rounds, by outcome', labelNames: ['outcome'] as const, registers: [context.registry] });
+
+  const activities = createRemediationActivities({
+    audit,
+    gateway,
+    prometheus,
+    policy: engine,
+    notices: { publish: async (subject, data, msgID) => void (await js.publish(subject, data, { msgID })) },
+    approvals: new ApprovalsClient({ baseUrl: config.approvalsUrl, token: config.approvalsApiToken }),
+    settings: {
+      approvalTimeoutMs: config.approvalTimeoutMs,
+      cluster: config.cluster,
+      environmentOf,
+      planner: {
+        maxMemory: config.maxMemory,
+        verification: {
+          stabilisationMs: config.verifyStabilisationMs,
+          intervalMs: config.verifyIntervalMs,
+          count: config.verifyCount,
+          minSamples: Math.min(config.verifyMinSamples, config.verifyCount),
+        },
+      },
+      bounds: { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
+    },
+    onEnded: (state) => {
+      ended.inc({ state });
+      context.metrics.workflows.inc({ outcome: state.toLowerCase() });
+    },
+    onMeasured: (outcome) => measured.inc({ outcome }),
+    logger: context.logger,
+  });
+
   // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
   Runtime.install({ shutdownSignals: [] });
   const connection = await NativeConnection.connect({ address: config.temporalAddress });
@@ -85,20 +133,27 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     connection,
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUES.remediation,
-    ...workflowBundleOptions(),
-    activities: createPolicyGateActivities({ engine, audit, logger: context.logger }),
+    ...(await workflowBundle()),
+    activities,
+    maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
+    maxCachedWorkflows: config.maxCachedWorkflows,
     shutdownGraceTime: `${Math.floor(config.shutdownTimeoutMs / 2)} ms`,
   });
   const running = worker.run();
-  context.logger.info({ taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status() }, 'worker polling');
+  context.logger.info(
+    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, kubeconfig: config.workerKubeconfig ?? '(default chain)' },
+    'worker polling',
+  );
   return {
-    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine)],
+    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine), natsCheck(nc)],
     ended: running,
     stop: async () => {
       stopReloading();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
       await connection.close();
+      await nc.drain();
       await audit.close();
       await pool.end();
     },
