@@ -227,13 +227,19 @@ export class ApprovalService {
     checkIncidentId(incidentId);
     await this.deps.allowList.check(input.actor, input.channel);
     const request: CancelRequest = { actor: input.actor, channel: input.channel, reason: input.reason, requestedAt: this.now().toISOString() };
-    const outcome = await this.deps.workflows.cancel(incidentId, request);
-    this.deps.logger.info({ incidentId, actor: request.actor, channel: request.channel, state: outcome.state, effect: outcome.effect }, 'cancel recorded');
+    // Known before the update is sent: the workflow may end (and the watch settle the message) before its answer arrives.
     const tracked = this.tracked.get(incidentId);
-    if (tracked) {
-      tracked.cancel = request;
-      this.settle(incidentId, { kind: 'cancelled', cancel: request });
+    const before = tracked?.cancel;
+    if (tracked) tracked.cancel = request;
+    let outcome: CancelOutcome;
+    try {
+      outcome = await this.deps.workflows.cancel(incidentId, request);
+    } catch (error) {
+      if (tracked?.cancel === request) tracked.cancel = before;
+      throw error;
     }
+    this.deps.logger.info({ incidentId, actor: request.actor, channel: request.channel, state: outcome.state, effect: outcome.effect }, 'cancel recorded');
+    if (tracked && !tracked.end) this.settle(incidentId, { kind: 'cancelled', cancel: request });
     return outcome;
   }
 
