@@ -70,7 +70,10 @@ function checkIncidentId(incidentId: string): void {
 }
 
 function staleClick(): ApprovalError {
-  return new ApprovalError(APPROVAL_ERROR_CODES.stalePlan, 'The plan changed since you looked; review the new request. Your decision was not recorded (this button belongs to an older request).');
+  return new ApprovalError(
+    APPROVAL_ERROR_CODES.stalePlan,
+    'The plan changed since you looked; review the new request. Your decision was not recorded (this button names another plan than the request it belongs to).',
+  );
 }
 
 /**
@@ -261,8 +264,10 @@ export class ApprovalService {
         this.watch(target.incidentId);
       }
       const known = this.tracked.get(target.incidentId)?.request;
-      // The buttons of an older message name an older request: refused here, and by the workflow anyway.
-      if (known && (known.requestId !== target.requestId || known.planHash !== target.planHash)) throw staleClick();
+      // One request has one plan: a button naming the request posted with another hash was altered. A button naming
+      // another request is left to the workflow (which refuses a stale one): with several replicas, the request this one
+      // knows may be the older.
+      if (known?.requestId === target.requestId && known.planHash !== target.planHash) throw staleClick();
       await this.decide(target.incidentId, { requestId: target.requestId, planHash: target.planHash, decision: click.decision, approver: click.userId, channel: 'slack' });
     } catch (error) {
       const reason = error instanceof ApprovalError ? error.message : 'The decision could not be recorded; try again.';
