@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { LOCAL_HOST } from '@cortexops/config';
 import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, kubeconfigPaths, kubectl, KubectlError, stackPorts, uniqueName, type StackContext } from '@cortexops/testkit';
 
@@ -44,7 +44,13 @@ describe('kube-state-metrics — the real Prometheus sees the local cluster', ()
   });
 
   afterAll(async () => {
-    await core?.deleteNamespace({ name: namespace });
+    if (!core) return;
+    await core.deleteNamespace({ name: namespace });
+    // Nothing left behind: the namespace and everything in it are gone before the file ends.
+    await vi.waitFor(async () => {
+      const left = await core.listNamespace({ fieldSelector: `metadata.name=${namespace}` });
+      if (left.items.length > 0) throw new Error(`namespace ${namespace} is still ${left.items[0]?.status?.phase ?? 'there'}`);
+    }, SETTLE);
   });
 
   it('demo deployment — kube_deployment_status_replicas_available equals the available replicas of checkout', async () => {

@@ -8,6 +8,8 @@ import { httpOk } from '../probes.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 import { VERSIONS } from '../versions.js';
 
+const RELOAD_TIMEOUT_MS = 10_000;
+
 /** Variables the deploy/ configuration templates may use as `${NAME}`. */
 export function templateVariables(ctx: StackContext): Record<string, string> {
   const p = stackPorts(ctx);
@@ -25,15 +27,24 @@ export function templateVariables(ctx: StackContext): Record<string, string> {
   return vars;
 }
 
-/** Renders a configuration template from deploy/ into the server's data directory. */
-export function renderTemplate(ctx: StackContext, templatePath: string, outputPath: string): void {
+/** Renders a configuration template from deploy/ into the server's data directory; true when the file changed. */
+export function renderTemplate(ctx: StackContext, templatePath: string, outputPath: string): boolean {
   const vars = templateVariables(ctx);
   const text = readFileSync(join(ctx.repoRoot, templatePath), 'utf8').replace(/\$\{([A-Z_]+)\}/g, (whole, name: string) => {
     const value = vars[name];
     if (value === undefined) throw new Error(`${templatePath}: unknown template variable ${whole}`);
     return value;
   });
+  if (existsSync(outputPath) && readFileSync(outputPath, 'utf8') === text) return false;
   writeFileSync(outputPath, text);
+  return true;
+}
+
+/** Asks a running Prometheus or Alertmanager to read its configuration again (`POST /-/reload`). */
+async function reload(url: string): Promise<void> {
+  const response = await fetch(`${url}/-/reload`, { method: 'POST', signal: AbortSignal.timeout(RELOAD_TIMEOUT_MS) });
+  const body = await response.text();
+  if (!response.ok) throw new Error(`${url}/-/reload answered ${response.status}: ${body.trim()}`);
 }
 
 /**
@@ -86,6 +97,10 @@ function prometheusLike(o: PrometheusLikeOptions): ServerDefinition {
       args: o.args(ctx, configFile(ctx), join(dir(ctx), 'storage')),
     }),
     probe: (ctx) => httpOk(`${url(ctx)}/-/ready`),
+    // A server left running by an earlier `up` gets a configuration that changed since (a new scrape job).
+    afterStart: async (ctx) => {
+      if (renderTemplate(ctx, o.template, configFile(ctx))) await reload(url(ctx));
+    },
     endpoints: (ctx) => ({ ui: url(ctx) }),
   };
 }

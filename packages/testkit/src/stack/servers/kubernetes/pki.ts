@@ -123,9 +123,13 @@ export function writeKubeconfig(ctx: StackContext, file: string, userName: strin
     contexts: [{ name: `${userName}@${CLUSTER_NAME}`, context: { cluster: CLUSTER_NAME, user: userName } }],
     'current-context': `${userName}@${CLUSTER_NAME}`,
   };
+  const text = `${JSON.stringify(config, null, 2)}\n`;
+  // Unchanged files are left alone: kube-state-metrics watches its kubeconfig and restarts (resetting its
+  // metrics) whenever the file is written, and every `up` passes here.
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
   mkdirSync(kubernetesDataDir(ctx), { recursive: true });
   const temp = `${file}.tmp`;
-  writeFileSync(temp, `${JSON.stringify(config, null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(temp, text, { mode: 0o600 });
   renameSync(temp, file);
 }
 
