@@ -99,10 +99,10 @@ describe('renderPromql — the templates', () => {
 
   it('workload-container-restarts of a Deployment and of a StatefulSet', () => {
     expect(renderPromql('workload-container-restarts', deployment)).toBe(
-      'sum(max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace="shop",pod=~"web-[a-z0-9]+-[a-z0-9]+"}[5m])))',
+      'sum(max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace="shop",pod=~"web-[a-z0-9]+-[a-z0-9]+"}[5m])) and on (namespace, pod) kube_pod_info{namespace="shop",pod=~"web-[a-z0-9]+-[a-z0-9]+"})',
     );
     expect(renderPromql('workload-container-restarts', statefulSet)).toBe(
-      'sum(max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace="data",pod=~"db-[0-9]+"}[5m])))',
+      'sum(max by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{namespace="data",pod=~"db-[0-9]+"}[5m])) and on (namespace, pod) kube_pod_info{namespace="data",pod=~"db-[0-9]+"})',
     );
   });
 

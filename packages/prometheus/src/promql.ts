@@ -108,8 +108,12 @@ const TEMPLATES = {
     kinds: ['Deployment', 'StatefulSet'],
     render(target: TargetRef): string {
       const w = workload(target);
-      const pods = series('kube_pod_container_status_restarts_total', { namespace: w.namespace, pod: { regex: workloadPodPattern(w.kind, w.name) } });
-      return `sum(max by (namespace, pod, container) (increase(${pods}[${RESTARTS_RANGE}])))`;
+      const selected = { namespace: w.namespace, pod: { regex: workloadPodPattern(w.kind, w.name) } };
+      const restarts = series('kube_pod_container_status_restarts_total', selected);
+      // Only pods that exist now: after a rollout the replaced pods' restarts (the problem being fixed) stay inside
+      // the range for minutes and would fail the verification of a change that worked.
+      const current = series('kube_pod_info', selected);
+      return `sum(max by (namespace, pod, container) (increase(${restarts}[${RESTARTS_RANGE}])) and on (namespace, pod) ${current})`;
     },
   },
   'node-ready': {

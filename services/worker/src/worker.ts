@@ -114,6 +114,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
           intervalMs: config.verifyIntervalMs,
           count: config.verifyCount,
           minSamples: Math.min(config.verifyMinSamples, config.verifyCount),
+          // Rounds beyond those needed may be inconclusive (a new pod not scraped twice yet); never a failure.
+          inconclusiveLimit: config.verifyCount - Math.min(config.verifyMinSamples, config.verifyCount),
         },
       },
       bounds: { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },

@@ -26,6 +26,7 @@ import {
   temporalAddress,
   uniqueName,
   WORKER_NAMESPACE,
+  workflowRecord,
   WORKER_SERVICE_ACCOUNT,
   type PrivateStack,
   type ServiceProcess,
@@ -39,11 +40,14 @@ import { expect } from 'vitest';
 /** The ClusterRole a RoleBinding grants in a namespace enrolled for remediation (deploy/k8s/worker-rbac.yaml). */
 const REMEDIATION_ROLE = 'cortexops-worker-remediation';
 export const API_TOKEN = 'remediation-test-token-0123456789abcdef';
-/** Short verification for tests: a change settles for 2 s, then three measurements 2 s apart, two must succeed. */
+/**
+ * Short verification for tests: a change settles for 6 s, then four measurements 3 s apart, two must succeed (the
+ * local Prometheus scrapes kube-state-metrics every 5 s; a rate needs two scrapes of the new pods).
+ */
 export const FAST_VERIFY = {
-  CORTEXOPS_VERIFY_STABILISATION_MS: '2000',
-  CORTEXOPS_VERIFY_INTERVAL_MS: '2000',
-  CORTEXOPS_VERIFY_COUNT: '3',
+  CORTEXOPS_VERIFY_STABILISATION_MS: '6000',
+  CORTEXOPS_VERIFY_INTERVAL_MS: '3000',
+  CORTEXOPS_VERIFY_COUNT: '4',
   CORTEXOPS_VERIFY_MIN_SAMPLES: '2',
 } as const;
 export const WAIT = { timeout: 90_000, interval: 250 };
@@ -135,8 +139,8 @@ export class RemediationHarness {
       CORTEXOPS_POLICY_DATA: join(policyDir, 'data.json'),
       CORTEXOPS_ENVIRONMENTS: `${namespace}=${options.environment ?? 'development'}`,
       CORTEXOPS_MAX_MEMORY: '256Gi',
-      CORTEXOPS_APPROVALS_URL: approvals?.baseUrl ?? 'http://127.0.0.1:9',
-      CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN,
+      // Without an approvals service the worker posts nothing (decisions come through the workflow update).
+      ...(approvals ? { CORTEXOPS_APPROVALS_URL: approvals.baseUrl, CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN } : {}),
       ...options.workerEnv,
     };
     const harness = new RemediationHarness(ctx, nats, nc, client, connection, database, audit, namespace, temporalNamespace, policyDir, workerEnv, correlator, approvals);
@@ -206,7 +210,7 @@ export class RemediationHarness {
     const replicaSet = pod.split('-').slice(0, -1).join('-');
     return Signal.parse({
       id: `sig-${randomBytes(8).toString('hex')}`,
-      source: 'kubernetes-event',
+      source: 'kubernetes',
       cluster: 'local',
       namespace: this.namespace,
       object: { kind: 'Pod', name: pod },
@@ -235,13 +239,16 @@ export class RemediationHarness {
     let found: string | undefined;
     await expect
       .poll(async () => {
-        for await (const execution of this.client.workflow.list({ query: `CortexopsNamespace = '${this.namespace}'` })) {
-          const record = await this.client.workflow.getHandle(execution.workflowId).fetchHistory();
-          if (JSON.stringify(record.events ?? []).includes(signal.id)) found = execution.workflowId;
+        for await (const execution of this.client.workflow.list()) {
+          const record = await workflowRecord(this.client, execution.workflowId.replace(/^incident-/, ''));
+          if (record.signals.some((s) => s.id === signal.id)) found = execution.workflowId;
         }
         return found;
       }, WAIT)
-      .toBeDefined();
+      .toBeDefined()
+      .catch((error: unknown) => {
+        throw new Error(`no workflow received signal ${signal.id}\n--- correlator:\n${this.correlator.output().slice(-3000)}\n--- worker:\n${this.worker.output().slice(-3000)}`, { cause: error });
+      });
     return this.client.workflow.getHandle(found!);
   }
 
