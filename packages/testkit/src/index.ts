@@ -28,3 +28,4 @@ export * from './workflow-worker.js';
 export * from './fixtures.js';
 export * from './workflow-record.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo.js';
+export * from './slack.js';

@@ -1,4 +1,4 @@
-import { ANNOTATIONS, type RemediationOutcome } from '@cortexops/contracts';
+import { ANNOTATIONS, type AuditKind, type RemediationOutcome } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemediationHarness } from './harness.js';
 
@@ -33,7 +33,7 @@ describe('remediation — the automatic path', () => {
     const states = trail.filter((r) => r.kind === 'workflow.state').map((r) => r.payload['to']);
     expect(states).toEqual(['DIAGNOSING', 'PLANNING', 'DRY_RUNNING', 'POLICY_CHECK', 'APPLYING', 'VERIFYING', 'RESOLVED']);
     const kinds = trail.map((r) => r.kind);
-    const order = ['diagnosis.completed', 'plan.proposed', 'dryrun.completed', 'policy.decision', 'action.applied', 'verification.measured', 'verification.completed'];
+    const order: AuditKind[] = ['diagnosis.completed', 'plan.proposed', 'dryrun.completed', 'policy.decision', 'action.applied', 'verification.measured', 'verification.completed'];
     const positions = order.map((kind) => kinds.indexOf(kind));
     expect(positions.every((p) => p >= 0), kinds.join(', ')).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
