@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
 import { HTTP_PATHS, type ServiceName } from '@cortexops/contracts';
+import { stackPorts } from '../context.js';
 import { httpOk } from '../probes.js';
-import { kubeconfigPaths } from './kubernetes/paths.js';
+import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
+import { postgresUrl } from './postgres.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
 /** The stack servers each CortexOps service needs before it can report healthy. */
@@ -10,17 +14,75 @@ const SERVICE_DEPENDENCIES: Record<ServiceName, readonly string[]> = {
   // The controller manager writes the ingestion watcher's kubeconfig (and starts the API server first).
   ingestion: ['nats', 'kube-controller-manager'],
   correlator: ['nats', 'temporal'],
-  worker: ['temporal', 'postgres'],
+  // The worker changes the local cluster with its own kubeconfig (written by the controller manager) and verifies
+  // against Prometheus, which scrapes kube-state-metrics (kwok runs the pods it reports).
+  worker: ['nats', 'temporal', 'postgres', 'prometheus', 'kube-state-metrics', 'kube-controller-manager', 'kwok'],
   approvals: ['temporal', 'postgres'],
   api: ['nats', 'temporal', 'postgres'],
 };
 
-/** What a service gets on top of the stack's environment: the local cluster for the ingestion watcher. */
-const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
-  ingestion: (ctx) => ({ CORTEXOPS_KUBECONFIG: ctx.env.CORTEXOPS_KUBECONFIG ?? kubeconfigPaths(ctx).ingestion }),
-};
+/**
+ * Verification timings for the local stack: its Prometheus scrapes kube-state-metrics every 5 s, so a change
+ * settles for 10 s, then four measurements 5 s apart of which two must succeed (a rate needs two scrapes of the new
+ * pods). Production defaults (60 s, 15 s, 4, 3) are in packages/config.
+ */
+const LOCAL_VERIFICATION = {
+  CORTEXOPS_VERIFY_STABILISATION_MS: '10000',
+  CORTEXOPS_VERIFY_INTERVAL_MS: '5000',
+  CORTEXOPS_VERIFY_COUNT: '4',
+  CORTEXOPS_VERIFY_MIN_SAMPLES: '2',
+} as const;
+
+/** Bytes of the generated approvals API token (hex: twice as many characters; the config asks for at least 32). */
+const API_TOKEN_BYTES = 32;
+
+/**
+ * The bearer token the worker posts approval requests with and the approvals service checks: generated once per
+ * cache (`<cache>/data/services/approvals-api-token`, mode 0600), never printed, never in the repository.
+ * `CORTEXOPS_APPROVALS_API_TOKEN` in the stack's environment takes precedence.
+ */
+export function approvalsApiToken(ctx: StackContext): string {
+  const configured = ctx.env.CORTEXOPS_APPROVALS_API_TOKEN;
+  if (configured) return configured;
+  const dir = join(ctx.dataDir, 'services');
+  const file = join(dir, 'approvals-api-token');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(API_TOKEN_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
 
 const servicePort = (ctx: StackContext, service: ServiceName) => loadConfig({ port: servicePortVar(service) }, ctx.env).port;
+
+/** The stack's own value of a variable unless the stack's environment sets it. */
+const orEnv = (ctx: StackContext, values: Record<string, string>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).map(([name, value]) => [name, ctx.env[name] ?? value]));
+
+/**
+ * What a service gets on top of the stack's environment (each overridable there): the local cluster for the ingestion
+ * watcher; for the worker its own kubeconfig, NATS, Prometheus, the approvals service and their shared token, the
+ * demo namespace as a development environment and short verification; the same token for the approvals service.
+ */
+const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
+  ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion }),
+  worker: (ctx) => {
+    const ports = stackPorts(ctx);
+    return {
+      ...orEnv(ctx, {
+        CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,
+        CORTEXOPS_NATS_URL: `nats://${LOCAL_HOST}:${ports.natsPort}`,
+        CORTEXOPS_DATABASE_URL: postgresUrl(ctx),
+        CORTEXOPS_PROMETHEUS_URL: `http://${LOCAL_HOST}:${ports.prometheusPort}`,
+        CORTEXOPS_APPROVALS_URL: `http://${LOCAL_HOST}:${servicePort(ctx, 'approvals')}`,
+        CORTEXOPS_ENVIRONMENTS: `${DEMO_NAMESPACE}=development`,
+        ...LOCAL_VERIFICATION,
+      }),
+      CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx),
+    };
+  },
+  approvals: (ctx) => ({ CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx) }),
+};
 
 function serviceServer(service: ServiceName): ServerDefinition {
   const variable = servicePortVar(service).name;
