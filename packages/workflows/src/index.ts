@@ -2,3 +2,4 @@ export * from './remediation.js';
 export * from './bundler.js';
 export { verdictOf, roundOutcome } from './verdict.js';
 export { actionLabel, targetLabel } from './search.js';
+export * from './approval-gate.js';

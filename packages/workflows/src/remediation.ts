@@ -22,12 +22,11 @@ import {
   type RemediationWorkflowInput,
   remediationIdOf,
   remediationStateQuery,
-  TERMINAL_STATES,
   type VerificationResult,
-  WORKFLOW_REFUSALS,
   type WorkflowState,
 } from '@cortexops/contracts';
 import { analysis, bookkeeping, changes, messages } from './activities.js';
+import { approvalsOutstanding, cancelRefusal, decisionRefusal, type Refusal } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
 import { verdictOf } from './verdict.js';
 
@@ -136,33 +135,19 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       ...(outcome ? { outcome } : {}),
     }),
   );
-  const approvalsNeeded = () => request?.approvalsRequired ?? 1;
-  const approvers = () => new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.approver));
+  const refuse = (refusal: Refusal | undefined) => {
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
+  };
   const rejected = () => decisions.some((d) => d.decision === 'reject');
   setHandler(
     approvalDecisionUpdate,
     (decision): ApprovalDecisionOutcome => {
       decisions.push(decision);
       allDecisions.push(decision);
-      const outstanding = Math.max(0, approvalsNeeded() - approvers().size);
+      const outstanding = approvalsOutstanding(request, decisions);
       return { accepted: true, decision: decision.decision, state, ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
     },
-    {
-      validator: (decision: ApprovalDecision) => {
-        if (state !== 'APPROVAL_PENDING' || request === undefined) {
-          throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, WORKFLOW_REFUSALS.notAwaiting);
-        }
-        if (!decision.approver) throw ApplicationFailure.nonRetryable('approver is required', WORKFLOW_REFUSALS.invalid);
-        if (decision.requestId !== request.requestId || decision.planHash !== request.planHash) {
-          throw ApplicationFailure.nonRetryable(
-            `this decision is for request ${decision.requestId} (plan ${decision.planHash.slice(0, 12)}), but the request waiting is ${request.requestId} (plan ${request.planHash.slice(0, 12)})`,
-            WORKFLOW_REFUSALS.stalePlan,
-          );
-        }
-        const earlier = decisions.find((d) => d.decision === 'reject' || d.approver === decision.approver);
-        if (earlier) throw ApplicationFailure.nonRetryable(`already decided: ${earlier.decision} by ${earlier.approver}`, WORKFLOW_REFUSALS.duplicate);
-      },
-    },
+    { validator: (decision: ApprovalDecision) => refuse(decisionRefusal(state, request, decisions, decision)) },
   );
   setHandler(
     cancelRemediationUpdate,
@@ -170,12 +155,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       cancel = request;
       return { accepted: true, state, effect: receipts.length > 0 ? 'compensate' : 'stop' };
     },
-    {
-      validator: (_request: CancelRequest) => {
-        if (cancel !== undefined) throw ApplicationFailure.nonRetryable(`already cancelled by ${cancel.actor}`, WORKFLOW_REFUSALS.notCancellable);
-        if (TERMINAL_STATES.has(state) || state === 'COMPENSATING') throw ApplicationFailure.nonRetryable(`cannot cancel in state ${state}`, WORKFLOW_REFUSALS.notCancellable);
-      },
-    },
+    { validator: (_request: CancelRequest) => refuse(cancelRefusal(state, cancel)) },
   );
 
   /** Before anything is applied, a resolved incident or an operator's cancel ends the workflow without a change. */
@@ -229,7 +209,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       return { posted: false, detail: failureMessage(error) };
     });
     await audit('approval.requested', { requestId: request.requestId, planHash: request.planHash, approvalsRequired: request.approvalsRequired, expiresAt: request.expiresAt, posted: posted.posted, detail: posted.detail });
-    const settled = await condition(() => rejected() || approvers().size >= approvalsNeeded() || resolvedBySignal !== undefined || cancel !== undefined, timeoutMs);
+    const settled = await condition(() => rejected() || approvalsOutstanding(request, decisions) === 0 || resolvedBySignal !== undefined || cancel !== undefined, timeoutMs);
     for (const d of decisions) await audit('approval.decided', { requestId: d.requestId, planHash: d.planHash, decision: d.decision, channel: d.channel, ...(d.comment ? { comment: d.comment } : {}) }, d.approver);
     await stopIfSettled();
     if (!settled) {

@@ -19,10 +19,10 @@ import {
   type RemediationOutcome,
   remediationStateQuery,
   type RemediationStateView,
-  TERMINAL_STATES,
-  WORKFLOW_REFUSALS,
   type WorkflowState,
 } from '@cortexops/contracts';
+// The real workflow's update validators, so the stand-in refuses exactly what the real one refuses.
+import { approvalsOutstanding, cancelRefusal, decisionRefusal, type Refusal } from '@cortexops/workflows';
 import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
 import { replanSignal, type StandInInput } from './definitions.js';
 
@@ -45,7 +45,9 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
   let signalsReceived = 0;
   let outcome: string | undefined;
 
-  const approvers = () => new Set(decisions.filter((d) => d.decision === 'approve').map((d) => d.approver));
+  const refuse = (refusal: Refusal | undefined) => {
+    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
+  };
   const rejected = () => decisions.some((d) => d.decision === 'reject');
 
   setHandler(incidentSignal, () => {
@@ -74,23 +76,10 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
     (decision): ApprovalDecisionOutcome => {
       decisions.push(decision);
       allDecisions.push(decision);
-      const outstanding = Math.max(0, request.approvalsRequired - approvers().size);
+      const outstanding = approvalsOutstanding(request, decisions);
       return { accepted: true, decision: decision.decision, state, ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
     },
-    {
-      validator: (decision: ApprovalDecision) => {
-        if (state !== 'APPROVAL_PENDING') throw ApplicationFailure.nonRetryable(`not awaiting approval (state ${state})`, WORKFLOW_REFUSALS.notAwaiting);
-        if (!decision.approver) throw ApplicationFailure.nonRetryable('approver is required', WORKFLOW_REFUSALS.invalid);
-        if (decision.requestId !== request.requestId || decision.planHash !== request.planHash) {
-          throw ApplicationFailure.nonRetryable(
-            `this decision is for request ${decision.requestId} (plan ${decision.planHash.slice(0, 12)}), but the request waiting is ${request.requestId} (plan ${request.planHash.slice(0, 12)})`,
-            WORKFLOW_REFUSALS.stalePlan,
-          );
-        }
-        const earlier = decisions.find((d) => d.decision === 'reject' || d.approver === decision.approver);
-        if (earlier) throw ApplicationFailure.nonRetryable(`already decided: ${earlier.decision} by ${earlier.approver}`, WORKFLOW_REFUSALS.duplicate);
-      },
-    },
+    { validator: (decision: ApprovalDecision) => refuse(decisionRefusal(state, request, decisions, decision)) },
   );
   setHandler(
     cancelRemediationUpdate,
@@ -98,12 +87,7 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
       cancel = cancelRequest;
       return { accepted: true, state, effect: applied ? 'compensate' : 'stop' };
     },
-    {
-      validator: (_cancelRequest: CancelRequest) => {
-        if (cancel !== undefined) throw ApplicationFailure.nonRetryable(`already cancelled by ${cancel.actor}`, WORKFLOW_REFUSALS.notCancellable);
-        if (TERMINAL_STATES.has(state) || state === 'COMPENSATING') throw ApplicationFailure.nonRetryable(`cannot cancel in state ${state}`, WORKFLOW_REFUSALS.notCancellable);
-      },
-    },
+    { validator: (_cancelRequest: CancelRequest) => refuse(cancelRefusal(state, cancel)) },
   );
 
   /** Read through a function: the handlers set it, which TypeScript's narrowing cannot see. */
@@ -118,7 +102,7 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
   for (;;) {
     replanned = false;
     const timeoutMs = Math.max(1, Date.parse(request.expiresAt) - Date.now());
-    const settled = await condition(() => replanned || cancel !== undefined || rejected() || approvers().size >= request.approvalsRequired, timeoutMs);
+    const settled = await condition(() => replanned || cancel !== undefined || rejected() || approvalsOutstanding(request, decisions) === 0, timeoutMs);
     if (replanned) continue;
     if (!settled) return end('EXPIRED', 'nobody decided in time');
     break;
