@@ -43,7 +43,7 @@ export interface NoticePublisher {
 }
 
 export interface RemediationDependencies {
-  readonly audit: Pick<AuditStore, 'append' | 'query' | 'recordPolicyViolation' | 'recordActionReceipt' | 'markActionReverted'>;
+  readonly audit: Pick<AuditStore, 'append' | 'query' | 'recordPolicyViolation' | 'recordActionReceipt' | 'markActionReverted' | 'upsertIncident' | 'setIncidentStatus'>;
   readonly gateway: Pick<ClusterGateway, 'inspect' | 'dryRun' | 'apply' | 'revert' | 'rolloutStatus'>;
   readonly prometheus: PrometheusClient;
   readonly policy: Pick<PolicyEngine, 'decide' | 'bundleHash'>;
@@ -116,7 +116,10 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           payload: { sequence: transition.sequence, from: transition.from, to: transition.to, ...(transition.detail === undefined ? {} : { detail: transition.detail }) },
         }),
       );
-      if (TERMINAL_STATES.has(transition.to)) deps.onEnded?.(transition.to);
+      if (TERMINAL_STATES.has(transition.to)) {
+        if (transition.to === 'RESOLVED') await translated(() => audit.setIncidentStatus(transition.incidentId, 'resolved', transition.at));
+        deps.onEnded?.(transition.to);
+      }
     },
 
     async audit(event) {
@@ -134,6 +137,8 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           }),
         ]);
         const diagnosis: Diagnosis = { target: incident.target, ...inspection, metrics, observedAt };
+        // The incident record (api, reviews) is kept beside its audit trail; a newer record is never overwritten.
+        await audit.upsertIncident(incident);
         await record({ idempotencyKey: `${workflowId}/diagnosis`, incidentId: incident.id, workflowId, kind: 'diagnosis.completed', occurredAt: observedAt, payload: { diagnosis } });
         return diagnosis;
       });

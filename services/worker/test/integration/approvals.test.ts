@@ -136,6 +136,24 @@ describe('remediation — approvals bound to the plan', () => {
     expect((await h.trail(incidentId)).find((r) => r.kind === 'manual.action')).toMatchObject({ actor: OPERATOR, payload: { action: 'cancel', effect: 'stop' } });
   });
 
+  it('cancelled after the apply — an operator cancels while the change is being verified: COMPENSATING, the change reverted and checked, ROLLED_BACK', async () => {
+    const { handle, incidentId, request } = await pendingRemediation('checkout');
+    await api(`${HTTP_PATHS.approvals}/${incidentId}`, { method: 'POST', body: { requestId: request.requestId, planHash: request.planHash, decision: 'approve', approver: OPERATOR } });
+    await h.waitForState(handle, 'VERIFYING');
+    expect(await memoryOf('checkout')).toBe('1536Mi');
+
+    const cancelled = await api(`${HTTP_PATHS.remediations}/${incidentId}/cancel`, { method: 'POST', body: { actor: OPERATOR, reason: 'customer-facing incident, hands off' } });
+    expect(cancelled.status).toBe(200);
+    expect(await cancelled.json()).toMatchObject({ accepted: true, effect: 'compensate' });
+
+    const outcome = (await handle.result()) as RemediationOutcome;
+    expect(outcome.state, outcome.outcome).toBe('ROLLED_BACK');
+    expect(await memoryOf('checkout')).toBe('1Gi');
+    const kinds = (await h.trail(incidentId)).map((r) => r.kind);
+    expect(kinds.indexOf('action.reverted')).toBeGreaterThan(kinds.indexOf('action.applied'));
+    expect(kinds).toContain('manual.action');
+  });
+
   it('expired — nobody decides within the configured timeout: EXPIRED, nothing applied, a late approval is refused', async () => {
     await h.stopWorkers();
     await h.startWorker({ CORTEXOPS_APPROVAL_TIMEOUT_MS: '5000' });
