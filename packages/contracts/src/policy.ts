@@ -40,19 +40,3 @@ export const policyDecisionSchema = z.object({
 });
 export type PolicyDecision = z.output<typeof policyDecisionSchema>;
 export const PolicyDecision = defineContract('PolicyDecision', policyDecisionSchema);
-
-/** One policy check of the remediation workflow: the gate's activity input. */
-export const policyCheckRequestSchema = z.object({
-  workflowId: identifier,
-  policyInput: policyInputSchema,
-});
-export type PolicyCheckRequest = z.output<typeof policyCheckRequestSchema>;
-export const PolicyCheckRequest = defineContract('PolicyCheckRequest', policyCheckRequestSchema);
-
-/**
- * The policy gate's activities (implemented by the worker, called by the workflow). A denial is written to
- * the audit store as a policy violation before `checkPolicy` returns it.
- */
-export interface PolicyGateActivities {
-  checkPolicy(request: PolicyCheckRequest): Promise<PolicyDecision>;
-}
