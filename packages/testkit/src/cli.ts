@@ -62,9 +62,12 @@ program
 
 program
   .command('demo')
-  .description('inject a failure into a fresh Deployment of the local cluster and follow it to its incident workflow (needs `up --all`)')
-  .action(async () => {
-    await runDemo(launcher.ctx, { log: (line) => process.stdout.write(`demo: ${line}\n`) });
+  .description('inject a failure into a fresh Deployment of the local cluster and follow its remediation to the end, then print its audit trail (needs `up --all`)')
+  .option('--timeout <seconds>', 'how long the whole path may take', '180')
+  .action(async (options: { timeout: string }) => {
+    const seconds = Number(options.timeout);
+    if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`--timeout must be a positive number of seconds, not ${options.timeout}`);
+    await runDemo(launcher.ctx, { timeoutMs: seconds * 1000, log: (line) => process.stdout.write(`demo: ${line}\n`) });
   });
 
 program.parseAsync().catch((error: unknown) => {
