@@ -13,9 +13,9 @@ import {
 } from '@cortexops/contracts';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { stackPorts } from './stack/context.js';
-import { demoDeployment } from './stack/servers/kubernetes/kwok.js';
+import { demoDeployment, kwokNode } from './stack/servers/kubernetes/kwok.js';
 import { kubectl, waitFor } from './stack/servers/kubernetes/kubectl.js';
-import { DEMO_NAMESPACE, KWOK_NODE_ANNOTATION } from './stack/servers/kubernetes/paths.js';
+import { DEMO_NAMESPACE } from './stack/servers/kubernetes/paths.js';
 import { postgresUrl } from './stack/servers/postgres.js';
 import type { StackContext } from './stack/types.js';
 import { temporalAddress } from './testing.js';
@@ -70,17 +70,8 @@ const clock = (iso: string) => iso.slice(11, 23);
  * incident another run left open on a shared node (the correlator groups a pod's signal with its node's open incident).
  */
 function demoNode(name: string) {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: {
-      name,
-      annotations: { [KWOK_NODE_ANNOTATION]: 'fake', 'node.alpha.kubernetes.io/ttl': '0' },
-      labels: { 'kubernetes.io/hostname': name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64', type: 'kwok', [DEMO_LABEL]: 'true' },
-    },
-    spec: { taints: [DEMO_TAINT] },
-    status: { allocatable: { cpu: '16', memory: '64Gi', pods: '110' }, capacity: { cpu: '16', memory: '64Gi', pods: '110' } },
-  };
+  const node = kwokNode(name);
+  return { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, [DEMO_LABEL]: 'true' } }, spec: { taints: [DEMO_TAINT] } };
 }
 
 /** A fresh Deployment of the demo's checkout (one container, memory limit 256Mi: the OOM rule can raise it) pinned to the demo's node. */

@@ -39,8 +39,8 @@ const stagesFile = (ctx: StackContext) => join(kwokToolsDir(ctx), 'stages.yaml')
 const url = (ctx: StackContext) => `http://${LOCAL_HOST}:${stackPorts(ctx).kwokPort}`;
 export const kwokNodeName = (index: number) => `kwok-node-${index}`;
 
-function fakeNode(index: number) {
-  const name = kwokNodeName(index);
+/** A Node kwok simulates (its annotation), with a capacity of 16 CPUs and 64 GiB. */
+export function kwokNode(name: string) {
   return {
     apiVersion: 'v1',
     kind: 'Node',
@@ -85,7 +85,7 @@ export function demoDeployment() {
 }
 
 async function ensureNodesAndDemo(ctx: StackContext): Promise<void> {
-  for (let i = 0; i < KWOK_NODE_COUNT; i++) await createIfMissing(ctx, fakeNode(i));
+  for (let i = 0; i < KWOK_NODE_COUNT; i++) await createIfMissing(ctx, kwokNode(kwokNodeName(i)));
   await createIfMissing(ctx, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: DEMO_NAMESPACE } });
   await createIfMissing(ctx, demoDeployment());
   await waitFor(`${KWOK_NODE_COUNT} Ready kwok nodes`, NODES_READY_TIMEOUT_MS, async () => {
