@@ -23,6 +23,8 @@ import { workflowRecord } from './workflow-record.js';
 
 export interface DemoOptions {
   readonly temporalNamespace?: string;
+  /** Kubernetes namespace of the demo's Deployment (default `demo`, enrolled as `auto` in the policy data). */
+  readonly namespace?: string;
   /** How long the whole path may take, injection to final state (each step fails naming itself when the deadline passes). */
   readonly timeoutMs?: number;
   readonly log?: (line: string) => void;
@@ -47,7 +49,7 @@ export interface DemoResult {
 const POD_TIMEOUT_MS = 90_000;
 /** Where ingestion keeps a Kubernetes event's uid on the signal (services/ingestion normalise). */
 const EVENT_UID_ANNOTATION = 'k8s.event.uid';
-/** Marks the Deployments and nodes a demo created. */
+/** Marks the Deployments and nodes a demo created; the value is the demo's namespace. */
 const DEMO_LABEL = 'cortexops.io/demo';
 /** Keeps every other pod off a demo's node. */
 const DEMO_TAINT = { key: DEMO_LABEL, value: 'true', effect: 'NoSchedule' } as const;
@@ -69,19 +71,19 @@ const clock = (iso: string) => iso.slice(11, 23);
  * A kwok node of this demo's own (tainted: nothing else lands on it). A pod on a fresh node cannot be absorbed by an
  * incident another run left open on a shared node (the correlator groups a pod's signal with its node's open incident).
  */
-function demoNode(name: string) {
+function demoNode(name: string, namespace: string) {
   const node = kwokNode(name);
-  return { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, [DEMO_LABEL]: 'true' } }, spec: { taints: [DEMO_TAINT] } };
+  return { ...node, metadata: { ...node.metadata, labels: { ...node.metadata.labels, [DEMO_LABEL]: namespace } }, spec: { taints: [DEMO_TAINT] } };
 }
 
 /** A fresh Deployment of the demo's checkout (one container, memory limit 256Mi: the OOM rule can raise it) pinned to the demo's node. */
-function demoWorkload(name: string, node: string) {
+function demoWorkload(namespace: string, name: string, node: string) {
   const manifest = demoDeployment();
   const labels = { app: name };
   const template = manifest.spec.template;
   return {
     ...manifest,
-    metadata: { ...manifest.metadata, name, labels: { ...labels, [DEMO_LABEL]: 'true' } },
+    metadata: { ...manifest.metadata, namespace, name, labels: { ...labels, [DEMO_LABEL]: namespace } },
     spec: {
       ...manifest.spec,
       replicas: 1,
@@ -94,24 +96,24 @@ function demoWorkload(name: string, node: string) {
   };
 }
 
-async function runningPod(ctx: StackContext, name: string, timeoutMs: number): Promise<Pod> {
-  return waitFor(`a Running pod of ${DEMO_NAMESPACE}/${name}`, timeoutMs, async () => {
-    const pods = JSON.parse(await kubectl(ctx, ['get', 'pods', '-n', DEMO_NAMESPACE, '-l', `app=${name}`, '-o', 'json'])) as { items: Pod[] };
+async function runningPod(ctx: StackContext, namespace: string, name: string, timeoutMs: number): Promise<Pod> {
+  return waitFor(`a Running pod of ${namespace}/${name}`, timeoutMs, async () => {
+    const pods = JSON.parse(await kubectl(ctx, ['get', 'pods', '-n', namespace, '-l', `app=${name}`, '-o', 'json'])) as { items: Pod[] };
     return pods.items.find((p) => p.status.phase === 'Running' && p.spec.nodeName);
   });
 }
 
 /** What the kubelet reports when a container is killed for memory: a Warning event on the pod. */
-function oomEvent(pod: Pod, suffix: string) {
+function oomEvent(namespace: string, pod: Pod, suffix: string) {
   const now = new Date().toISOString();
   return {
     apiVersion: 'v1',
     kind: 'Event',
-    metadata: { name: `${pod.metadata.name}.${suffix}`, namespace: DEMO_NAMESPACE },
+    metadata: { name: `${pod.metadata.name}.${suffix}`, namespace },
     type: 'Warning',
     reason: 'OOMKilling',
     message: `Memory cgroup out of memory: Killed process 4242 (checkout) (cortexops demo ${suffix})`,
-    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace: DEMO_NAMESPACE, uid: pod.metadata.uid },
+    involvedObject: { apiVersion: 'v1', kind: 'Pod', name: pod.metadata.name, namespace, uid: pod.metadata.uid },
     source: { component: 'kubelet', host: pod.spec.nodeName },
     firstTimestamp: now,
     lastTimestamp: now,
@@ -119,10 +121,10 @@ function oomEvent(pod: Pod, suffix: string) {
   };
 }
 
-/** Removes what earlier demos created: their Deployments (with their pods and events), then their nodes. */
-async function removeEarlierDemos(ctx: StackContext): Promise<void> {
-  await kubectl(ctx, ['delete', 'deployment', '-n', DEMO_NAMESPACE, '-l', `${DEMO_LABEL}=true`, '--ignore-not-found', '--wait=false']);
-  await kubectl(ctx, ['delete', 'node', '-l', `${DEMO_LABEL}=true`, '--ignore-not-found', '--wait=false']);
+/** Removes what earlier demos in `namespace` created: their Deployments (with their pods), then their nodes. */
+export async function removeDemoObjects(ctx: StackContext, namespace: string = DEMO_NAMESPACE): Promise<void> {
+  await kubectl(ctx, ['delete', 'deployment', '-n', namespace, '-l', `${DEMO_LABEL}=${namespace}`, '--ignore-not-found', '--wait=false']);
+  await kubectl(ctx, ['delete', 'node', '-l', `${DEMO_LABEL}=${namespace}`, '--ignore-not-found', '--wait=false']);
 }
 
 /** The incident workflow that received the injected event (on the Deployment's own incident, or one it joined). */
@@ -251,20 +253,21 @@ async function printAudit(ctx: StackContext, incidentId: string, log: (line: str
 export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Promise<DemoResult> {
   const log = options.log ?? (() => undefined);
   const timeoutMs = options.timeoutMs ?? 180_000;
+  const namespace = options.namespace ?? DEMO_NAMESPACE;
   const suffix = randomBytes(3).toString('hex');
   const name = `checkout-demo-${suffix}`;
   const node = `kwok-demo-${suffix}`;
 
   // Earlier demos' Deployments and nodes go; this one stays for a look until the next demo.
-  await removeEarlierDemos(ctx);
-  await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoNode(node)) });
-  await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoWorkload(name, node)) });
-  const pod = await runningPod(ctx, name, POD_TIMEOUT_MS);
-  log(`deployment ${DEMO_NAMESPACE}/${name} (memory limit 256Mi): pod ${pod.metadata.name} Running on ${pod.spec.nodeName ?? '?'} (a node of this demo's own)`);
+  await removeDemoObjects(ctx, namespace);
+  await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoNode(node, namespace)) });
+  await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoWorkload(namespace, name, node)) });
+  const pod = await runningPod(ctx, namespace, name, POD_TIMEOUT_MS);
+  log(`deployment ${namespace}/${name} (memory limit 256Mi): pod ${pod.metadata.name} Running on ${pod.spec.nodeName ?? '?'} (a node of this demo's own)`);
 
   const injectedAt = Date.now();
   const deadline = injectedAt + timeoutMs;
-  const created = JSON.parse(await kubectl(ctx, ['create', '-f', '-', '-o', 'json'], { stdin: JSON.stringify(oomEvent(pod, suffix)) })) as { metadata: { uid: string } };
+  const created = JSON.parse(await kubectl(ctx, ['create', '-f', '-', '-o', 'json'], { stdin: JSON.stringify(oomEvent(namespace, pod, suffix)) })) as { metadata: { uid: string } };
   log(`injected: Warning OOMKilling on pod ${pod.metadata.name} at ${clock(new Date(injectedAt).toISOString())}`);
 
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
@@ -275,7 +278,7 @@ export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Pro
       created.metadata.uid,
       new Date(injectedAt - 5_000),
       Math.max(0, deadline - Date.now()),
-      `the incident workflow that received the event on ${DEMO_NAMESPACE}/${pod.metadata.name} (ingestion → correlator → Temporal)`,
+      `the incident workflow that received the event on ${namespace}/${pod.metadata.name} (ingestion → correlator → Temporal)`,
     );
     const workflowId = incidentWorkflowId(incidentId);
     const temporalUi = `http://${LOCAL_HOST}:${stackPorts(ctx).temporalUiPort}/namespaces/${client.options.namespace}/workflows/${workflowId}`;
@@ -293,13 +296,13 @@ export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Pro
     log(`final state: ${view.state} — ${view.outcome ?? ''}`);
     log(`path: injection → ${view.state} in ${seconds(millis)}`);
 
-    const deployment = JSON.parse(await kubectl(ctx, ['get', 'deployment', '-n', DEMO_NAMESPACE, name, '-o', 'json'])) as {
+    const deployment = JSON.parse(await kubectl(ctx, ['get', 'deployment', '-n', namespace, name, '-o', 'json'])) as {
       metadata: { annotations?: Record<string, string> };
       spec: { template: { spec: { containers: { resources?: { limits?: { memory?: string } } }[] } } };
     };
     const memoryLimit = deployment.spec.template.spec.containers[0]?.resources?.limits?.memory ?? '(none)';
     const remediationId = deployment.metadata.annotations?.[ANNOTATIONS.remediationId];
-    log(`cluster: ${DEMO_NAMESPACE}/${name} memory limit now ${memoryLimit}${remediationId ? `, ${ANNOTATIONS.remediationId}=${remediationId}` : ''}`);
+    log(`cluster: ${namespace}/${name} memory limit now ${memoryLimit}${remediationId ? `, ${ANNOTATIONS.remediationId}=${remediationId}` : ''}`);
 
     await printAudit(ctx, incidentId, log);
     if (view.state !== EXPECTED_STATE) throw new Error(`the workflow ended ${view.state}, not ${EXPECTED_STATE}: ${view.outcome ?? ''}`);

@@ -27,5 +27,5 @@ export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';
 export * from './workflow-worker.js';
 export * from './fixtures.js';
 export * from './workflow-record.js';
-export { runDemo, type DemoOptions, type DemoResult } from './demo.js';
+export { removeDemoObjects, runDemo, type DemoOptions, type DemoResult } from './demo.js';
 export * from './slack.js';

@@ -1,14 +1,22 @@
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, kubeconfigPaths, natsUrl } from '@cortexops/testkit';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { ensureServers, kubeconfigPaths, natsUrl } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteStreams, isolatedNames, signals, startInProcess, waitFor, type InProcessIngestion } from './support.js';
 
-/** The real API server of the local control plane; Warning events created through its API. */
+/**
+ * The real API server of the local control plane; Warning events created through its API. The cluster is shared: the
+ * stack's own ingestion (when `make up` runs it) sees these events too and its correlator groups them. So every event
+ * is about this file's own objects — its namespace, a Deployment there, and a node name nothing else uses — never the
+ * shared kwok nodes (an open incident on one absorbs the failures of every pod on it, the demo's included) nor the
+ * demo namespace (enrolled as auto: the stack's worker would act on it).
+ */
 const names = isolatedNames('kube');
 const namespace = `ing-${randomBytes(4).toString('hex')}`;
+const node = `${namespace}-node`;
 let core: CoreV1Api;
+let apps: AppsV1Api;
 let nc: NatsConnection;
 let env: Record<string, string>;
 let ingestion: InProcessIngestion | undefined;
@@ -26,7 +34,7 @@ async function createEvent(ns: string, involved: { kind: string; name: string },
       count: 1,
       firstTimestamp: now,
       lastTimestamp: now,
-      source: { component: 'kubelet', host: 'kwok-node-0' },
+      source: { component: 'kubelet', host: node },
     },
   });
 }
@@ -39,6 +47,7 @@ beforeAll(async () => {
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   core = kc.makeApiClient(CoreV1Api);
+  apps = kc.makeApiClient(AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   nc = await connect({ servers: natsUrl(ctx) });
   // No fingerprint window: earlier runs' events on the shared demo pods must not hide this run's (dedup is tested elsewhere),
@@ -69,7 +78,7 @@ describe('ingestion — Kubernetes event watcher', () => {
       source: 'kubernetes',
       namespace,
       object: { kind: 'Pod', name: 'web-1' },
-      node: 'kwok-node-0',
+      node,
       severity: 'warning',
       status: 'firing',
       labels: { 'k8s.event.type': 'Warning', 'k8s.involved.kind': 'Pod' },
@@ -78,17 +87,21 @@ describe('ingestion — Kubernetes event watcher', () => {
   });
 
   it('ingestion — a Pod event carries its owner chain (ReplicaSet, Deployment)', async () => {
-    const pods = await core.listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `app=${DEMO_DEPLOYMENT}` });
-    const pod = pods.items[0]?.metadata?.name;
-    if (!pod) throw new Error('demo Deployment has no pods');
+    const labels = { app: 'shop' };
+    await apps.createNamespacedDeployment({
+      namespace,
+      body: {
+        metadata: { name: 'shop', labels },
+        spec: { replicas: 1, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'shop', image: 'registry.example/shop:1.0' }] } } },
+      },
+    });
+    const pod = await waitFor('a pod of Deployment shop', async () => (await core.listNamespacedPod({ namespace, labelSelector: 'app=shop' })).items[0]?.metadata?.name);
     const marker = `probe failed ${randomBytes(4).toString('hex')}`;
-    await createEvent(DEMO_NAMESPACE, { kind: 'Pod', name: pod }, 'Unhealthy', 'Warning', marker);
-    const signal = await waitFor('Unhealthy signal', async () =>
-      (await ofNamespace(DEMO_NAMESPACE)).find((s) => (s.annotations as Record<string, string>).message === marker),
-    );
+    await createEvent(namespace, { kind: 'Pod', name: pod }, 'Unhealthy', 'Warning', marker);
+    const signal = await waitFor('Unhealthy signal', async () => (await ofNamespace(namespace)).find((s) => (s.annotations as Record<string, string>).message === marker));
     const chain = signal.ownerChain as { kind: string; name: string }[];
     expect(chain.map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment']);
-    expect(chain[1]?.name).toBe(DEMO_DEPLOYMENT);
+    expect(chain[1]?.name).toBe('shop');
   });
 
   it('ingestion — after a restart it resumes from its stored resourceVersion: events meanwhile arrive, earlier ones are not repeated', async () => {
@@ -101,10 +114,10 @@ describe('ingestion — Kubernetes event watcher', () => {
     const checkpoint = (await kv.get(keys[0] ?? ''))?.json<{ resourceVersion: string }>();
     expect(Number(checkpoint?.resourceVersion)).toBeGreaterThan(0);
 
-    await createEvent(namespace, { kind: 'Node', name: 'kwok-node-0' }, 'NodeNotReady', 'Warning', 'node is not ready while ingestion was down');
+    await createEvent(namespace, { kind: 'Node', name: node }, 'NodeNotReady', 'Warning', 'node is not ready while ingestion was down');
     ingestion = await start();
     const signal = await waitFor('NodeNotReady signal', async () => (await ofNamespace(namespace)).find((s) => s.reason === 'NodeNotReady'));
-    expect(signal).toMatchObject({ severity: 'critical', node: 'kwok-node-0', object: { kind: 'Node', name: 'kwok-node-0' } });
+    expect(signal).toMatchObject({ severity: 'critical', node, object: { kind: 'Node', name: node } });
     await createEvent(namespace, { kind: 'Pod', name: 'web-2' }, 'FailedScheduling', 'Warning', 'marker after restart');
     await waitFor('marker', async () => (await ofNamespace(namespace)).find((s) => s.reason === 'FailedScheduling'));
     expect((await ofNamespace(namespace)).filter((s) => s.reason === 'BackOff')).toHaveLength(1);
