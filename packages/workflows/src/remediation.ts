@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import {
   type ActionReceipt,
   type ApprovalDecision,
@@ -32,6 +32,9 @@ import { verdictOf } from './verdict.js';
 
 /** A plan whose dry run changes while it waits for approval is re-planned at most this often, then escalated. */
 const MAX_PLAN_ROUNDS = 3;
+
+/** Measurements of the compensation are numbered from here, apart from the verification's own rounds. */
+const COMPENSATION_ROUNDS = 1000;
 
 /** Ends the workflow from anywhere in its body with a final state and a reason a person can act on. */
 class Ended extends Error {
@@ -234,13 +237,43 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
         await audit('compensation.failed', { remediationId: receipt.remediationId, target: actionLabel(receipt.action), problem: failureMessage(error) });
       }
     }
+    if (problems.length === 0) {
+      const settled = await compensationSettled();
+      if (!settled.ok) problems.push(`reverted, but ${settled.detail}`);
+    }
     if (problems.length > 0) {
       const reason = `${why}; compensation failed, a human must look: ${problems.join('; ')}`;
       await note('failed', reason);
       throw new Ended('FAILED', reason);
     }
     await note('rolled-back', `${why}; the change was reverted and the revert verified`);
-    throw new Ended('ROLLED_BACK', `${why}; reverted and verified`);
+    throw new Ended('ROLLED_BACK', `${why}; reverted and verified (the prior spec is back and its rollout is complete)`);
+  };
+
+  /**
+   * A compensation is verified too (DESIGN safety rule 4): besides the gateway's check that the prior spec is back,
+   * the target's rollout must complete again, measured like the verification (same interval and count).
+   */
+  const compensationSettled = async (): Promise<{ ok: boolean; detail: string }> => {
+    if (!plan?.verification) return { ok: true, detail: 'nothing to measure' };
+    const current = plan;
+    const spec = { ...plan.verification, checks: [{ type: 'rollout' as const, name: 'rollout-after-revert' }], failureLimit: plan.verification.count, minSamples: 1 };
+    let last = 'not measured';
+    for (let round = 1; round <= spec.count; round++) {
+      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round: COMPENSATION_ROUNDS + round }).catch((error: unknown): Measurement | undefined => {
+        if (!(error instanceof ActivityFailure)) throw error;
+        last = failureMessage(error);
+        return undefined;
+      });
+      if (measured?.outcome === 'success') {
+        await audit('verification.completed', { compensation: true, verdict: 'success', rounds: round, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
+        return { ok: true, detail: 'rollout complete' };
+      }
+      if (measured) last = measured.checks.map((c) => c.detail).join('; ');
+      await sleep(spec.intervalMs);
+    }
+    await audit('verification.completed', { compensation: true, verdict: 'failure', reason: last, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
+    return { ok: false, detail: `its rollout did not complete after ${spec.count} checks: ${last}` };
   };
 
   /** After an apply, an operator's cancel compensates. */

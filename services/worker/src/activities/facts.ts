@@ -31,7 +31,8 @@ export async function policyCounts(audit: AuditReader, action: Action, now: Date
   const applied = await recent(audit, ['action.applied'], new Date(now.getTime() - HOUR_MS), new Date(now.getTime() + 1));
   const outcomes = await recent(audit, ['verification.completed', 'compensation.failed'], new Date(now.getTime() - FAILURE_MEMORY_MS), new Date(now.getTime() + 1));
   let consecutiveFailures = 0;
-  for (const record of outcomes.filter((r) => r.payload['target'] === target).reverse()) {
+  // A compensation's own check is not an outcome of a remediation: the verification before it was.
+  for (const record of outcomes.filter((r) => r.payload['target'] === target && r.payload['compensation'] !== true).reverse()) {
     if (record.kind === 'verification.completed' && record.payload['verdict'] === 'success') break;
     consecutiveFailures += 1;
   }

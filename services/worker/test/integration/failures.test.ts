@@ -270,7 +270,7 @@ describe('remediation — verification fails', () => {
     const outcome = await resultOf(handle);
 
     expect(outcome.state, outcome.outcome).toBe('ROLLED_BACK');
-    expect(outcome.outcome).toMatch(/^verification failed: .*reverted and verified$/s);
+    expect(outcome.outcome).toMatch(/^verification failed: .*reverted and verified \(the prior spec is back and its rollout is complete\)$/s);
     expect(outcome.verification?.verdict).toBe('failure');
     expect(outcome.plan?.actions[0]).toMatchObject({ type: 'raise-memory-limit', memory: '73728Mi' });
     const after = await h.deployment('catalog');
@@ -289,12 +289,15 @@ describe('remediation — verification fails', () => {
       }, WAIT)
       .toEqual([true, 1, 1, [pods[0]!.uid]]);
 
-    const { states, kinds, one } = await trailOf(incidentId);
+    const { trail, states, kinds, one } = await trailOf(incidentId);
     expect(states).toEqual(['DIAGNOSING', 'PLANNING', 'DRY_RUNNING', 'POLICY_CHECK', 'APPLYING', 'VERIFYING', 'COMPENSATING', 'ROLLED_BACK']);
-    expect(one('verification.completed').payload).toMatchObject({ verdict: 'failure' });
-    const measured = one('verification.measured').payload['measurement'] as { outcome: string; checks: { name: string; outcome: string }[] };
-    expect(measured.outcome).toBe('failure');
-    expect(measured.checks.find((c) => c.name === 'rollout-complete')?.outcome).toBe('failure');
+    // The verification failed; after the revert the compensation was verified too (its rollout complete again).
+    const completed = trail.filter((r) => r.kind === 'verification.completed').map((r) => r.payload);
+    expect(completed).toMatchObject([{ verdict: 'failure' }, { compensation: true, verdict: 'success' }]);
+    const measured = trail.filter((r) => r.kind === 'verification.measured').map((r) => r.payload['measurement'] as { outcome: string; checks: { name: string; outcome: string }[] });
+    expect(measured[0]?.outcome).toBe('failure');
+    expect(measured[0]?.checks.find((c) => c.name === 'rollout-complete')?.outcome).toBe('failure');
+    expect(measured.at(-1)?.checks).toMatchObject([{ name: 'rollout-after-revert', outcome: 'success' }]);
     expect(one('action.reverted').payload).toMatchObject({ remediationId, outcome: 'reverted' });
     expect(kinds.indexOf('action.applied')).toBeGreaterThanOrEqual(0);
     expect(kinds.indexOf('action.applied')).toBeLessThan(kinds.indexOf('verification.completed'));
