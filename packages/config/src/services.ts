@@ -110,6 +110,7 @@ export const remediationSpec = {
   defaultEnvironment: stringVar('CORTEXOPS_DEFAULT_ENVIRONMENT', 'production', "environment of namespaces CORTEXOPS_ENVIRONMENTS does not name (the strictest rules apply)"),
   maxMemory: stringVar('CORTEXOPS_MAX_MEMORY', '4Gi', 'highest memory limit the worker may set'),
   maxReplicas: intVar('CORTEXOPS_MAX_REPLICAS', 20, 1, 1000, 'highest replica count the worker may set'),
+  verifyRolloutTimeoutMs: intVar('CORTEXOPS_VERIFY_ROLLOUT_TIMEOUT_MS', 300_000, 1000, 3_600_000, "after an apply (or a revert), how long the target's rollout may take to complete; longer counts as a failed verification"),
   verifyStabilisationMs: intVar('CORTEXOPS_VERIFY_STABILISATION_MS', 60_000, 0, 3_600_000, 'after an apply, how long the change settles before the first measurement'),
   verifyIntervalMs: intVar('CORTEXOPS_VERIFY_INTERVAL_MS', 15_000, 100, 600_000, 'time between verification measurements'),
   verifyCount: intVar('CORTEXOPS_VERIFY_COUNT', 4, 1, 100, 'verification measurements per plan'),

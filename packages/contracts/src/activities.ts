@@ -87,6 +87,8 @@ export type PolicyVerdict = z.output<typeof policyVerdictSchema>;
 /** Workflow-level settings the worker owns (bounded by its configuration), read once by each workflow. */
 export interface RemediationSettings {
   readonly approvalTimeoutMs: number;
+  /** How long a change's (or a revert's) rollout may take to complete before verification counts it as failed. */
+  readonly rolloutTimeoutMs: number;
   readonly cluster: string;
 }
 

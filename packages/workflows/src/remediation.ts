@@ -33,8 +33,9 @@ import { verdictOf } from './verdict.js';
 /** A plan whose dry run changes while it waits for approval is re-planned at most this often, then escalated. */
 const MAX_PLAN_ROUNDS = 3;
 
-/** Measurements of the compensation are numbered from here, apart from the verification's own rounds. */
-const COMPENSATION_ROUNDS = 1000;
+/** Rollout checks are numbered apart from the verification's own rounds (their audit records are keyed by round). */
+const ROLLOUT_ROUNDS = 1000;
+const COMPENSATION_ROUNDS = 2000;
 
 /** Ends the workflow from anywhere in its body with a final state and a reason a person can act on. */
 class Ended extends Error {
@@ -89,6 +90,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   let cancel: CancelRequest | undefined;
   let outcome: string | undefined;
   let audited = 0;
+  let rolloutTimeoutMs = 0;
 
   const now = () => new Date().toISOString();
   const audit = async (kind: AuditKind, payload: Record<string, unknown>, actor = 'worker') => {
@@ -251,29 +253,35 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   };
 
   /**
-   * A compensation is verified too (DESIGN safety rule 4): besides the gateway's check that the prior spec is back,
-   * the target's rollout must complete again, measured like the verification (same interval and count).
+   * Waits until the target's rollout is complete (measured every verification interval, at most `timeoutMs`): a change
+   * is only measured once its pods run, and a compensation is verified by its rollout completing again (DESIGN safety
+   * rule 4). Rounds are numbered from `firstRound`, apart from the verification's own.
    */
-  const compensationSettled = async (): Promise<{ ok: boolean; detail: string }> => {
+  const awaitRollout = async (name: string, firstRound: number, timeoutMs: number, wait: (ms: number) => Promise<void>): Promise<{ ok: boolean; detail: string }> => {
     if (!plan?.verification) return { ok: true, detail: 'nothing to measure' };
     const current = plan;
-    const spec = { ...plan.verification, checks: [{ type: 'rollout' as const, name: 'rollout-after-revert' }], failureLimit: plan.verification.count, minSamples: 1 };
+    const spec = { ...plan.verification, checks: [{ type: 'rollout' as const, name }], minSamples: 1 };
+    const deadline = Date.now() + timeoutMs;
     let last = 'not measured';
-    for (let round = 1; round <= spec.count; round++) {
-      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round: COMPENSATION_ROUNDS + round }).catch((error: unknown): Measurement | undefined => {
+    for (let round = firstRound; ; round++) {
+      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement | undefined => {
         if (!(error instanceof ActivityFailure)) throw error;
         last = failureMessage(error);
         return undefined;
       });
-      if (measured?.outcome === 'success') {
-        await audit('verification.completed', { compensation: true, verdict: 'success', rounds: round, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
-        return { ok: true, detail: 'rollout complete' };
-      }
+      if (measured?.outcome === 'success') return { ok: true, detail: 'rollout complete' };
       if (measured) last = measured.checks.map((c) => c.detail).join('; ');
-      await sleep(spec.intervalMs);
+      if (Date.now() + spec.intervalMs > deadline) return { ok: false, detail: `the rollout did not complete within ${Math.round(timeoutMs / 1000)} s: ${last}` };
+      await wait(spec.intervalMs);
     }
-    await audit('verification.completed', { compensation: true, verdict: 'failure', reason: last, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
-    return { ok: false, detail: `its rollout did not complete after ${spec.count} checks: ${last}` };
+  };
+
+  const compensationSettled = async (): Promise<{ ok: boolean; detail: string }> => {
+    // Compensating already: a cancel arriving now has nothing left to undo.
+    const settled = await awaitRollout('rollout-after-revert', COMPENSATION_ROUNDS, rolloutTimeoutMs, sleep);
+    const target = plan?.actions[0] ? actionLabel(plan.actions[0]) : targetLabel(incident.target);
+    await audit('verification.completed', { compensation: true, verdict: settled.ok ? 'success' : 'failure', reason: settled.detail, target });
+    return settled;
   };
 
   /** After an apply, an operator's cancel compensates. */
@@ -294,6 +302,12 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     const spec = plan.verification;
     const current = plan;
     await transition('VERIFYING');
+    const rolledOut = await awaitRollout('rollout-before-verification', ROLLOUT_ROUNDS, rolloutTimeoutMs, pause);
+    if (!rolledOut.ok) {
+      verification = { verdict: 'failure', reason: rolledOut.detail, measurements };
+      await audit('verification.completed', { verdict: 'failure', reason: rolledOut.detail, rounds: 0, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
+      return verification;
+    }
     await pause(spec.stabilisationMs);
     for (let round = 1; ; round++) {
       const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement => {
@@ -314,6 +328,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   const run = async (): Promise<void> => {
     await transition('DIAGNOSING');
     const settings = await bookkeeping.settings();
+    rolloutTimeoutMs = settings.rolloutTimeoutMs;
     diagnosis = await orFail('diagnosis', () => analysis.diagnose({ workflowId, incident }));
     await stopIfSettled();
     if (incident.status === 'escalated') {

@@ -7,7 +7,7 @@ import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
 import { PrometheusClient } from '@cortexops/prometheus';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { connect } from 'nats';
 import pg from 'pg';
 import { Counter } from 'prom-client';
@@ -73,8 +73,15 @@ function reloadPolicyOnChange(engine: PolicyEngine, dataPath: string, logger: Lo
   };
 }
 
+/** What a benchmark (or a test) adds to the worker: its own workflows bundled with the real ones, and their activities. */
+export interface WorkerOverrides {
+  /** A workflows module that re-exports `@cortexops/workflows` and adds its own (bundled at start, not cached). */
+  readonly workflows?: Pick<WorkerOptions, 'workflowsPath' | 'bundlerOptions'>;
+  readonly activities?: Record<string, (...args: never[]) => Promise<unknown>>;
+}
+
 /** Polls the remediation task queue with the remediation workflow and its activities over the real adapters. */
-export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext): Promise<RunningService> {
+export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext, overrides: WorkerOverrides = {}): Promise<RunningService> {
   const environmentOf = environmentLookup(config.environments, config.defaultEnvironment);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
@@ -105,6 +112,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     approvals: new ApprovalsClient({ baseUrl: config.approvalsUrl, token: config.approvalsApiToken }),
     settings: {
       approvalTimeoutMs: config.approvalTimeoutMs,
+      rolloutTimeoutMs: config.verifyRolloutTimeoutMs,
       cluster: config.cluster,
       environmentOf,
       planner: {
@@ -135,8 +143,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     connection,
     namespace: config.temporalNamespace,
     taskQueue: TASK_QUEUES.remediation,
-    ...(await workflowBundle()),
-    activities,
+    ...(overrides.workflows ?? (await workflowBundle())),
+    activities: { ...activities, ...overrides.activities },
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.maxCachedWorkflows,

@@ -102,7 +102,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
 
   return {
     async settings() {
-      return { approvalTimeoutMs: settings.approvalTimeoutMs, cluster: settings.cluster };
+      return { approvalTimeoutMs: settings.approvalTimeoutMs, rolloutTimeoutMs: settings.rolloutTimeoutMs, cluster: settings.cluster };
     },
 
     async recordTransition(transition: TransitionRecord) {

@@ -41,13 +41,15 @@ import { expect } from 'vitest';
 const REMEDIATION_ROLE = 'cortexops-worker-remediation';
 export const API_TOKEN = 'remediation-test-token-0123456789abcdef';
 /**
- * Short verification for tests: a change settles for 6 s, then four measurements 3 s apart, two must succeed (the
- * local Prometheus scrapes kube-state-metrics every 5 s; a rate needs two scrapes of the new pods).
+ * Short verification for tests: the rollout may take 30 s (a loaded CI machine schedules kwok pods slowly; a rollout
+ * that cannot complete fails after that), then the change settles for 6 s, then five measurements 3 s apart, two must
+ * succeed (the local Prometheus scrapes kube-state-metrics every 5 s; a rate needs two scrapes of the new pods).
  */
 export const FAST_VERIFY = {
+  CORTEXOPS_VERIFY_ROLLOUT_TIMEOUT_MS: '30000',
   CORTEXOPS_VERIFY_STABILISATION_MS: '6000',
   CORTEXOPS_VERIFY_INTERVAL_MS: '3000',
-  CORTEXOPS_VERIFY_COUNT: '4',
+  CORTEXOPS_VERIFY_COUNT: '5',
   CORTEXOPS_VERIFY_MIN_SAMPLES: '2',
 } as const;
 export const WAIT = { timeout: 90_000, interval: 250 };
