@@ -20,7 +20,7 @@ up: bootstrap ## start the local stack and the services (idempotent; restarts on
 	@$(PNPM) --silent --filter @cortexops/policy run ensure
 	$(PNPM) --silent stack up --all
 
-demo: up ## bring everything up, report each service's health, then follow an injected failure to its incident workflow
+demo: up ## bring everything up, report each service's health, then inject a failure and watch it remediated, verified and audited
 	@$(PNPM) --silent stack status --check
 	@for port in $${CORTEXOPS_API_PORT:-8080} $${CORTEXOPS_INGESTION_PORT:-8081} $${CORTEXOPS_CORRELATOR_PORT:-8082} $${CORTEXOPS_WORKER_PORT:-8083} $${CORTEXOPS_APPROVALS_PORT:-8084}; do \
 	  curl -fsS "http://127.0.0.1:$$port/debug/healthz"; echo; done

@@ -8,6 +8,12 @@ import type { RefusalLog } from './refusals.js';
 import type { ApprovalService } from './service.js';
 import type { SlackApp } from './slack.js';
 
+/**
+ * Without Slack there is no channel to post to: the workflow's request or note is valid and simply not posted (it is
+ * in the audit trail; decisions come through this API). Not a refusal, so nothing is recorded as one.
+ */
+const NOT_POSTED = { posted: false, detail: 'Slack is not configured; nothing posted (decide through the HTTP API or the CLI)' } as const;
+
 /** The one place where refusals become HTTP statuses. */
 export const HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
   [APPROVAL_ERROR_CODES.unauthenticated]: 401,
@@ -135,8 +141,9 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     api.post(HTTP_PATHS.approvalRequests, async (request, reply) => {
       const parsed = ApprovalRequest.validate(request.body);
       if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
+      if (!slack) return reply.code(200).send(NOT_POSTED);
       const message = await service.requestApproval(parsed.value);
-      return reply.code(201).send(message);
+      return reply.code(201).send({ posted: true, ...message });
     });
 
     api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.remediations}/:incidentId/cancel`, async (request) => {
@@ -148,7 +155,8 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     api.post(HTTP_PATHS.notes, async (request, reply) => {
       const parsed = RemediationNote.validate(request.body);
       if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
-      return reply.code(201).send(await service.note(parsed.value));
+      if (!slack) return reply.code(200).send(NOT_POSTED);
+      return reply.code(201).send({ posted: true, ...(await service.note(parsed.value)) });
     });
   });
 }

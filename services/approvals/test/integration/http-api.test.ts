@@ -370,13 +370,16 @@ describe('approvals — without Slack, and a flood of refused attempts', () => {
     await h?.close();
   });
 
-  it('without Slack — a note and an approval request are 503, the HTTP path still decides', async () => {
+  it('without Slack — a note and an approval request are answered "not posted" (200, no refusal recorded), the HTTP path still decides', async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('noslack'), TEN_MINUTES);
     const note = { incidentId: p.request.incidentId, workflowId: p.request.workflowId, kind: 'escalated', summary: 'no safe action', at: new Date().toISOString() };
     const noted = await fetch(`${h.baseUrl}${HTTP_PATHS.notes}`, { method: 'POST', headers: bearer(), body: JSON.stringify(note) });
-    expect(noted.status).toBe(503);
-    expect(await noted.json()).toMatchObject({ error: 'NOT_CONFIGURED' });
-    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}`, { method: 'POST', headers: bearer(), body: JSON.stringify(p.request) })).status).toBe(503);
+    expect(noted.status).toBe(200);
+    expect(await noted.json()).toMatchObject({ posted: false });
+    const requested = await fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}`, { method: 'POST', headers: bearer(), body: JSON.stringify(p.request) });
+    expect(requested.status).toBe(200);
+    expect(await requested.json()).toMatchObject({ posted: false });
+    expect((await h.refusals()).filter((r) => r.payload['code'] === 'NOT_CONFIGURED')).toEqual([]);
     expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, { method: 'POST', headers: bearer(), body: JSON.stringify(decisionBody(p.request, 'approve', ALICE)) })).status).toBe(200);
     expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
   });

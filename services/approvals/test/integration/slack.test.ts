@@ -100,7 +100,7 @@ describe('approvals — Slack', () => {
     // The same request posted again (the workflow's activity retried) is the same message, not a second one.
     const before = h.slack.callsOf('chat.postMessage').length;
     const again = await postApprovalRequest(h.baseUrl, p.request);
-    expect(await again.json()).toEqual({ channel: p.channel, ts: p.ts });
+    expect(await again.json()).toEqual({ posted: true, channel: p.channel, ts: p.ts });
     expect(h.slack.callsOf('chat.postMessage')).toHaveLength(before);
     await p.handle.terminate('test over');
   });

@@ -12,6 +12,17 @@ export interface Delivery {
   readonly detail: string;
 }
 
+/** `{posted: false, detail}` when the service has no channel to post to; anything else 2xx was posted. */
+function deliveryOf(status: number, text: string): Delivery {
+  try {
+    const body = JSON.parse(text) as { posted?: unknown; detail?: unknown };
+    if (body.posted === false) return { posted: false, detail: typeof body.detail === 'string' ? body.detail : 'not posted' };
+  } catch {
+    // A body that is not JSON still means the post went through.
+  }
+  return { posted: true, detail: `posted (${status})` };
+}
+
 /** An answer worth retrying: the service or Slack behind it failed, or the network did. */
 class ApprovalsUnavailableError extends Error {
   readonly code = 'APPROVALS_UNAVAILABLE';
@@ -48,7 +59,7 @@ export class ApprovalsClient {
       throw new ApprovalsUnavailableError(`approvals service at ${url.origin} unreachable: ${(error as Error).message}`, { cause: error });
     }
     const text = (await response.text()).slice(0, 500);
-    if (response.ok) return { posted: true, detail: `posted (${response.status})` };
+    if (response.ok) return deliveryOf(response.status, text);
     if (response.status >= 500 && response.status !== 503) throw new ApprovalsUnavailableError(`approvals service answered ${response.status}: ${text}`);
     return { posted: false, detail: `approvals service answered ${response.status}: ${text}` };
   }
