@@ -79,6 +79,90 @@ describe('normalise — Alertmanager', () => {
   });
 });
 
+/**
+ * Label sets as Alertmanager delivers them from a kube-prometheus cluster: the kubernetes-mixin and node-exporter-mixin
+ * rules evaluated over kube-state-metrics (its target labels `pod`/`service`/`endpoint`/`namespace` dropped, metric
+ * labels honoured: `job="kube-state-metrics"`, `instance` its `host:port`, `container` kube-rbac-proxy-main unless the
+ * series has its own), node-exporter (`instance` relabelled to the node; the exporter's own `pod`, `namespace`,
+ * `service`, `container` kept), the kubelet/cAdvisor (`instance` `host:port`, `node` target label), plus the
+ * external labels prometheus-operator adds to every alert.
+ */
+const KSM = { job: 'kube-state-metrics', instance: '10.244.1.7:8443', container: 'kube-rbac-proxy-main', prometheus: 'monitoring/k8s', prometheus_replica: 'prometheus-k8s-0' };
+const NODE_EXPORTER = { job: 'node-exporter', instance: 'worker-2', namespace: 'monitoring', pod: 'node-exporter-7xk2p', service: 'node-exporter', endpoint: 'https', container: 'kube-rbac-proxy', prometheus: 'monitoring/k8s' };
+const KUBELET = { job: 'kubelet', instance: '10.0.0.12:10250', service: 'kubelet', endpoint: 'https-metrics', metrics_path: '/metrics/cadvisor', prometheus: 'monitoring/k8s' };
+
+const objectOf = (labels: Record<string, string>) => {
+  const s = normalise(alert('firing', { labels }), receivedAt);
+  return { object: s.object, namespace: s.namespace, node: s.node, ownerChain: s.ownerChain };
+};
+
+describe('normalise — alert → object (the ecosystem\'s label conventions)', () => {
+  it('alert object — kube-state-metrics workload alerts name their workload, never the scrape job', () => {
+    expect(objectOf({ ...KSM, alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'cart-5d8f7b6c4-x2x9q', container: 'cart', reason: 'CrashLoopBackOff', uid: '0b8c6a1e', severity: 'warning' })).toEqual({
+      object: { kind: 'Pod', name: 'cart-5d8f7b6c4-x2x9q' },
+      namespace: 'shop',
+      node: undefined,
+      ownerChain: [],
+    });
+    expect(objectOf({ ...KSM, alertname: 'KubeDeploymentReplicasMismatch', namespace: 'shop', deployment: 'cart', severity: 'warning' })).toMatchObject({ object: { kind: 'Deployment', name: 'cart' }, namespace: 'shop' });
+    expect(objectOf({ ...KSM, alertname: 'KubeStatefulSetReplicasMismatch', namespace: 'shop', statefulset: 'db', severity: 'warning' })).toMatchObject({ object: { kind: 'StatefulSet', name: 'db' }, namespace: 'shop' });
+    expect(objectOf({ ...KSM, alertname: 'KubeDaemonSetRolloutStuck', namespace: 'logging', daemonset: 'fluent-bit', severity: 'warning' })).toMatchObject({ object: { kind: 'DaemonSet', name: 'fluent-bit' }, namespace: 'logging' });
+  });
+
+  it('alert object — KubeJobFailed is the Kubernetes Job named by job_name; job="kube-state-metrics" is no Job', () => {
+    expect(objectOf({ ...KSM, alertname: 'KubeJobFailed', namespace: 'batch', job_name: 'nightly-report-29112000', condition: 'true', severity: 'warning' })).toMatchObject({
+      object: { kind: 'Job', name: 'nightly-report-29112000' },
+      namespace: 'batch',
+    });
+    // Only the scrape job: an alert about the exporter itself names no object.
+    expect(objectOf({ ...KSM, alertname: 'KubeStateMetricsShardingMismatch', severity: 'critical' }).object).toBeUndefined();
+  });
+
+  it('alert object — KubeNodeNotReady and kubelet alerts name the Node from node', () => {
+    expect(objectOf({ ...KSM, alertname: 'KubeNodeNotReady', node: 'worker-2', condition: 'Ready', status: 'true', severity: 'warning' })).toEqual({
+      object: { kind: 'Node', name: 'worker-2' },
+      namespace: undefined,
+      node: 'worker-2',
+      ownerChain: [],
+    });
+    expect(objectOf({ ...KUBELET, metrics_path: '/metrics', alertname: 'KubeletPlegDurationHigh', node: 'worker-2', quantile: '0.99', severity: 'warning' })).toMatchObject({ object: { kind: 'Node', name: 'worker-2' }, node: 'worker-2' });
+    expect(objectOf({ alertname: 'KubeNodeEviction', eviction_signal: 'memory.available', instance: '10.0.0.12:10250', node: 'worker-2', severity: 'info' }).object).toEqual({ kind: 'Node', name: 'worker-2' });
+  });
+
+  it('alert object — node-exporter alerts name the node their instance was relabelled to, not the exporter pod or a Job', () => {
+    const disk = objectOf({ ...NODE_EXPORTER, alertname: 'NodeFilesystemAlmostOutOfSpace', device: '/dev/nvme0n1p1', fstype: 'ext4', mountpoint: '/', severity: 'critical' });
+    expect(disk).toEqual({ object: { kind: 'Node', name: 'worker-2' }, namespace: undefined, node: 'worker-2', ownerChain: [] });
+    expect(objectOf({ ...NODE_EXPORTER, alertname: 'NodeClockNotSynchronising', severity: 'warning' }).object).toEqual({ kind: 'Node', name: 'worker-2' });
+    // Without the relabelling, instance is host:port: no object (grouped by the correlator as the scrape job).
+    expect(objectOf({ job: 'node-exporter', instance: '10.0.0.12:9100', alertname: 'NodeFilesystemAlmostOutOfSpace', device: '/dev/sda1', mountpoint: '/', severity: 'critical' })).toEqual({
+      object: undefined,
+      namespace: undefined,
+      node: undefined,
+      ownerChain: [],
+    });
+  });
+
+  it('alert object — a container alert carrying node (cAdvisor) is about the pod; the node is where it runs', () => {
+    const labels = { ...KUBELET, alertname: 'ContainerMemoryNearLimit', namespace: 'shop', pod: 'cart-5d8f7b6c4-x2x9q', container: 'cart', node: 'worker-2', deployment: 'cart', severity: 'warning' };
+    expect(objectOf(labels)).toEqual({ object: { kind: 'Pod', name: 'cart-5d8f7b6c4-x2x9q' }, namespace: 'shop', node: 'worker-2', ownerChain: [{ kind: 'Deployment', name: 'cart' }] });
+    // The mixin's CPUThrottlingHigh aggregates node away.
+    expect(objectOf({ alertname: 'CPUThrottlingHigh', namespace: 'shop', pod: 'cart-5d8f7b6c4-x2x9q', container: 'cart', instance: '10.0.0.12:10250', severity: 'info' })).toMatchObject({ object: { kind: 'Pod' }, node: undefined });
+  });
+
+  it('alert object — an instance relabelled to the pod, service or job name is not a node', () => {
+    expect(objectOf({ alertname: 'HighLatency', job: 'checkout', instance: 'checkout-7d9f-abcde', namespace: 'shop', pod: 'checkout-7d9f-abcde' }).object).toEqual({ kind: 'Pod', name: 'checkout-7d9f-abcde' });
+    expect(objectOf({ alertname: 'HighLatency', job: 'checkout', instance: 'checkout', namespace: 'shop' }).object).toBeUndefined();
+    expect(objectOf({ alertname: 'ProbeFailed', job: 'blackbox', instance: 'https://shop.example.com/health' }).object).toBeUndefined();
+  });
+
+  it('alert object — an alert naming no object is still a signal, keeping its namespace and labels', () => {
+    const quota = normalise(alert('firing', { labels: { ...KSM, alertname: 'KubeQuotaExceeded', namespace: 'shop', resource: 'requests.cpu', resourcequota: 'shop-quota', severity: 'warning' } }), receivedAt);
+    expect(quota).toMatchObject({ object: undefined, namespace: 'shop', reason: 'KubeQuotaExceeded', labels: { resourcequota: 'shop-quota', job: 'kube-state-metrics' } });
+    const clusterWide = normalise(alert('firing', { labels: { alertname: 'KubeCPUOvercommit', severity: 'warning' } }), receivedAt);
+    expect(clusterWide).toMatchObject({ object: undefined, namespace: undefined, reason: 'KubeCPUOvercommit' });
+  });
+});
+
 describe('normalise — Kubernetes events', () => {
   const event = (reason: string, kind = 'Pod', name = 'web-1') => ({
     source: 'kubernetes' as const,

@@ -12,12 +12,11 @@ import {
   type WorkloadKind,
 } from '@cortexops/contracts';
 import { PermanentMessageError } from '@cortexops/messaging';
+import { alertObjectOf, kubernetesNameOf, namespaceOf } from './alert-object.js';
 
 const MAX_MAP_ENTRIES = 128;
 const MAX_KEY = 256;
 const MAX_VALUE = 1024;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Control characters (other than tab/newline) and Unicode direction overrides have no place in a signal. */
 // eslint-disable-next-line no-control-regex
 const HOSTILE_CHARS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f\u202a-\u202e\u2066-\u2069]/g;
@@ -62,16 +61,8 @@ function isWorkloadKind(kind: string): kind is WorkloadKind {
 }
 
 function objectRefOf(kind: string, name: string | undefined): ObjectRef | undefined {
-  if (!name || !isWorkloadKind(kind) || name.length > 253 || !DNS1123_SUBDOMAIN.test(name)) return undefined;
-  return { kind, name };
-}
-
-function namespaceOf(value: string | undefined): string | undefined {
-  return value && value.length <= 63 && DNS1123_LABEL.test(value) ? value : undefined;
-}
-
-function nodeOf(value: string | undefined): string | undefined {
-  return value && value.length <= 253 && DNS1123_SUBDOMAIN.test(value) ? value : undefined;
+  const valid = kubernetesNameOf(name);
+  return valid !== undefined && isWorkloadKind(kind) ? { kind, name: valid } : undefined;
 }
 
 function severityOf(value: string | undefined): Severity {
@@ -86,37 +77,6 @@ function severityOf(value: string | undefined): Severity {
     default:
       return 'info';
   }
-}
-
-/** Label keys that name the affected object, most specific first. */
-const ALERT_OBJECT_LABELS: readonly [string, WorkloadKind][] = [
-  ['pod', 'Pod'],
-  ['deployment', 'Deployment'],
-  ['statefulset', 'StatefulSet'],
-  ['daemonset', 'DaemonSet'],
-  ['replicaset', 'ReplicaSet'],
-  ['job_name', 'Job'],
-  ['job', 'Job'],
-  ['service', 'Service'],
-  ['node', 'Node'],
-];
-
-/** Labels naming a pod's owners, from the pod upwards (`job` is Prometheus's scrape job, not a Kubernetes Job). */
-const ALERT_OWNER_LABELS: readonly [string, WorkloadKind][] = [
-  ['replicaset', 'ReplicaSet'],
-  ['deployment', 'Deployment'],
-  ['statefulset', 'StatefulSet'],
-  ['daemonset', 'DaemonSet'],
-  ['job_name', 'Job'],
-];
-
-function ownersFromLabels(labels: Readonly<Record<string, string>>): ObjectRef[] {
-  const chain: ObjectRef[] = [];
-  for (const [label, kind] of ALERT_OWNER_LABELS) {
-    const ref = objectRefOf(kind, labels[label]);
-    if (ref) chain.push(ref);
-  }
-  return chain;
 }
 
 /** Kubernetes Warning reasons that mean an outage rather than a nuisance. */
@@ -169,14 +129,10 @@ function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Sign
   const { alert, groupKey, ownerChain: resolvedOwners } = parsed.value;
   const labels = cleanMap(alert.labels);
   const annotations = cleanMap(alert.annotations);
-  const namespace = namespaceOf(alert.labels.namespace);
-  let object: ObjectRef | undefined;
-  for (const [label, kind] of ALERT_OBJECT_LABELS) {
-    object = objectRefOf(kind, alert.labels[label]);
-    if (object) break;
-  }
+  // Which object the alert is about: one table of the ecosystem's label conventions (alert-object.ts).
+  const { object, namespace, node, ownersFromLabels } = alertObjectOf(alert.labels);
   // A pod alert groups with its workload: owners read from the cluster by the webhook, else owner labels.
-  const ownerChain = object?.kind !== 'Pod' ? [] : resolvedOwners.length > 0 ? resolvedOwners : ownersFromLabels(alert.labels);
+  const ownerChain = object?.kind !== 'Pod' ? [] : resolvedOwners.length > 0 ? resolvedOwners : [...ownersFromLabels];
   const startsAt = isoOrUndefined(alert.startsAt) ?? receivedAt;
   const endsAt = alert.status === 'resolved' ? isoOrUndefined(alert.endsAt) : undefined;
   const alertname = cleanText(alert.labels.alertname ?? 'alert', 128);
@@ -194,7 +150,7 @@ function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Sign
         namespace,
         object,
         ownerChain,
-        node: nodeOf(alert.labels.node),
+        node,
         severity: severityOf(alert.labels.severity),
         title: cleanText(annotations.summary ?? alertname, 512) || alertname,
         reason: alertname,
@@ -215,7 +171,7 @@ function fromKubernetes(envelope: TelemetryEnvelope, receivedAt: string): Signal
   const involved = event.involvedObject;
   const namespace = namespaceOf(involved.namespace ?? event.metadata.namespace);
   const object = objectRefOf(involved.kind, involved.name);
-  const node = involved.kind === 'Node' ? nodeOf(involved.name) : nodeOf(event.source?.host ?? event.reportingInstance);
+  const node = involved.kind === 'Node' ? kubernetesNameOf(involved.name) : kubernetesNameOf(event.source?.host ?? event.reportingInstance);
   const reason = cleanText(event.reason, 128);
   const message = cleanText(event.message ?? '', 480);
   const startsAt = isoOrUndefined(event.firstTimestamp) ?? isoOrUndefined(event.eventTime) ?? isoOrUndefined(event.lastTimestamp) ?? receivedAt;
