@@ -70,7 +70,7 @@ describe('policy violations', () => {
     actor: 'policy',
     occurredAt: '2025-01-01T00:00:00Z',
     action: scale,
-    decision: { allow: false, mode: 'auto', requireApproval: false, reasons: ['too many replicas changes'], violations: ['rate-limit'] },
+    decision: { allow: false, mode: 'auto' as const, requireApproval: false, reasons: ['too many replicas changes'], violations: ['rate-limit'] },
   };
 
   it('policy — a denial is written once as a policy.violation event with the action and the decision', async () => {
