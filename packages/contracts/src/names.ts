@@ -91,7 +91,11 @@ export const METRICS = {
   eventsIngestedTotal: 'cortexops_events_ingested_total',
   /** Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion consumed it. */
   telemetryDroppedTotal: 'cortexops_telemetry_dropped_total',
+  /** Correlator: a decide slot taking a signal → its decision stored (parse, validate, group state, engine). */
   correlationLatencySeconds: 'cortexops_correlation_latency_seconds',
+  /** Correlator decisions by decision and what became of the workflow call the decision made (if any). */
+  correlatorDecisionsTotal: 'cortexops_correlator_decisions_total',
+  /** Remediation workflows that ended, by outcome (the lower-case final state; the worker counts them). */
   workflowsTotal: 'cortexops_workflows_total',
   llmTokensTotal: 'cortexops_llm_tokens_total',
   dependencyUp: 'cortexops_dependency_up',

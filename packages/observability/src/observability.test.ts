@@ -75,6 +75,10 @@ describe('observability — /metrics', () => {
     expect(response.body).toContain('cortexops_process_cpu_seconds_total');
     expect(response.body).toContain('cortexops_dependency_up{dependency="nats",service="test"} 1');
     expect(response.body).toContain('# TYPE cortexops_correlation_latency_seconds histogram');
+    // Help texts say what is measured: workflows that ended (the worker), decisions (the correlator), the latency's interval.
+    expect(response.body).toMatch(/# HELP cortexops_workflows_total Remediation workflows that ended, by outcome/);
+    expect(response.body).toMatch(/# HELP cortexops_correlator_decisions_total Correlator decisions, by decision/);
+    expect(response.body).toMatch(/# HELP cortexops_correlation_latency_seconds Correlator: seconds from a decide slot taking a signal to its decision stored/);
   });
 });
 

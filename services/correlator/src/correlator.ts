@@ -124,6 +124,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   const rules = rulesOf(config);
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
   const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
+  // Its own metric: cortexops_workflows_total counts remediation workflows that ended (the worker sets it).
+  const decisions = context.metrics.correlatorDecisions;
 
   // Two lanes: deciding (KV) is bounded by the consumer concurrency, workflow calls (Temporal) by their own limit.
   // A signal waiting for Temporal keeps its message unacknowledged but no longer holds up the signals behind it
@@ -164,7 +166,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
       const incident = decision.incident;
       const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal, decision.kind === 'resolve')));
-      context.metrics.workflows.inc({ outcome: outcome === 'closed' ? 'already_closed' : decision.kind });
+      decisions.inc({ decision: decision.kind, workflow: outcome === 'closed' ? 'already_closed' : 'delivered' });
       // Its workflow is over but the group still held the incident open: hold its signals, then open a new one.
       if (outcome === 'closed' && (await store.markEnded(incident, Date.parse(signal.receivedAt)))) {
         context.logger.info({ incident: incident.id, target: incident.target, reopenAfterMs: rules.reopenAfterMs }, "incident's workflow has ended while the problem goes on: its signals are held, then a new incident opens");
@@ -172,6 +174,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
       if (decision.kind === 'open' || decision.kind === 'escalate') {
         context.logger.info({ incident: incident.id, target: incident.target, status: incident.status, signals: incident.signalIds.length }, `incident ${decision.kind}`);
       }
+    } else {
+      decisions.inc({ decision: decision.kind, workflow: 'none' });
     }
     overrides.onDecision?.(signal, decision, latency);
   };

@@ -1,6 +1,6 @@
 import { Incident, Signal } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
-import { correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, recordWorkflowEnded, UngroupableSignalError } from './engine.js';
+import { alertGroupName, correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, recordWorkflowEnded, UngroupableSignalError } from './engine.js';
 
 const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -10,7 +10,8 @@ function signal(overrides: Partial<Signal> = {}): Signal {
   seq += 1;
   return Signal.parse({
     id: `sig-${seq}`,
-    source: 'alertmanager',
+    // Kubernetes events and custom signals wait for the threshold; Alertmanager alerts are tested on their own.
+    source: 'custom',
     cluster: 'prod',
     namespace: 'shop',
     object: { kind: 'Pod', name: `web-7d9f-${seq}` },
@@ -108,6 +109,65 @@ describe('correlator engine — thresholds and dedup', () => {
       { s: signal({ fingerprint: '2222222222222222' }), at: T0 + 2 },
     ]);
     expect(decisions.map((d) => d.kind)).toEqual(['open', 'attach', 'deduplicated']);
+  });
+});
+
+describe('correlator engine — Alertmanager alerts', () => {
+  const alert = (overrides: Partial<Signal> = {}) => signal({ source: 'alertmanager', severity: 'warning', ...overrides });
+
+  it('opening — one firing Alertmanager alert opens an incident by itself, whatever its severity; events and custom signals still wait for the threshold', () => {
+    for (const severity of ['info', 'warning'] as const) {
+      const { decisions } = run([{ s: alert({ severity, fingerprint: '1111111111111111' }), at: T0 }]);
+      expect(decisions.map((d) => d.kind)).toEqual(['open']);
+      expect((decisions[0] as { incident: Incident }).incident.severity).toBe(severity);
+    }
+    for (const source of ['kubernetes', 'custom'] as const) {
+      const { decisions } = run([{ s: signal({ source, fingerprint: '1111111111111111' }), at: T0 }]);
+      expect(decisions.map((d) => d.kind)).toEqual(['pending']);
+    }
+  });
+
+  it('opening — a pending group of events opens when an alert about the same workload fires', () => {
+    const { decisions } = run([
+      { s: signal({ source: 'kubernetes', fingerprint: '1111111111111111' }), at: T0 },
+      { s: alert({ fingerprint: '2222222222222222' }), at: T0 + 1000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['pending', 'open']);
+    expect((decisions[1] as { incident: Incident }).incident.signalIds).toHaveLength(2);
+  });
+
+  it('grouping — a pod alert and a Deployment alert of one workload are one incident on the Deployment', () => {
+    const crashLooping = alert({ reason: 'KubePodCrashLooping', fingerprint: '1111111111111111' });
+    const mismatch = alert({ reason: 'KubeDeploymentReplicasMismatch', object: { kind: 'Deployment', name: 'web' }, ownerChain: [], fingerprint: '2222222222222222' });
+    expect(groupingOf(mismatch).key).toBe(groupingOf(crashLooping).key);
+    const { decisions } = run([
+      { s: crashLooping, at: T0 },
+      { s: mismatch, at: T0 + 1000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'attach']);
+    expect((decisions[0] as { incident: Incident }).incident.target).toEqual({ kind: 'Deployment', namespace: 'shop', name: 'web' });
+  });
+
+  it('grouping — an alert naming no object groups by its service label, else by alert name in its namespace, never by the scrape job', () => {
+    const bySvc = groupingOf(alert({ object: undefined, ownerChain: [], labels: { alertname: 'TargetDown', service: 'checkout', job: 'checkout-metrics' } }));
+    expect(bySvc.target).toEqual({ kind: 'Service', namespace: 'shop', name: 'checkout' });
+    const quota = alert({ object: undefined, ownerChain: [], reason: 'KubeQuotaExceeded', labels: { alertname: 'KubeQuotaExceeded', job: 'kube-state-metrics', resourcequota: 'q' } });
+    expect(groupingOf(quota).target).toEqual({ kind: 'Service', namespace: 'shop', name: 'alert-kube-quota-exceeded' });
+    const clusterWide = alert({ object: undefined, ownerChain: [], namespace: undefined, reason: 'KubeCPUOvercommit', labels: { alertname: 'KubeCPUOvercommit' } });
+    expect(groupingOf(clusterWide)).toMatchObject({ key: 'service/prod/_cluster/alert-kube-cpu-overcommit', target: { kind: 'Service', name: 'alert-kube-cpu-overcommit' } });
+    expect(run([{ s: clusterWide, at: T0 }]).decisions.map((d) => d.kind)).toEqual(['open']);
+    // A custom signal still groups by job, and one naming nothing is still refused.
+    expect(groupingOf(signal({ object: undefined, ownerChain: [], labels: { job: 'billing' } })).target.name).toBe('billing');
+    expect(() => groupingOf(signal({ object: undefined, ownerChain: [], reason: 'Whatever', labels: {} }))).toThrow(UngroupableSignalError);
+  });
+
+  it('grouping — alert group names are valid object names', () => {
+    expect(alertGroupName('KubeCPUOvercommit')).toBe('alert-kube-cpu-overcommit');
+    expect(alertGroupName('NodeRAIDDegraded')).toBe('alert-node-raid-degraded');
+    expect(alertGroupName('Watchdog')).toBe('alert-watchdog');
+    expect(alertGroupName('job:errors_5m > 0 !!')).toBe('alert-job-errors-5m-0');
+    expect(alertGroupName('___')).toBeUndefined();
+    expect(alertGroupName(`A${'b'.repeat(100)}`)).toHaveLength(63);
   });
 });
 

@@ -10,7 +10,11 @@ import type { Incident, IncidentStatus, Severity, Signal, TargetRef } from '@cor
 export interface CorrelationRules {
   /** Signals of a group inside this window count towards its threshold. */
   readonly windowMs: number;
-  /** Distinct signals that open an incident; one critical signal always does. */
+  /**
+   * Distinct firing fingerprints of Kubernetes events and custom signals that open an incident; one critical signal
+   * always does, and so does one Alertmanager alert (its rule's `for:` and Alertmanager's grouping already decided
+   * it is a problem; severity decides risk, not whether it opens).
+   */
   readonly minSignals: number;
   /** A problem firing again this soon after its incident resolved re-opens that incident. */
   readonly flapWindowMs: number;
@@ -104,7 +108,28 @@ export class UngroupableSignalError extends Error {
 
 /** Labels that name a service, in order of preference. */
 const SERVICE_LABELS = ['service', 'app.kubernetes.io/name', 'app', 'job'] as const;
+/**
+ * The same for Alertmanager alerts, without `job`: on an alert it is the Prometheus scrape job, most often the
+ * exporter that saw the problem (`kube-state-metrics`, `node-exporter`, `kubelet`), not the service that has it.
+ */
+const ALERT_SERVICE_LABELS = ['service', 'app.kubernetes.io/name', 'app'] as const;
 const SAFE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/**
+ * The name of an alert group's target: `alert-` and the alert name in kebab case (`KubeCPUOvercommit` →
+ * `alert-kube-cpu-overcommit`), a valid object name; undefined when nothing usable is left.
+ */
+export function alertGroupName(alertname: string | undefined): string | undefined {
+  if (alertname === undefined) return undefined;
+  const kebab = alertname
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/([A-Z])([A-Z][a-z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (kebab === '') return undefined;
+  return `alert-${kebab}`.slice(0, 63).replace(/-+$/, '');
+}
 
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
@@ -130,7 +155,9 @@ export function targetGroupKey(cluster: string, target: TargetRef): string {
 
 /**
  * Grouping by Kubernetes ownership first (the top of the owner chain: pod → ReplicaSet → Deployment), then by
- * the object itself, then by service label. `nodeIncidentOpen` says whether the signal's node has an open incident:
+ * the object itself, then by service label, then by node; an Alertmanager alert naming none of these groups by its
+ * alert name in its namespace (target: a Service named by {@link alertGroupName}; the workflow finds nothing of its
+ * own to change there and escalates). `nodeIncidentOpen` says whether the signal's node has an open incident:
  * then the node explains the pod's failure and the signal joins the node's group (topology suppression).
  */
 export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
@@ -148,7 +175,8 @@ export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
     const target: TargetRef = { kind: top.kind, name: top.name, ...(signal.namespace !== undefined ? { namespace: signal.namespace } : {}) };
     return { key: targetGroupKey(signal.cluster, target), target };
   }
-  for (const label of SERVICE_LABELS) {
+  const alert = signal.source === 'alertmanager';
+  for (const label of alert ? ALERT_SERVICE_LABELS : SERVICE_LABELS) {
     const value = signal.labels[label];
     if (value !== undefined && SAFE_NAME.test(value) && value.length <= 253) {
       const target: TargetRef = { kind: 'Service', name: value, ...(signal.namespace !== undefined ? { namespace: signal.namespace } : {}) };
@@ -158,6 +186,11 @@ export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
   if (signal.node !== undefined) {
     const target: TargetRef = { kind: 'Node', name: signal.node };
     return { key: nodeGroupKey(signal.cluster, signal.node), target, rootCause: target };
+  }
+  const alertGroup = alert ? alertGroupName(signal.labels.alertname ?? signal.reason) : undefined;
+  if (alertGroup !== undefined) {
+    const target: TargetRef = { kind: 'Service', name: alertGroup, ...(signal.namespace !== undefined ? { namespace: signal.namespace } : {}) };
+    return { key: targetGroupKey(signal.cluster, target), target };
   }
   throw new UngroupableSignalError('object');
 }
@@ -349,9 +382,10 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
     severity: maxSeverity(pending.severity, signal.severity),
     updatedAtMs: nowMs,
   };
-  // Fingerprint dedup: repeats of one problem count once towards the threshold.
+  // Fingerprint dedup: repeats of one problem count once towards the threshold. An Alertmanager alert has passed
+  // its rule's `for:` and Alertmanager's grouping: it opens by itself, whatever its severity.
   const count = Object.values(state.fingerprints).filter((f) => f === 'firing').length;
-  if (signal.severity === 'critical' || count >= rules.minSignals) {
+  if (signal.source === 'alertmanager' || signal.severity === 'critical' || count >= rules.minSignals) {
     const opened: GroupState = { ...state, status: 'open', openedAtMs: nowMs };
     return { state: opened, decision: { kind: 'open', incident: incidentOf(opened, 'open') } };
   }

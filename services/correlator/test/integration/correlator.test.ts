@@ -130,6 +130,20 @@ describe('correlator — grouping and thresholds (real NATS and Temporal)', () =
     expect((await workflowRecord(client, incidentOf(b!)!.id)).input.incident.signalIds).toHaveLength(2);
   });
 
+  it('alerts — one warning alert from Alertmanager opens an incident and starts its workflow; an alert naming no object opens on its alert group, not the dead letter', async () => {
+    const [warning] = await feed(makeSignal('am-warning', { source: 'alertmanager', namespace: 'am', severity: 'warning', reason: 'KubePodCrashLooping', object: { kind: 'Pod', name: 'cart-5d8-x2x' }, ownerChain: [{ kind: 'Deployment', name: 'cart' }] }));
+    expect(warning).toMatchObject({ kind: 'open', incident: { severity: 'warning', target: { kind: 'Deployment', namespace: 'am', name: 'cart' } } });
+    expect((await workflowRecord(client, incidentOf(warning!)!.id)).runs).toBe(1);
+    const quota = makeSignal('am-quota', { source: 'alertmanager', namespace: 'am', severity: 'warning', reason: 'KubeQuotaExceeded', object: undefined, ownerChain: [], labels: { alertname: 'KubeQuotaExceeded', job: 'kube-state-metrics' } });
+    const [grouped] = await feed(quota);
+    expect(grouped).toMatchObject({ kind: 'open', incident: { target: { kind: 'Service', namespace: 'am', name: 'alert-kube-quota-exceeded' } } });
+    // Decisions are counted as decisions; cortexops_workflows_total is the worker's (workflows that ended).
+    const { metrics } = correlator.handle.context;
+    const opened = (await metrics.correlatorDecisions.get()).values.find((v) => v.labels.decision === 'open' && v.labels.workflow === 'delivered');
+    expect(opened?.value).toBeGreaterThanOrEqual(2);
+    expect((await metrics.workflows.get()).values).toEqual([]);
+  });
+
   it('topology — a NotReady node is the root cause; its pods of different Deployments join its incident, none opens its own', async () => {
     const nodeSignal = makeSignal('node-1-notready', { namespace: undefined, object: { kind: 'Node', name: 'node-1' }, ownerChain: [], severity: 'critical', reason: 'NodeNotReady' });
     const [opened] = await feed(nodeSignal);

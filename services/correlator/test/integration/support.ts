@@ -72,7 +72,8 @@ export function makeSignal(key: string, overrides: Partial<Signal> & { atMs?: nu
   const at = new Date(atMs ?? T0).toISOString();
   return Signal.parse({
     id: `s-${createHash('sha256').update(`${key}#${counter}#${Math.random()}`).digest('hex').slice(0, 24)}`,
-    source: 'alertmanager',
+    // A custom signal counts towards the threshold; an Alertmanager alert opens by itself (tests say so when they mean it).
+    source: 'custom',
     cluster: 'test',
     namespace: 'shop',
     object: { kind: 'Pod', name: 'web-7d9f-abcde' },
