@@ -22,11 +22,14 @@ export const messages = proxyActivities<Pick<RemediationActivities, 'requestAppr
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 5, nonRetryableErrorTypes: PERMANENT },
 });
 
+const CHANGE_RETRY = { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: PERMANENT } as const;
+
 /**
- * Changes to the cluster: idempotent by remediation id (a retry after a crash returns the first receipt, never a second
- * change), so they retry until the start-to-close budget, then the workflow compensates what was applied.
+ * An apply: idempotent by remediation id (a retry after a crash returns the first receipt, never a second change).
+ * One attempt takes well under a second (read, dry run, patch, with the gateway's own conflict retries); the short
+ * budget is what a worker that died mid-apply costs before another worker retries it.
  */
-export const changes = proxyActivities<Pick<RemediationActivities, 'apply' | 'revert'>>({
-  startToCloseTimeout: '2 minutes',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '30 seconds', maximumAttempts: 8, nonRetryableErrorTypes: PERMANENT },
-});
+export const applying = proxyActivities<Pick<RemediationActivities, 'apply'>>({ startToCloseTimeout: '30 seconds', retry: CHANGE_RETRY });
+
+/** A revert: a deleted pod's revert waits up to a minute for its controller to replace it. */
+export const reverting = proxyActivities<Pick<RemediationActivities, 'revert'>>({ startToCloseTimeout: '2 minutes', retry: CHANGE_RETRY });

@@ -25,7 +25,7 @@ import {
   type VerificationResult,
   type WorkflowState,
 } from '@cortexops/contracts';
-import { analysis, bookkeeping, changes, messages } from './activities.js';
+import { analysis, applying, bookkeeping, messages, reverting } from './activities.js';
 import { approvalsOutstanding, cancelRefusal, decisionRefusal, type Refusal } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
 import { verdictOf } from './verdict.js';
@@ -231,7 +231,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     const problems: string[] = [];
     for (const receipt of [...receipts].reverse()) {
       try {
-        const reverted = await changes.revert({ workflowId, receipt });
+        const reverted = await reverting.revert({ workflowId, receipt });
         await audit('action.reverted', { remediationId: reverted.remediationId, outcome: reverted.outcome, detail: reverted.detail });
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
@@ -381,11 +381,11 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
 
     await stopIfSettled();
     await transition('APPLYING');
-    const applying = plan;
-    if (!applying) throw new Error('applying without a plan');
-    for (const [index, action] of applying.actions.entries()) {
+    const approved = plan;
+    if (!approved) throw new Error('applying without a plan');
+    for (const [index, action] of approved.actions.entries()) {
       try {
-        receipts.push(await changes.apply({ workflowId, incident, action, remediationId: remediationIdOf(workflowId, index) }));
+        receipts.push(await applying.apply({ workflowId, incident, action, remediationId: remediationIdOf(workflowId, index) }));
       } catch (error) {
         if (!(error instanceof ActivityFailure)) throw error;
         const why = `apply of ${action.type} failed: ${failureMessage(error)}`;
@@ -405,7 +405,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       await note('escalated', `verification of ${targetLabel(incident.target)} was inconclusive (${result.reason}); the change stays, a human decides`);
       throw new Ended('ESCALATED', `verification inconclusive: ${result.reason}; the change stays in place for a human to judge`);
     }
-    await note('resolved', `${applying.actions.map((a) => a.type).join(', ')} on ${targetLabel(incident.target)} applied and verified`);
+    await note('resolved', `${approved.actions.map((a) => a.type).join(', ')} on ${targetLabel(incident.target)} applied and verified`);
     throw new Ended('RESOLVED', `applied and verified: ${result.reason}`);
   };
 
