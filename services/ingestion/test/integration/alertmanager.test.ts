@@ -112,6 +112,36 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(hostile.labels).toMatchObject({ pod: '../../api/v1/secrets' });
   });
 
+  it('ingestion — kube-prometheus alerts name their object by the ecosystem\'s labels: node-exporter and KubeNodeNotReady the Node, KubeJobFailed the Job, never the scrape job', async () => {
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    const node = uniqueName('amnode').replace(/[^a-z0-9-]/g, '');
+    const ksm = { job: 'kube-state-metrics', instance: '10.244.1.7:8443', container: 'kube-rbac-proxy-main', prometheus: 'monitoring/k8s' };
+    // node-exporter as kube-prometheus scrapes it: instance relabelled to the node, the exporter's own target labels kept.
+    const nodeExporter = { job: 'node-exporter', instance: node, namespace: 'monitoring', pod: 'node-exporter-7xk2p', service: 'node-exporter', endpoint: 'https', container: 'kube-rbac-proxy', prometheus: 'monitoring/k8s' };
+    await postAlerts([
+      { labels: { ...nodeExporter, alertname: 'NodeFilesystemAlmostOutOfSpace', device: '/dev/nvme0n1p1', fstype: 'ext4', mountpoint: '/', severity: 'critical' }, startsAt },
+      { labels: { ...ksm, alertname: 'KubeNodeNotReady', node, condition: 'Ready', status: 'true', severity: 'warning' }, startsAt },
+      { labels: { ...ksm, alertname: 'KubeJobFailed', namespace: 'batch', job_name: 'nightly-report-29112000', condition: 'true', severity: 'warning' }, startsAt },
+      { labels: { alertname: 'KubeCPUOvercommit', severity: 'warning' }, startsAt },
+    ]);
+    const byReason = await waitFor(
+      'four kube-prometheus signals',
+      async () => {
+        const all = await signals(nc, names.streams.signals);
+        const found = new Map(['NodeFilesystemAlmostOutOfSpace', 'KubeNodeNotReady', 'KubeJobFailed', 'KubeCPUOvercommit'].map((r) => [r, all.find((s) => s.reason === r && (r === 'KubeJobFailed' || r === 'KubeCPUOvercommit' || s.node === node))]));
+        return [...found.values()].every((s) => s !== undefined) ? found : undefined;
+      },
+      60_000,
+    );
+    expect(byReason.get('NodeFilesystemAlmostOutOfSpace')).toMatchObject({ object: { kind: 'Node', name: node }, node, ownerChain: [], severity: 'critical' });
+    expect(byReason.get('NodeFilesystemAlmostOutOfSpace')!.namespace).toBeUndefined();
+    expect(byReason.get('KubeNodeNotReady')).toMatchObject({ object: { kind: 'Node', name: node }, node });
+    expect(byReason.get('KubeJobFailed')).toMatchObject({ object: { kind: 'Job', name: 'nightly-report-29112000' }, namespace: 'batch' });
+    const overcommit = byReason.get('KubeCPUOvercommit')!;
+    expect(overcommit.object).toBeUndefined();
+    expect(overcommit.labels).toMatchObject({ alertname: 'KubeCPUOvercommit' });
+  });
+
   it('ingestion — the owners of a pod that is gone come from what was read while it lived, across a restart', async () => {
     const namespace = uniqueName('amown').replace(/[^a-z0-9-]/g, '');
     await kubectl(cluster, ['create', 'namespace', namespace]);
