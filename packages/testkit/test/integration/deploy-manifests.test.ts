@@ -468,7 +468,7 @@ describe('deploy/k8s — manifests on the local API server', () => {
     container.livenessProbe = container.readinessProbe;
     delete container.startupProbe;
     const env = (container.env as { name: string; value?: string }[]).filter((e) => e.name !== 'NODE_OPTIONS');
-    container.env = [...env, { name: 'CORTEXOPS_NATS_URL', value: 'nats://x:4222' }, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=32' }];
+    container.env = [...env, { name: 'CORTEXOPS_KUBECONFIG', value: '/etc/kube' }, { name: 'NODE_OPTIONS', value: '--max-semi-space-size=32' }];
     const others = ALL.filter((o) => !(o.kind === 'PodDisruptionBudget' && o.metadata.name === 'cortexops-worker'));
     expect(deploymentProblems(bad as unknown as Deployment, others)).toEqual([
       'pod securityContext.runAsUser is not a non-zero number (the kubelet cannot check a named user)',
@@ -484,7 +484,7 @@ describe('deploy/k8s — manifests on the local API server', () => {
       'container worker has no memory limit',
       'container worker livenessProbe follows dependency health (/debug/healthz)',
       'container worker has no HTTP startupProbe',
-      'container worker sets CORTEXOPS_NATS_URL, which the worker service does not read',
+      'container worker sets CORTEXOPS_KUBECONFIG, which the worker service does not read',
       'container worker NODE_OPTIONS sets no --max-old-space-size',
     ]);
     const api = structuredClone(DEPLOYMENTS.find((d) => d.metadata.name === 'cortexops-api')!) as unknown as { spec: { template: { spec: { containers: { env: { name: string; value?: string }[] }[] } } } };
