@@ -70,6 +70,8 @@ export interface HarnessOptions {
   readonly environment?: string;
   readonly workerEnv?: Record<string, string>;
   readonly correlatorEnv?: Record<string, string>;
+  /** JetStream storage of the private NATS (`file` keeps the streams across a NATS restart). */
+  readonly jsStorage?: 'file' | 'memory';
   /** Extra variables for an approvals service (started when given). */
   readonly approvalsEnv?: Record<string, string>;
 }
@@ -125,7 +127,7 @@ export class RemediationHarness {
       CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx),
       CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace,
       CORTEXOPS_DATABASE_URL: database.url,
-      CORTEXOPS_JS_STORAGE: 'memory',
+      CORTEXOPS_JS_STORAGE: options.jsStorage ?? 'memory',
     };
     let approvals: ServiceProcess | undefined;
     if (options.approvalsEnv) {
