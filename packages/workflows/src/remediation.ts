@@ -35,6 +35,7 @@ const MAX_PLAN_ROUNDS = 3;
 
 /** Rollout checks are numbered apart from the verification's own rounds (their audit records are keyed by round). */
 const ROLLOUT_ROUNDS = 1000;
+const ROLLOUT_FIRST_POLL_MS = 1000;
 const COMPENSATION_ROUNDS = 2000;
 
 /** Ends the workflow from anywhere in its body with a final state and a reason a person can act on. */
@@ -257,12 +258,14 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
    * is only measured once its pods run, and a compensation is verified by its rollout completing again (DESIGN safety
    * rule 4). Rounds are numbered from `firstRound`, apart from the verification's own.
    */
-  const awaitRollout = async (name: string, firstRound: number, timeoutMs: number, wait: (ms: number) => Promise<void>): Promise<{ ok: boolean; detail: string }> => {
+  const awaitRollout = async (name: string, firstRound: number, timeoutMs: number, pauseFor: (ms: number) => Promise<void>): Promise<{ ok: boolean; detail: string }> => {
     if (!plan?.verification) return { ok: true, detail: 'nothing to measure' };
     const current = plan;
     const spec = { ...plan.verification, checks: [{ type: 'rollout' as const, name }], minSamples: 1 };
     const deadline = Date.now() + timeoutMs;
     let last = 'not measured';
+    // A rollout usually completes within seconds: look again after 1 s, doubling up to the verification interval.
+    let wait = Math.min(ROLLOUT_FIRST_POLL_MS, spec.intervalMs);
     for (let round = firstRound; ; round++) {
       const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement | undefined => {
         if (!(error instanceof ActivityFailure)) throw error;
@@ -271,8 +274,9 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       });
       if (measured?.outcome === 'success') return { ok: true, detail: 'rollout complete' };
       if (measured) last = measured.checks.map((c) => c.detail).join('; ');
-      if (Date.now() + spec.intervalMs > deadline) return { ok: false, detail: `the rollout did not complete within ${Math.round(timeoutMs / 1000)} s: ${last}` };
-      await wait(spec.intervalMs);
+      if (Date.now() + wait > deadline) return { ok: false, detail: `the rollout did not complete within ${Math.round(timeoutMs / 1000)} s: ${last}` };
+      await pauseFor(wait);
+      wait = Math.min(wait * 2, spec.intervalMs);
     }
   };
 
