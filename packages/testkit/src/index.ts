@@ -24,7 +24,6 @@ export {
   type KubeconfigPaths,
 } from './stack/servers/kubernetes/index.js';
 export { kubectl, KubectlError } from './stack/servers/kubernetes/kubectl.js';
-export * from './workflow-worker.js';
 export * from './fixtures.js';
 export * from './workflow-record.js';
 export { removeDemoObjects, runDemo, type DemoOptions, type DemoResult } from './demo.js';

@@ -33,15 +33,28 @@ export function uniqueName(prefix: string): string {
   return `${prefix}_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`.toLowerCase();
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed to test servers come from below Linux's ephemeral range (32768–60999 by default): a port the kernel
+ * picked for us (`listen(0)`) is from that range, and between our check and the server's bind any outgoing connection
+ * of any process may take it as its local port — which made a private NATS fail to start now and then.
+ */
+const TEST_PORTS = { from: 20_000, to: 32_000 } as const;
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, LOCAL_HOST, () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, LOCAL_HOST, () => server.close(() => resolve(true)));
   });
+}
+
+/** A port free right now, outside the ephemeral range (random, so parallel test files rarely pick the same). */
+export async function freePort(): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${TEST_PORTS.from} and ${TEST_PORTS.to} after 200 tries`);
 }
 
 export interface PrivateStack {

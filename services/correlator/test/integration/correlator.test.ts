@@ -1,6 +1,6 @@
 import { REMEDIATION_NOTICE_TOKEN, type RemediationNotice, STREAMS } from '@cortexops/contracts';
 import { decodeDeadLetter, publishWithId } from '@cortexops/messaging';
-import { createTestNamespace, ensureServers, natsUrl, startTestWorker, temporalAddress, type TestWorker } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, natsUrl, temporalAddress } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,14 +14,12 @@ let nc: NatsConnection;
 let js: JetStreamClient;
 let client: Client;
 let connection: Connection;
-let worker: TestWorker;
 let correlator: InProcessCorrelator;
 let store: GroupStore;
 
 beforeAll(async () => {
   const ctx = await ensureServers(['nats', 'temporal']);
   const namespace = await createTestNamespace(ctx, 'correlator');
-  worker = await startTestWorker(ctx, namespace);
   connection = await Connection.connect({ address: temporalAddress(ctx) });
   client = new Client({ connection, namespace });
   nc = await connect({ servers: natsUrl(ctx) });
@@ -45,7 +43,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await correlator?.handle.shutdown('test over');
-  await worker?.stop();
   await connection?.close();
   const jsm = await nc?.jetstreamManager();
   for (const stream of Object.values(names.streams)) await jsm?.streams.delete(stream).catch(() => undefined);

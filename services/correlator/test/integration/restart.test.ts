@@ -7,11 +7,9 @@ import {
   natsUrl,
   privateStack,
   spawnService,
-  startTestWorker,
   temporalAddress,
   type PrivateStack,
   type ServiceProcess,
-  type TestWorker,
 } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { connect, type NatsConnection } from 'nats';
@@ -25,7 +23,6 @@ let stack: PrivateStack;
 let nc: NatsConnection;
 let client: Client;
 let connection: Connection;
-let worker: TestWorker;
 let namespace: string;
 let temporal: string;
 const running: ServiceProcess[] = [];
@@ -35,7 +32,6 @@ beforeAll(async () => {
   const ctx = await ensureServers(['temporal']);
   temporal = temporalAddress(ctx);
   namespace = await createTestNamespace(ctx, 'corkill');
-  worker = await startTestWorker(ctx, namespace);
   connection = await Connection.connect({ address: temporal });
   client = new Client({ connection, namespace });
   stack = await privateStack('corkill');
@@ -45,7 +41,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of running) if (p.child.exitCode === null) p.child.kill('SIGKILL');
-  await worker?.stop();
   await connection?.close();
   await nc?.close();
   await stack?.dispose();
