@@ -84,6 +84,7 @@ export const correlatorSpec = {
   remediationCooldownMs: intVar('CORTEXOPS_CORRELATOR_COOLDOWN_MS', 900_000, 0, 7 * 24 * 3600 * 1000, 'after a remediation, new problems of the same target are attached, not remediated, for this long'),
   recurrenceWindowMs: intVar('CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS', 24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000, 'a remediated fingerprint firing again within this long escalates to a human instead of another attempt'),
   reopenAfterMs: intVar('CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS', 600_000, 0, 7 * 24 * 3600 * 1000, "after an incident's workflow ended with the problem still open (approval expired or rejected, denied, failed), its signals are held this long, then a new incident opens"),
+  eventQuietMs: intVar('CORTEXOPS_CORRELATOR_EVENT_QUIET_MS', 900_000, 1000, 7 * 24 * 3600 * 1000, 'Kubernetes events never resolve: an incident whose remaining problems are events resolves once no event of its group has fired for this long'),
   workflowConcurrency: intVar('CORTEXOPS_CORRELATOR_WORKFLOW_CONCURRENCY', 16, 1, 1000, 'workflow starts and signals in flight at once; signals that need no workflow call are decided meanwhile'),
 } as const;
 

@@ -35,7 +35,7 @@ const GROUPS = Number(process.argv[5] ?? 100);
 const RESOLVED = Number(process.argv[6] ?? 0.002);
 const COUNT = RATE * SECONDS;
 const settings = loadConfig(jetstreamSpec, process.env);
-const RULES = { windowMs: 300_000, minSignals: 3, flapWindowMs: 600_000, cooldownMs: 900_000, recurrenceWindowMs: 86_400_000, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 600_000 };
+const RULES = { windowMs: 300_000, minSignals: 3, flapWindowMs: 600_000, cooldownMs: 900_000, recurrenceWindowMs: 86_400_000, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 600_000, eventQuietMs: 900_000 };
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 
 function indexOf(id: string): number {

@@ -13,7 +13,7 @@ import { natsCheck, temporalCheck, type RunningService, type ServiceContext } fr
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { connect, type JsMsg } from 'nats';
 import pLimit from 'p-limit';
-import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, UngroupableSignalError } from './engine.js';
+import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, type TickResult, UngroupableSignalError } from './engine.js';
 import { KeyedQueue } from './keyed.js';
 import { GroupStore } from './store.js';
 
@@ -25,8 +25,10 @@ export interface CorrelatorOverrides {
   readonly taskQueue?: string;
   /** Called after each signal's decision is stored and carried out (tests, benchmarks). */
   readonly onDecision?: (signal: Signal, decision: Decision, latencySeconds: number) => void;
-  /** Called after a remediation notice is recorded (tests). */
-  readonly onRemediation?: (notice: RemediationNotice) => void;
+  /** Called after a remediation notice is recorded (`applied`) or found stale (tests). */
+  readonly onRemediation?: (notice: RemediationNotice, outcome: 'applied' | 'stale') => void;
+  /** Called after the periodic tick resolved an incident and told its workflow (tests). */
+  readonly onTick?: (result: TickResult, workflow: 'delivered' | 'closed') => void;
 }
 
 export interface RunningCorrelator extends RunningService {
@@ -42,6 +44,7 @@ export function rulesOf(config: ServiceConfig<'correlator'>): CorrelationRules {
     recurrenceWindowMs: config.recurrenceWindowMs,
     maxSignalIds: DEFAULT_MAX_SIGNAL_IDS,
     reopenAfterMs: config.reopenAfterMs,
+    eventQuietMs: config.eventQuietMs,
   };
 }
 
@@ -152,11 +155,43 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   /** A remediation was applied: the target cools down and its fingerprints coming back escalate. */
   const remediated = async (msg: JsMsg): Promise<void> => {
     const notice = parseRemediationNotice(msg.data);
-    const known = await store.markRemediated({ id: notice.incidentId, cluster: notice.cluster, target: notice.target }, Date.parse(notice.remediatedAt));
-    if (!known) throw new PermanentMessageError(`remediation notice for incident ${notice.incidentId}: no group for its target`, 'target');
-    context.logger.info({ incident: notice.incidentId, target: notice.target }, 'remediation recorded: target cooling down');
-    overrides.onRemediation?.(notice);
+    const outcome = await store.markRemediated({ id: notice.incidentId, cluster: notice.cluster, target: notice.target }, Date.parse(notice.remediatedAt));
+    if (outcome === 'unknown') throw new PermanentMessageError(`remediation notice for incident ${notice.incidentId}: no group for its target`, 'target');
+    if (outcome === 'stale') {
+      // A late notice of an earlier incident: marking the current problem's fingerprints would escalate the wrong problem.
+      context.logger.warn({ incident: notice.incidentId, target: notice.target, remediatedAt: notice.remediatedAt }, 'stale remediation notice: its incident is not the current incident of its target; not applied');
+    } else {
+      context.logger.info({ incident: notice.incidentId, target: notice.target }, 'remediation recorded: target cooling down');
+    }
+    overrides.onRemediation?.(notice, outcome);
   };
+
+  /**
+   * Kubernetes events never resolve by a signal: on a timer, incidents of remembered groups whose events have been
+   * quiet for CORTEXOPS_CORRELATOR_EVENT_QUIET_MS resolve (engine `tick`), and their workflows are told as for any
+   * resolve. One tick at a time; the state is stored before the workflow call.
+   */
+  let ticking: Promise<void> | undefined;
+  const runTick = async (): Promise<void> => {
+    for (const result of await store.tick(Date.now(), rules)) {
+      const incident = result.decision.incident;
+      try {
+        const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, result.signal, true)));
+        decisions.inc({ decision: 'resolve', workflow: outcome === 'closed' ? 'already_closed' : 'delivered' });
+        context.logger.info({ incident: incident.id, target: incident.target, signal: result.signal.id }, 'incident resolved: its Kubernetes events have been quiet');
+        overrides.onTick?.(result, outcome);
+      } catch (error) {
+        // The state is stored resolved; this workflow is not told again (fragile: no redelivery as for a message).
+        context.logger.warn({ err: error, incident: incident.id }, 'incident resolved by quiet, but its workflow could not be told');
+      }
+    }
+  };
+  const tickTimer = setInterval(() => {
+    ticking ??= runTick()
+      .catch((error: unknown) => context.logger.warn({ err: error }, 'quiet tick failed; the next tick tries again'))
+      .finally(() => (ticking = undefined));
+  }, Math.min(30_000, Math.max(1000, quietRefreshMs(rules))));
+  tickTimer.unref();
 
   const handler = async (msg: JsMsg): Promise<void> => {
     if (msg.subject.endsWith(`.${REMEDIATION_NOTICE_TOKEN}`)) return deciding(() => remediated(msg));
@@ -203,6 +238,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     store,
     checks: [natsCheck(nc), temporalCheck(connection)],
     stop: async () => {
+      clearInterval(tickTimer);
+      await ticking;
       await consumer.stop();
       store.close();
       await nc.drain();

@@ -1,8 +1,8 @@
 import { Incident, Signal } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
-import { alertGroupName, correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, recordRemediation, recordWorkflowEnded, UngroupableSignalError } from './engine.js';
+import { alertGroupName, correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, quietRefreshMs, recordRemediation, recordWorkflowEnded, tick, UngroupableSignalError } from './engine.js';
 
-const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000 };
+const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000, eventQuietMs: 600_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
 
@@ -250,7 +250,7 @@ describe('correlator engine — remediation loops', () => {
 
   it('cooldown — a different problem of a remediated target inside the cooldown is recorded, nothing opens', () => {
     const opened = run([{ s: signal({ severity: 'critical', fingerprint: '1111111111111111' }), at: T0 }]);
-    const remediated = recordRemediation(opened.state!, 'inc-x', T0 + 1000);
+    const remediated = recordRemediation(opened.state!, incidentIdOf(opened.state!.key, opened.state!.epoch), T0 + 1000);
     const closed = run([{ s: signal({ fingerprint: '1111111111111111', status: 'resolved' }), at: T0 + 1500 }], remediated);
     const later = T0 + RULES.flapWindowMs + 10_000;
     const during = run([{ s: signal({ fingerprint: '3333333333333333', severity: 'critical' }), at: later }], closed.state);
@@ -286,5 +286,90 @@ describe('correlator engine — a workflow that ended while the problem goes on'
     const resolved = run([{ s: signal({ fingerprint: '5555555555555555', status: 'resolved' }), at: T0 + 2000 }], ended);
     expect(resolved.decisions).toEqual([{ kind: 'ignored', reason: "incident's workflow already ended" }]);
     expect(resolved.state).toMatchObject({ status: 'ended', fingerprints: { '5555555555555555': 'resolved' } });
+  });
+});
+
+describe('correlator engine — resolution for every source', () => {
+  const QUIET = RULES.eventQuietMs + quietRefreshMs(RULES);
+  const event = (fingerprint: string, overrides: Partial<Signal> = {}) => signal({ source: 'kubernetes', reason: 'BackOff', fingerprint, ...overrides });
+  const incidentId = (state: GroupState) => incidentIdOf(state.key, state.epoch);
+
+  it('quiet — an incident of Kubernetes events resolves on the tick once no event fired for eventQuietMs; its workflow is told with a resolved signal', () => {
+    const { decisions, state } = run([
+      { s: event('1111111111111111'), at: T0 },
+      { s: event('2222222222222222'), at: T0 + 1000 },
+      { s: event('3333333333333333'), at: T0 + 2000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['pending', 'pending', 'open']);
+    expect(tick(state!, T0 + 2000 + RULES.eventQuietMs, RULES)).toBeUndefined();
+    const quiet = tick(state!, T0 + 2000 + QUIET, RULES);
+    expect(quiet?.decision).toMatchObject({ kind: 'resolve', incident: { id: incidentId(state!), status: 'resolved' } });
+    expect(quiet?.state).toMatchObject({ status: 'resolved', closedAtMs: T0 + 2000 + QUIET, fingerprints: { '1111111111111111': 'resolved', '2222222222222222': 'resolved', '3333333333333333': 'resolved' } });
+    const told = Signal.parse(quiet!.signal);
+    expect(told).toMatchObject({ status: 'resolved', cluster: 'prod', namespace: 'shop', object: { kind: 'Deployment', name: 'web' }, startsAt: new Date(T0 + 2000).toISOString() });
+    expect(quiet!.state.signalIds).toContain(told.id);
+    // Resolved: the tick has nothing more to do; the same event firing later flaps the same incident.
+    expect(tick(quiet!.state, T0 + 10 * QUIET, RULES)).toBeUndefined();
+    const again = run([{ s: event('1111111111111111'), at: T0 + 2000 + QUIET + 1000 }], quiet!.state);
+    expect(again.decisions).toMatchObject([{ kind: 'flap', incident: { id: incidentId(state!) } }]);
+  });
+
+  it('quiet — a repeat of an event measures quiet again; repeats inside the refresh interval change nothing to write', () => {
+    const opened = run([{ s: event('1111111111111111', { severity: 'critical' }), at: T0 }]);
+    expect(opened.state).toMatchObject({ status: 'open', eventFingerprints: ['1111111111111111'], lastEventAtMs: T0 });
+    const soon = run([{ s: event('1111111111111111', { severity: 'critical' }), at: T0 + quietRefreshMs(RULES) - 1 }], opened.state);
+    expect(soon.decisions.map((d) => d.kind)).toEqual(['deduplicated']);
+    expect(soon.state?.lastEventAtMs).toBe(T0);
+    const later = run([{ s: event('1111111111111111', { severity: 'critical' }), at: T0 + RULES.eventQuietMs }], soon.state);
+    expect(later.state?.lastEventAtMs).toBe(T0 + RULES.eventQuietMs);
+    expect(tick(later.state!, T0 + QUIET, RULES)).toBeUndefined();
+    expect(tick(later.state!, T0 + RULES.eventQuietMs + QUIET, RULES)?.decision.kind).toBe('resolve');
+  });
+
+  it('quiet — an alert still firing keeps a mixed incident open; its resolved signal after the events went quiet resolves it', () => {
+    const { decisions, state } = run([
+      { s: event('1111111111111111', { severity: 'critical' }), at: T0 },
+      { s: signal({ source: 'alertmanager', fingerprint: '2222222222222222' }), at: T0 + 1000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'attach']);
+    expect(tick(state!, T0 + QUIET, RULES)).toBeUndefined();
+    const early = run([{ s: signal({ source: 'alertmanager', fingerprint: '2222222222222222', status: 'resolved' }), at: T0 + 2000 }], state);
+    expect(early.decisions.map((d) => d.kind)).toEqual(['attach']);
+    const late = run([{ s: signal({ source: 'alertmanager', fingerprint: '2222222222222222', status: 'resolved' }), at: T0 + QUIET }], state);
+    expect(late.decisions).toMatchObject([{ kind: 'resolve', incident: { id: incidentId(state!), status: 'resolved' } }]);
+  });
+
+  it('escalated — an escalated incident resolves when its signals resolve, and on the tick when its events are quiet', () => {
+    const fp = '1111111111111111';
+    const opened = run([{ s: event(fp, { severity: 'critical' }), at: T0 }]);
+    const remediated = recordRemediation(opened.state!, incidentId(opened.state!), T0 + 1000);
+    const returned = T0 + RULES.flapWindowMs + RULES.cooldownMs + QUIET;
+    const closed = tick(remediated!, T0 + QUIET, RULES);
+    expect(closed?.decision.kind).toBe('resolve');
+    const escalated = run([{ s: event(fp, { severity: 'critical' }), at: returned }], closed!.state);
+    expect(escalated.decisions.map((d) => d.kind)).toEqual(['escalate']);
+    expect(tick(escalated.state!, returned + QUIET, RULES)).toMatchObject({ decision: { kind: 'resolve', incident: { id: incidentId(escalated.state!), status: 'resolved' } }, state: { status: 'resolved' } });
+
+    const custom = run([{ s: signal({ fingerprint: fp, severity: 'critical' }), at: returned }], closed!.state);
+    expect(custom.decisions.map((d) => d.kind)).toEqual(['escalate']);
+    const resolved = run([{ s: signal({ fingerprint: fp, status: 'resolved' }), at: returned + 1000 }], custom.state);
+    expect(resolved.decisions).toMatchObject([{ kind: 'resolve', incident: { status: 'resolved' } }]);
+    expect(resolved.state?.status).toBe('resolved');
+  });
+});
+
+describe('correlator engine — remediation notices', () => {
+  it('notice — only the group\'s current incident is marked; a late notice of an earlier incident is stale and changes nothing', () => {
+    const fp = '1111111111111111';
+    const first = run([
+      { s: signal({ fingerprint: fp, severity: 'critical' }), at: T0 },
+      { s: signal({ fingerprint: fp, status: 'resolved' }), at: T0 + 1000 },
+      { s: signal({ fingerprint: '2222222222222222', severity: 'critical' }), at: T0 + RULES.flapWindowMs + 5000 },
+    ]);
+    expect(first.decisions.map((d) => d.kind)).toEqual(['open', 'resolve', 'open']);
+    const earlier = incidentIdOf(first.state!.key, first.state!.epoch - 1);
+    expect(recordRemediation(first.state!, earlier, T0 + RULES.flapWindowMs + 6000)).toBeUndefined();
+    const current = recordRemediation(first.state!, incidentIdOf(first.state!.key, first.state!.epoch), T0 + RULES.flapWindowMs + 6000);
+    expect(current?.remediation).toEqual({ atMs: T0 + RULES.flapWindowMs + 6000, fingerprints: ['2222222222222222'], incidentId: incidentIdOf(first.state!.key, first.state!.epoch) });
   });
 });

@@ -4,7 +4,8 @@ import type { Incident, IncidentStatus, Severity, Signal, TargetRef } from '@cor
 /**
  * The correlation engine: pure functions from (group state, signal, time, rules) to (new state, decision).
  * No I/O — the service reads the group's state from KV, calls {@link correlate}, writes the new state with
- * compare-and-set and only then carries out the decision (start or signal the incident's workflow).
+ * compare-and-set and only then carries out the decision (start or signal the incident's workflow). With no signal,
+ * {@link tick} (state, time in; state, decision out) resolves incidents whose Kubernetes events have gone quiet.
  */
 
 export interface CorrelationRules {
@@ -29,6 +30,11 @@ export interface CorrelationRules {
    * failed), its signals are held this long; then a still-firing problem opens a new incident (a new workflow).
    */
   readonly reopenAfterMs: number;
+  /**
+   * Kubernetes events are always `firing` (nothing ever says they stopped): an open or escalated incident's event
+   * problems count as resolved once no event of its group has fired for this long (see {@link tick}).
+   */
+  readonly eventQuietMs: number;
 }
 
 export const DEFAULT_MAX_SIGNAL_IDS = 256;
@@ -59,6 +65,10 @@ export interface GroupState {
   readonly flapCount: number;
   /** The last remediation of this target (recorded by {@link recordRemediation}). */
   readonly remediation?: { readonly atMs: number; readonly fingerprints: readonly string[]; readonly incidentId: string };
+  /** Fingerprints of this epoch that came from Kubernetes events (they never resolve by a signal; see {@link tick}). */
+  readonly eventFingerprints?: readonly string[];
+  /** When a Kubernetes event of the group last fired, refreshed by repeats at most every {@link quietRefreshMs}. */
+  readonly lastEventAtMs?: number;
 }
 
 export type Decision =
@@ -74,7 +84,7 @@ export type Decision =
   | { readonly kind: 'deduplicated'; readonly incident: Incident }
   /** Added to an open incident: signal its workflow. */
   | { readonly kind: 'attach'; readonly incident: Incident }
-  /** Every fingerprint resolved: the incident closes (its workflow is told). */
+  /** Every fingerprint resolved (an event's by its group's quiet, see {@link tick}): the incident closes (its workflow is told). */
   | { readonly kind: 'resolve'; readonly incident: Incident }
   /** The target is cooling down after a remediation: recorded, no new workflow. */
   | { readonly kind: 'cooldown'; readonly incident?: Incident }
@@ -270,10 +280,55 @@ function freshEpoch(grouping: Grouping, signal: Signal, previous: GroupState | u
 }
 
 /**
+ * How often a repeat of an event already firing refreshes the group's last event time (a repeat that changes nothing
+ * else is not written sooner, so repeat storms stay cheap); quiet is measured with this granularity.
+ */
+export function quietRefreshMs(rules: Pick<CorrelationRules, 'eventQuietMs'>): number {
+  return Math.floor(rules.eventQuietMs / 10);
+}
+
+/**
+ * When the group's events have been quiet long enough: the last stored event time plus `eventQuietMs` plus the
+ * refresh granularity (a repeat inside it is not stored), so no event fired for at least `eventQuietMs`.
+ */
+export function quietAtMs(state: GroupState, rules: Pick<CorrelationRules, 'eventQuietMs'>): number | undefined {
+  if (state.lastEventAtMs === undefined || state.eventFingerprints === undefined || state.eventFingerprints.length === 0) return undefined;
+  return state.lastEventAtMs + rules.eventQuietMs + quietRefreshMs(rules);
+}
+
+/** The fingerprints of an open or escalated incident with its event problems resolved when they are quiet (else the same object). */
+function quietFingerprints(state: GroupState, nowMs: number, rules: CorrelationRules): GroupState['fingerprints'] {
+  const at = quietAtMs(state, rules);
+  if (at === undefined || nowMs < at || !isOpen(state)) return state.fingerprints;
+  const fingerprints = { ...state.fingerprints };
+  for (const fp of state.eventFingerprints ?? []) if (fingerprints[fp] === 'firing') fingerprints[fp] = 'resolved';
+  return fingerprints;
+}
+
+/** Remembers a firing Kubernetes event: its fingerprint as an event's and the time, unless a recent repeat already did. */
+function noteEvent(state: GroupState, fp: string, nowMs: number, rules: CorrelationRules): GroupState {
+  const known = state.eventFingerprints ?? [];
+  const last = state.lastEventAtMs;
+  const recent = last !== undefined && nowMs - last < quietRefreshMs(rules);
+  if (known.includes(fp) && recent) return state;
+  return { ...state, eventFingerprints: known.includes(fp) ? known : [...known, fp], lastEventAtMs: Math.max(last ?? nowMs, nowMs) };
+}
+
+/**
  * Decides what one signal means for its group. Pure: the same inputs always give the same output, so a
  * compare-and-set conflict is handled by reading the newer state and calling it again.
+ *
+ * A firing signal never closes an incident whose events went quiet before the tick saw it (the problem is back;
+ * quiet is measured again from it); a resolved one closes it when nothing else is firing.
  */
 export function correlate(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
+  const result = decide(previous, grouping, signal, nowMs, rules);
+  const fp = signal.fingerprint;
+  if (signal.source !== 'kubernetes' || signal.status !== 'firing' || result.state === undefined || result.state.fingerprints[fp] !== 'firing') return result;
+  return { ...result, state: noteEvent(result.state, fp, nowMs, rules) };
+}
+
+function decide(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
   if (previous?.signalIds.includes(signal.id)) {
     const active = previous.status === 'open' || previous.status === 'escalated' || previous.status === 'resolved' || previous.status === 'ended';
     return { state: undefined, decision: active ? { kind: 'duplicate', incident: incidentOf(previous, incidentStatusOf(previous)) } : { kind: 'duplicate' } };
@@ -282,7 +337,7 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
 
   if (signal.status === 'resolved') {
     if (previous === undefined || previous.fingerprints[fp] === undefined) return { state: undefined, decision: { kind: 'ignored', reason: 'resolved signal of a problem with no incident' } };
-    const fingerprints = { ...previous.fingerprints, [fp]: 'resolved' as const };
+    const fingerprints = { ...quietFingerprints(previous, nowMs, rules), [fp]: 'resolved' as const };
     const allResolved = Object.values(fingerprints).every((s) => s === 'resolved');
     const base = { ...previous, fingerprints, signalIds: appendId(previous.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
     if (previous.status === 'pending') {
@@ -292,7 +347,7 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
     }
     if (previous.status === 'resolved' || previous.status === 'idle') return { state: base, decision: { kind: 'ignored', reason: 'incident already resolved' } };
     if (previous.status === 'ended') return { state: base, decision: { kind: 'ignored', reason: "incident's workflow already ended" } };
-    if (allResolved && previous.status === 'open') {
+    if (allResolved && (previous.status === 'open' || previous.status === 'escalated')) {
       const state: GroupState = { ...base, status: 'resolved', closedAtMs: nowMs };
       return { state, decision: { kind: 'resolve', incident: incidentOf(state, 'resolved') } };
     }
@@ -392,11 +447,54 @@ export function correlate(previous: GroupState | undefined, grouping: Grouping, 
   return { state, decision: { kind: 'pending', count } };
 }
 
+/** What {@link tick} decided: the incident resolved, and the signal its workflow is told it with. */
+export interface TickResult {
+  readonly state: GroupState;
+  readonly decision: Extract<Decision, { kind: 'resolve' }>;
+  /** Made up by the engine (no such signal was received): id `quiet-<incident id>-<flap count>`, status `resolved`. */
+  readonly signal: Signal;
+}
+
+/**
+ * The rule the correlator applies to the groups it remembers on a timer, with no signal: an open or escalated
+ * incident whose remaining problems are Kubernetes events resolves once no event of its group fired for
+ * `eventQuietMs` (see {@link quietAtMs}) and no other fingerprint is firing. Undefined when nothing changes.
+ */
+export function tick(state: GroupState, nowMs: number, rules: CorrelationRules): TickResult | undefined {
+  if (!isOpen(state)) return undefined;
+  const fingerprints = quietFingerprints(state, nowMs, rules);
+  if (fingerprints === state.fingerprints || !Object.values(fingerprints).every((s) => s === 'resolved')) return undefined;
+  const incidentId = incidentIdOf(state.key, state.epoch);
+  const last = state.lastEventAtMs ?? nowMs;
+  const signal: Signal = {
+    id: `quiet-${incidentId}-${state.flapCount}`,
+    source: 'kubernetes',
+    cluster: state.cluster,
+    ...(state.target.namespace !== undefined ? { namespace: state.target.namespace } : {}),
+    object: { kind: state.target.kind, name: state.target.name },
+    ownerChain: [],
+    severity: state.severity,
+    status: 'resolved',
+    title: `quiet: no Kubernetes event of this incident since ${iso(last)}`,
+    reason: 'EventsQuiet',
+    labels: {},
+    annotations: {},
+    fingerprint: sha256(`quiet#${incidentId}`).slice(0, 32),
+    startsAt: iso(last),
+    receivedAt: iso(nowMs),
+  };
+  const resolved: GroupState = { ...state, status: 'resolved', fingerprints, signalIds: appendId(state.signalIds, signal.id, rules.maxSignalIds), closedAtMs: nowMs, updatedAtMs: nowMs };
+  return { state: resolved, decision: { kind: 'resolve', incident: incidentOf(resolved, 'resolved') }, signal };
+}
+
 /**
  * Records that the group's incident was remediated: starts the target's cooldown and remembers the
- * fingerprints, so their return escalates instead of triggering another attempt.
+ * fingerprints, so their return escalates instead of triggering another attempt. Only the group's current incident
+ * can be: a late notice of an earlier incident would mark another problem's fingerprints, so it is stale and
+ * undefined is returned (nothing changes).
  */
-export function recordRemediation(state: GroupState, incidentId: string, nowMs: number): GroupState {
+export function recordRemediation(state: GroupState, incidentId: string, nowMs: number): GroupState | undefined {
+  if (incidentIdOf(state.key, state.epoch) !== incidentId) return undefined;
   return { ...state, remediation: { atMs: nowMs, fingerprints: Object.keys(state.fingerprints), incidentId }, updatedAtMs: nowMs };
 }
 

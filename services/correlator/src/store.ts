@@ -1,5 +1,5 @@
 import { KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
-import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, recordWorkflowEnded, targetGroupKey } from './engine.js';
+import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, recordWorkflowEnded, targetGroupKey, tick, type TickResult } from './engine.js';
 import type { Incident, Signal } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
@@ -227,8 +227,8 @@ export class GroupStore {
     const result = await this.transact(
       grouping.key,
       (state) => correlate(state, grouping, signal, nowMs, rules),
-      // A repeat of a firing problem (same severity): only the signal log would change.
-      (r, before) => r.decision.kind === 'deduplicated' && r.state?.severity === before?.severity,
+      // A repeat of a firing problem (same severity, last event time not due for a refresh): only the signal log would change.
+      (r, before) => r.decision.kind === 'deduplicated' && r.state?.severity === before?.severity && r.state?.lastEventAtMs === before?.lastEventAtMs,
     );
     return { ...result, groupKey: grouping.key };
   }
@@ -244,12 +244,30 @@ export class GroupStore {
   }
 
   /**
-   * Marks an incident's group remediated (cooldown of its target, escalation when its fingerprints return);
-   * returns false when the group is unknown.
+   * Marks an incident's group remediated (cooldown of its target, escalation when its fingerprints return):
+   * `applied`; `stale` when the incident is not the group's current one (a late notice: nothing changes);
+   * `unknown` when there is no group.
    */
-  async markRemediated(incident: Pick<Incident, 'id' | 'cluster' | 'target'>, nowMs: number): Promise<boolean> {
+  async markRemediated(incident: Pick<Incident, 'id' | 'cluster' | 'target'>, nowMs: number): Promise<'applied' | 'stale' | 'unknown'> {
     const groupKey = targetGroupKey(incident.cluster, incident.target);
-    const result = await this.transact(groupKey, (state) => ({ state: state === undefined ? undefined : recordRemediation(state, incident.id, nowMs) }));
-    return result.state !== undefined;
+    const result = await this.transact(groupKey, (state) => ({ state: state === undefined ? undefined : recordRemediation(state, incident.id, nowMs), known: state !== undefined }));
+    return result.state !== undefined ? 'applied' : result.known ? 'stale' : 'unknown';
+  }
+
+  /**
+   * Applies the engine's {@link tick} to every group this replica remembers (at most the cache size) and stores the
+   * incidents it resolves with compare-and-set (a group decided meanwhile, here or elsewhere, is decided again on
+   * its newer state). Groups it does not remember resolve on their next signal, or on a tick once a signal brought
+   * them back. Returns what was resolved; the caller tells the workflows.
+   */
+  async tick(nowMs: number, rules: CorrelationRules): Promise<TickResult[]> {
+    const due: string[] = [];
+    for (const { state } of this.cache.values()) if (state !== undefined && tick(state, nowMs, rules) !== undefined) due.push(state.key);
+    const resolved: TickResult[] = [];
+    for (const groupKey of due) {
+      const result = await this.transact<TickResult | { readonly state: undefined }>(groupKey, (state) => (state === undefined ? undefined : tick(state, nowMs, rules)) ?? { state: undefined });
+      if (result.state !== undefined) resolved.push(result);
+    }
+    return resolved;
   }
 }

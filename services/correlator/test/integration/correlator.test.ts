@@ -35,6 +35,8 @@ beforeAll(async () => {
       CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: String(10 * MINUTE),
       CORTEXOPS_CORRELATOR_COOLDOWN_MS: String(30 * MINUTE),
       CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: String(24 * 60 * MINUTE),
+      // Only Kubernetes-event incidents resolve by quiet (the tick then runs every second); no other test sends events.
+      CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
     },
     names,
   );
@@ -218,6 +220,42 @@ describe('correlator — no remediation loops', () => {
     const escalation = incidentOf(escalated!)!;
     expect(escalation.id).not.toBe(incident.id);
     expect((await workflowRecord(client, escalation.id)).input.incident.status).toBe('escalated');
+  });
+
+  it('late notice — a remediation notice of an earlier incident of the target is stale: logged, not applied; the current incident’s notice is', async () => {
+    const base = { namespace: 'late', object: { kind: 'Pod' as const, name: 'cart-1' }, ownerChain: [{ kind: 'Deployment' as const, name: 'cart' }], severity: 'critical' as const };
+    const [first] = await feed(makeSignal('late-a', { ...base, atMs: T0 }), makeSignal('late-a', { ...base, status: 'resolved', atMs: T0 + MINUTE }));
+    const [second] = await feed(makeSignal('late-b', { ...base, atMs: T0 + 30 * MINUTE }));
+    const earlier = incidentOf(first!)!;
+    const current = incidentOf(second!)!;
+    expect(second!.kind).toBe('open');
+    expect(current.id).not.toBe(earlier.id);
+    const subject = `${names.subjectPrefixes.signals}.test.${REMEDIATION_NOTICE_TOKEN}`;
+    const notice = (incidentId: string): RemediationNotice => ({ incidentId, cluster: 'test', target: current.target, remediatedAt: new Date(T0 + 31 * MINUTE).toISOString() });
+    await publishWithId(js, subject, Buffer.from(JSON.stringify(notice(earlier.id))), `late-notice-${earlier.id}`);
+    await waitFor('the stale notice logged', () => (correlator.logs().includes('stale remediation notice') && correlator.logs().includes(earlier.id) ? true : undefined));
+    const key = groupingOf(makeSignal('late-b', base)).key;
+    expect((await store.read(key)).state?.remediation).toBeUndefined();
+    await publishWithId(js, subject, Buffer.from(JSON.stringify(notice(current.id))), `late-notice-${current.id}`);
+    await waitFor('the current notice applied', async () => ((await store.read(key)).state?.remediation?.incidentId === current.id ? true : undefined));
+    expect((await store.read(key)).state?.remediation?.fingerprints).toEqual([makeSignal('late-b').fingerprint]);
+  });
+});
+
+describe('correlator — resolution for every source', () => {
+  it('quiet — an incident of Kubernetes events resolves once its events are quiet; the tick tells its workflow with a resolved signal', async () => {
+    const [opened] = await feed(makeSignal('quiet-oom', { source: 'kubernetes', namespace: 'quiet', severity: 'critical', reason: 'OOMKilling', atMs: Date.now() }));
+    expect(opened?.kind).toBe('open');
+    const incident = incidentOf(opened!)!;
+    const record = await waitFor('the resolved signal on the workflow', async () => {
+      const r = await workflowRecord(client, incident.id);
+      return r.signals.some((s) => s.status === 'resolved') ? r : undefined;
+    });
+    expect(record.signals.at(-1)).toMatchObject({ id: `quiet-${incident.id}-0`, status: 'resolved', object: { kind: 'Deployment', name: 'web' } });
+    expect(record.runs).toBe(1);
+    expect((await store.read(groupingOf(makeSignal('quiet-oom', { namespace: 'quiet' })).key)).state).toMatchObject({ status: 'resolved' });
+    const counted = (await correlator.handle.context.metrics.correlatorDecisions.get()).values.find((v) => v.labels.decision === 'resolve' && v.labels.workflow === 'delivered');
+    expect(counted?.value).toBeGreaterThanOrEqual(1);
   });
 });
 
