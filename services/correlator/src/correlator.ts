@@ -169,11 +169,15 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   /**
    * Kubernetes events never resolve by a signal: on a timer, incidents of remembered groups whose events have been
    * quiet for CORTEXOPS_CORRELATOR_EVENT_QUIET_MS resolve (engine `tick`), and their workflows are told as for any
-   * resolve. One tick at a time; the state is stored before the workflow call.
+   * resolve. One tick at a time; the state is stored before the workflow call. A call that fails is tried again on
+   * the next ticks (kept in this replica's memory, at most 1024: no message is redelivered for a tick).
    */
   let ticking: Promise<void> | undefined;
+  const untold = new Map<string, TickResult>();
   const runTick = async (): Promise<void> => {
-    for (const result of await store.tick(Date.now(), rules)) {
+    const results = [...untold.values(), ...(await store.tick(Date.now(), rules))];
+    untold.clear();
+    for (const result of results) {
       const incident = result.decision.incident;
       try {
         const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, result.signal, true)));
@@ -181,8 +185,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
         context.logger.info({ incident: incident.id, target: incident.target, signal: result.signal.id }, 'incident resolved: its Kubernetes events have been quiet');
         overrides.onTick?.(result, outcome);
       } catch (error) {
-        // The state is stored resolved; this workflow is not told again (fragile: no redelivery as for a message).
-        context.logger.warn({ err: error, incident: incident.id }, 'incident resolved by quiet, but its workflow could not be told');
+        if (untold.size < 1024) untold.set(incident.id, result);
+        context.logger.warn({ err: error, incident: incident.id }, 'incident resolved by quiet, but its workflow could not be told; the next tick tries again');
       }
     }
   };
