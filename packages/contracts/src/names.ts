@@ -100,8 +100,6 @@ export const METRICS = {
   llmTokensTotal: 'cortexops_llm_tokens_total',
   dependencyUp: 'cortexops_dependency_up',
   dependencyCheckSeconds: 'cortexops_dependency_check_seconds',
-  /** Remediation workflows that ended, by final state (the worker counts them). */
-  remediationsTotal: 'cortexops_remediations_total',
   /** Verification measurements by outcome (success, failure, inconclusive). */
   verificationMeasurementsTotal: 'cortexops_verification_measurements_total',
   /** Refused approval attempts by channel, code and whether each was stored in the audit store one by one. */

@@ -100,7 +100,6 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   const prometheus = PrometheusClient.create({ baseUrl: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs, retries: config.prometheusRetries, logger: context.logger });
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   const js = nc.jetstream();
-  const ended = new Counter({ name: METRICS.remediationsTotal, help: 'Remediation workflows that ended, by final state', labelNames: ['state'] as const, registers: [context.registry] });
   const measured = new Counter({ name: METRICS.verificationMeasurementsTotal, help: 'Verification measurement rounds, by outcome', labelNames: ['outcome'] as const, registers: [context.registry] });
 
   const activities = createRemediationActivities({
@@ -128,10 +127,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
       },
       bounds: { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
     },
-    onEnded: (state) => {
-      ended.inc({ state });
-      context.metrics.workflows.inc({ outcome: state.toLowerCase() });
-    },
+    // DESIGN's cortexops_workflows_total{outcome}: remediation workflows that ended, by final state.
+    onEnded: (state) => context.metrics.workflows.inc({ outcome: state.toLowerCase() }),
     onMeasured: (outcome) => measured.inc({ outcome }),
     logger: context.logger,
   });
