@@ -55,6 +55,9 @@ export const CONDITIONS = {
   'node-schedulable': (f) => (f.diagnosis.live !== undefined && f.diagnosis.live.unschedulable !== true ? ['the node is not cordoned'] : undefined),
   'pods-unschedulable': (f) => {
     const unplaced = f.diagnosis.pods.filter((p) => p.phase === 'Pending' && p.node === undefined).map((p) => `pod ${p.name} is Pending on no node`);
+    // A FailedScheduling reported earlier is history once every pod is placed (a pod waits for a node that is not
+    // ready yet, then runs): it holds only while a pod is still unplaced, or when the pods could not be read at all.
+    if (unplaced.length === 0 && f.diagnosis.pods.length > 0) return undefined;
     return nonEmpty([...(f.symptoms.get('unschedulable') ?? []), ...unplaced]);
   },
   'rollout-stuck': (f) => {

@@ -265,6 +265,9 @@ export async function runDemo(ctx: StackContext, options: DemoOptions = {}): Pro
   // Earlier demos' Deployments and nodes go; this one stays for a look until the next demo.
   await removeDemoObjects(ctx, namespace);
   await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoNode(node, namespace)) });
+  // The pod is created once its node is Ready: scheduled before, it would wait with a FailedScheduling event, and that
+  // warning (not the injected failure) would be the incident's first signal.
+  await kubectl(ctx, ['wait', '--for=condition=Ready', `node/${node}`, `--timeout=${Math.round(POD_TIMEOUT_MS / 1000)}s`]);
   await kubectl(ctx, ['create', '-f', '-'], { stdin: JSON.stringify(demoWorkload(namespace, name, node)) });
   const pod = await runningPod(ctx, namespace, name, POD_TIMEOUT_MS);
   log(`deployment ${namespace}/${name} (memory limit 256Mi): pod ${pod.metadata.name} Running on ${pod.spec.nodeName ?? '?'} (a node of this demo's own)`);
