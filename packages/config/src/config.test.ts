@@ -90,4 +90,25 @@ describe('config — service configuration', () => {
     expect(loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_WATCH_EVENTS: 'false' }).watchEvents).toBe(false);
     expect(loadServiceConfig('ingestion', {})).toMatchObject({ watchEvents: true, ownerLookupTimeoutMs: 2000 });
   });
+
+  it('the worker refuses bad remediation settings, one line each, and never echoes the approvals token', () => {
+    let problems: string[] = [];
+    try {
+      loadServiceConfig('worker', {
+        CORTEXOPS_APPROVAL_TIMEOUT_MS: '1000',
+        CORTEXOPS_PROMETHEUS_URL: 'ftp://prometheus:9090',
+        CORTEXOPS_VERIFY_COUNT: '0',
+        CORTEXOPS_VERIFY_ROLLOUT_TIMEOUT_MS: 'soon',
+        CORTEXOPS_APPROVALS_API_TOKEN: 'short-secret',
+      });
+    } catch (error) {
+      problems = (error as ConfigError).problems.map((p) => `${p.variable}: ${p.problem}`);
+    }
+    expect(problems.map((p) => p.split(':')[0])).toEqual(
+      expect.arrayContaining(['CORTEXOPS_APPROVAL_TIMEOUT_MS', 'CORTEXOPS_PROMETHEUS_URL', 'CORTEXOPS_VERIFY_COUNT', 'CORTEXOPS_VERIFY_ROLLOUT_TIMEOUT_MS', 'CORTEXOPS_APPROVALS_API_TOKEN']),
+    );
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(loadServiceConfig('worker', {})).toMatchObject({ approvalTimeoutMs: 900_000, verifyRolloutTimeoutMs: 300_000, defaultEnvironment: 'production', environments: [] });
+  });
 });
