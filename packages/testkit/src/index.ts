@@ -28,3 +28,4 @@ export * from './fixtures.js';
 export * from './workflow-record.js';
 export { removeDemoObjects, runDemo, type DemoOptions, type DemoResult } from './demo.js';
 export * from './slack.js';
+export * from './remediation.js';

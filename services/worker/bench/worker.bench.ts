@@ -15,7 +15,6 @@
  *
  * Usage: pnpm --filter @cortexops/worker bench [incidents 10] [throughput 10] [budget seconds per stage 240]
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -25,7 +24,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { AuditStore } from '@cortexops/audit';
 import { loadServiceConfig } from '@cortexops/config';
-import { type Action, type RemediationOutcome, Signal, signalSubject, TASK_QUEUES, WORKFLOW_TYPES } from '@cortexops/contracts';
+import { type Action, type RemediationOutcome, type Signal, signalSubject, TASK_QUEUES, WORKFLOW_TYPES } from '@cortexops/contracts';
 import { ClusterGateway } from '@cortexops/k8s';
 import { publishWithId } from '@cortexops/messaging';
 import { runService } from '@cortexops/observability';
@@ -33,17 +32,18 @@ import { DEFAULT_DATA_PATH } from '@cortexops/policy';
 import {
   createTestDatabase,
   createTestNamespace,
+  enrolForRemediation,
   ensureServers,
   freePort,
   kubeconfigPaths,
   kubectl,
+  kubeletEventSignal,
+  memoryLimitedDeployment,
   natsUrl,
   privateStack,
   spawnService,
   temporalAddress,
   uniqueName,
-  WORKER_NAMESPACE,
-  WORKER_SERVICE_ACCOUNT,
   type StackContext,
 } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
@@ -64,7 +64,6 @@ const GOAL_RATIO = 0.7;
 const VERIFY = { CORTEXOPS_VERIFY_STABILISATION_MS: '6000', CORTEXOPS_VERIFY_INTERVAL_MS: '3000', CORTEXOPS_VERIFY_COUNT: '4', CORTEXOPS_VERIFY_MIN_SAMPLES: '2' } as const;
 const MEMORY = '256Mi';
 const RAISED = '384Mi';
-const REMEDIATION_ROLE = 'cortexops-worker-remediation';
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -87,16 +86,7 @@ async function until<T>(what: string, deadline: number, probe: () => Promise<T |
 }
 
 async function deploy(ctx: StackContext, namespace: string, names: readonly string[], deadline: number): Promise<void> {
-  const items = names.map((name) => ({
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name, namespace, labels: { app: name } },
-    spec: {
-      replicas: 1,
-      selector: { matchLabels: { app: name } },
-      template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'app', image: 'registry.example/checkout:1.0', resources: { limits: { memory: MEMORY } } }] } },
-    },
-  }));
+  const items = names.map((name) => memoryLimitedDeployment(namespace, name, MEMORY));
   await kubectl(ctx, ['apply', '-f', '-'], { stdin: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
   await until('Deployments available', deadline, async () => {
     const list = JSON.parse(await kubectl(ctx, ['get', 'deployments', '-n', namespace, '-o', 'json'])) as { items: { metadata: { name: string }; status?: { availableReplicas?: number } }[] };
@@ -112,27 +102,9 @@ async function podOf(ctx: StackContext, namespace: string, app: string): Promise
   return pod;
 }
 
-/** What ingestion publishes for a kubelet OOMKilling event on the workload's pod (as the integration harness does). */
+/** What ingestion publishes for a kubelet OOMKilling event on the workload's pod. */
 function oomSignal(namespace: string, workload: string, pod: string): Signal {
-  const now = new Date().toISOString();
-  return Signal.parse({
-    id: `sig-${randomBytes(8).toString('hex')}`,
-    source: 'kubernetes',
-    cluster: 'local',
-    namespace,
-    object: { kind: 'Pod', name: pod },
-    ownerChain: [
-      { kind: 'ReplicaSet', name: pod.split('-').slice(0, -1).join('-') },
-      { kind: 'Deployment', name: workload },
-    ],
-    severity: 'critical',
-    status: 'firing',
-    title: `OOMKilling: Pod/${pod} Memory cgroup out of memory`,
-    reason: 'OOMKilling',
-    fingerprint: createHash('sha256').update(`Pod/${namespace}/${pod}/OOMKilling`).digest('hex').slice(0, 32),
-    startsAt: now,
-    receivedAt: now,
-  });
+  return kubeletEventSignal({ namespace, workload, pod, reason: 'OOMKilling' });
 }
 
 const fmt = (ms: number) => (Number.isFinite(ms) ? ms.toFixed(0) : '—');
@@ -165,9 +137,8 @@ try {
   const audit = await AuditStore.create({ databaseUrl: database.url });
   cleanups.push(() => audit.close());
   const namespace = uniqueName('wbench').replace(/_/g, '-');
-  await kubectl(ctx, ['create', 'namespace', namespace]);
   cleanups.push(() => kubectl(ctx, ['delete', 'namespace', namespace, '--wait=false', '--ignore-not-found']));
-  await kubectl(ctx, ['create', 'rolebinding', REMEDIATION_ROLE, '-n', namespace, `--clusterrole=${REMEDIATION_ROLE}`, `--serviceaccount=${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`]);
+  await enrolForRemediation(ctx, namespace);
 
   // The namespace in auto mode; the cluster-wide rate limit (20 an hour) would stop a run of more incidents.
   const policyDir = mkdtempSync(join(tmpdir(), 'cortexops-wbench-policy-'));

@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig, RbacAuthorizationV1Api, type V1Deployment, type V1Pod } from '@kubernetes/client-node';
 import { ClusterGateway, type GatewayOptions, type RequestObserver } from '@cortexops/k8s';
-import { ensureServers, kubeconfigPaths, kubectl, uniqueName, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, type StackContext } from '@cortexops/testkit';
+import { ensureServers, kubeconfigPaths, kubectl, REMEDIATION_ROLE, uniqueName, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, type StackContext } from '@cortexops/testkit';
 import { expect } from 'vitest';
 
 /** What the k8s integration tests share: the real local control plane, a namespace per file, the worker's credentials. */
 
 export const SETTLE = { timeout: 90_000, interval: 250 };
 export const WORKER_RBAC = join('deploy', 'k8s', 'worker-rbac.yaml');
-/** The ClusterRole a RoleBinding grants in each namespace enrolled for remediation (deploy/k8s/worker-rbac.yaml). */
-export const REMEDIATION_ROLE = 'cortexops-worker-remediation';
+export { REMEDIATION_ROLE };
 
 export interface Admin {
   readonly kc: KubeConfig;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { ANNOTATIONS, type RemediationOutcome } from '@cortexops/contracts';
 import { GATEWAY_ANNOTATIONS } from '@cortexops/k8s';
 import { PolicyEngine } from '@cortexops/policy';
-import { kubeconfigPaths, kubectl, privateStack, stackPorts, uniqueName, type PrivateStack } from '@cortexops/testkit';
+import { kubeconfigPaths, kubectl, privateStack, REMEDIATION_ROLE, stackPorts, uniqueName, WORKER_NAMESPACE, WORKER_SERVICE_ACCOUNT, type PrivateStack } from '@cortexops/testkit';
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type DeploymentJson, RemediationHarness, WAIT } from './harness.js';
@@ -225,8 +225,8 @@ describe('remediation — nothing to do, or not allowed to', () => {
     try {
       // What diagnosis reads (deploy/k8s/worker-rbac.yaml), without patch: the enrolment's RoleBinding replaced.
       await kubectl(h.ctx, ['create', 'role', 'cortexops-worker-readonly', '-n', h.namespace, '--verb=get,list', '--resource=deployments.apps,replicasets.apps,pods,events']);
-      await kubectl(h.ctx, ['create', 'rolebinding', 'cortexops-worker-readonly', '-n', h.namespace, '--role=cortexops-worker-readonly', '--serviceaccount=cortexops-system:cortexops-worker']);
-      await kubectl(h.ctx, ['delete', 'rolebinding', 'cortexops-worker-remediation', '-n', h.namespace]);
+      await kubectl(h.ctx, ['create', 'rolebinding', 'cortexops-worker-readonly', '-n', h.namespace, '--role=cortexops-worker-readonly', `--serviceaccount=${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`]);
+      await kubectl(h.ctx, ['delete', 'rolebinding', REMEDIATION_ROLE, '-n', h.namespace]);
       await expect.poll(canPatch, WAIT).toBe('no');
 
       const { handle, incidentId } = await remediate('invoices', (await h.pods('invoices'))[0]!.name);
@@ -250,7 +250,7 @@ describe('remediation — nothing to do, or not allowed to', () => {
       expect(kinds).not.toContain('action.applied');
       await expectChainIntact();
     } finally {
-      await kubectl(h.ctx, ['create', 'rolebinding', 'cortexops-worker-remediation', '-n', h.namespace, '--clusterrole=cortexops-worker-remediation', '--serviceaccount=cortexops-system:cortexops-worker']).catch(() => undefined);
+      await kubectl(h.ctx, ['create', 'rolebinding', REMEDIATION_ROLE, '-n', h.namespace, `--clusterrole=${REMEDIATION_ROLE}`, `--serviceaccount=${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`]).catch(() => undefined);
       await kubectl(h.ctx, ['delete', 'rolebinding', 'cortexops-worker-readonly', '-n', h.namespace, '--ignore-not-found']);
       await expect.poll(canPatch, WAIT).toBe('yes');
       await remove('invoices');

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import {
   type OperatingMode,
   remediationStateQuery,
   type RemediationStateView,
-  Signal,
+  type Signal,
   signalSubject,
   type WorkflowState,
 } from '@cortexops/contracts';
@@ -16,6 +16,9 @@ import { publishWithId } from '@cortexops/messaging';
 import { DEFAULT_DATA_PATH } from '@cortexops/policy';
 import {
   createTestDatabase,
+  enrolForRemediation,
+  kubeletEventSignal,
+  memoryLimitedDeployment,
   createTestNamespace,
   ensureServers,
   kubeconfigPaths,
@@ -25,9 +28,7 @@ import {
   spawnService,
   temporalAddress,
   uniqueName,
-  WORKER_NAMESPACE,
   workflowRecord,
-  WORKER_SERVICE_ACCOUNT,
   type PrivateStack,
   type ServiceProcess,
   type StackContext,
@@ -37,8 +38,6 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { connect, type NatsConnection } from 'nats';
 import { expect } from 'vitest';
 
-/** The ClusterRole a RoleBinding grants in a namespace enrolled for remediation (deploy/k8s/worker-rbac.yaml). */
-const REMEDIATION_ROLE = 'cortexops-worker-remediation';
 export const API_TOKEN = 'remediation-test-token-0123456789abcdef';
 /**
  * Short verification for tests: the rollout may take 30 s (a loaded CI machine schedules kwok pods slowly; a rollout
@@ -112,7 +111,7 @@ export class RemediationHarness {
     const database = await createTestDatabase(ctx, prefix);
     const audit = await AuditStore.create({ databaseUrl: database.url });
     const namespace = uniqueName(prefix).replace(/_/g, '-');
-    await enrol(ctx, namespace);
+    await enrolForRemediation(ctx, namespace);
 
     const policyDir = mkdtempSync(join(tmpdir(), 'cortexops-policy-'));
     const data = JSON.parse(readFileSync(DEFAULT_DATA_PATH, 'utf8')) as { remediation_policy: Record<string, unknown> & { modes: { namespaces: Record<string, string> } } };
@@ -172,22 +171,7 @@ export class RemediationHarness {
 
   /** Creates a Deployment with `replicas` Running kwok pods and waits until it is available. */
   async deploy(workload: Workload): Promise<{ uid: string; pods: { name: string; uid: string }[] }> {
-    const labels = { app: workload.name };
-    const manifest = {
-      apiVersion: 'apps/v1',
-      kind: 'Deployment',
-      metadata: { name: workload.name, namespace: this.namespace, labels },
-      spec: {
-        replicas: workload.replicas ?? 1,
-        selector: { matchLabels: labels },
-        template: {
-          metadata: { labels },
-          spec: {
-            containers: [{ name: 'app', image: 'registry.example/checkout:1.0', resources: { limits: { memory: workload.memory } } }],
-          },
-        },
-      },
-    };
+    const manifest = memoryLimitedDeployment(this.namespace, workload.name, workload.memory, workload.replicas);
     await kubectl(this.ctx, ['apply', '-f', '-'], { stdin: JSON.stringify(manifest) });
     await expect
       .poll(async () => (await this.deployment(workload.name)).status?.availableReplicas ?? 0, WAIT)
@@ -210,27 +194,7 @@ export class RemediationHarness {
    * cluster): the correlator's input. Equal `key`s make equal fingerprints (the same problem).
    */
   signal(workload: string, pod: string, reason: string, overrides: Partial<Signal> = {}): Signal {
-    const now = new Date().toISOString();
-    const replicaSet = pod.split('-').slice(0, -1).join('-');
-    return Signal.parse({
-      id: `sig-${randomBytes(8).toString('hex')}`,
-      source: 'kubernetes',
-      cluster: 'local',
-      namespace: this.namespace,
-      object: { kind: 'Pod', name: pod },
-      ownerChain: [
-        { kind: 'ReplicaSet', name: replicaSet },
-        { kind: 'Deployment', name: workload },
-      ],
-      severity: 'critical',
-      status: 'firing',
-      title: `${reason}: Pod/${pod} Memory cgroup out of memory: Killed process 4242 (checkout)`,
-      reason,
-      fingerprint: createHash('sha256').update(`Pod/${this.namespace}/${pod}/${reason}`).digest('hex').slice(0, 32),
-      startsAt: now,
-      receivedAt: now,
-      ...overrides,
-    });
+    return kubeletEventSignal({ namespace: this.namespace, workload, pod, reason }, overrides);
   }
 
   /** Publishes a signal on SIGNALS as ingestion does (a fresh message id each call: a redelivery is a new message). */
@@ -296,12 +260,6 @@ export interface DeploymentJson {
   metadata: { uid: string; generation: number; resourceVersion: string; annotations?: Record<string, string> };
   spec: { replicas: number; template: { metadata?: { annotations?: Record<string, string> }; spec: { containers: { name: string; env?: unknown[]; resources?: { limits?: { memory?: string } } }[] } } };
   status?: { availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
-}
-
-/** Creates `namespace` and enrols it for remediation as an operator would: a RoleBinding to the worker's ClusterRole. */
-async function enrol(ctx: StackContext, namespace: string): Promise<void> {
-  await kubectl(ctx, ['create', 'namespace', namespace]);
-  await kubectl(ctx, ['create', 'rolebinding', REMEDIATION_ROLE, '-n', namespace, `--clusterrole=${REMEDIATION_ROLE}`, `--serviceaccount=${WORKER_NAMESPACE}:${WORKER_SERVICE_ACCOUNT}`]);
 }
 
 export { incidentWorkflowId };
