@@ -124,11 +124,16 @@ export interface ApplyRequest {
   readonly action: Action;
   readonly remediationId: string;
 }
+/** Why a measurement is taken: the rollout a verification waits for, a verification round, a compensation's check. */
+export type MeasurePhase = 'rollout' | 'verification' | 'compensation';
+
 export interface MeasureRequest {
   readonly workflowId: string;
   readonly incident: Incident;
   readonly plan: RemediationPlan;
   readonly verification: VerificationSpec;
+  readonly phase: MeasurePhase;
+  /** 1, 2, ... within the phase (with the phase, the audit record's idempotency key). */
   readonly round: number;
 }
 export interface RevertRequest {

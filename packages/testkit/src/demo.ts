@@ -210,11 +210,7 @@ function auditLine(r: AuditRecord): string {
     'dryrun.completed': () => `ok ${at('report.ok')}, plan hash ${at('report.planHash').slice(0, 12)}…`,
     'policy.decision': () => `${at('verdict.allow') === 'true' ? 'allow' : 'deny'}, mode ${at('verdict.mode')}, approval ${at('verdict.requireApproval')} (${at('phase')})`,
     'action.applied': () => at('remediationId'),
-    // Rollout waits (before the measurements, after a revert) are numbered apart from the rounds; name them instead.
-    'verification.measured': () => {
-      const round = Number(at('measurement.round'));
-      return `${round < 1000 ? `round ${round}` : at('measurement.checks.0.name')} ${at('measurement.outcome')}`;
-    },
+    'verification.measured': () => `${at('phase')} round ${at('measurement.round')} ${at('measurement.outcome')}`,
     'verification.completed': () => at('verdict'),
     'approval.refused': () => `${at('code')}: ${at('reason')}`,
   };

@@ -33,10 +33,7 @@ import { verdictOf } from './verdict.js';
 /** A plan whose dry run changes while it waits for approval is re-planned at most this often, then escalated. */
 const MAX_PLAN_ROUNDS = 3;
 
-/** Rollout checks are numbered apart from the verification's own rounds (their audit records are keyed by round). */
-const ROLLOUT_ROUNDS = 1000;
 const ROLLOUT_FIRST_POLL_MS = 1000;
-const COMPENSATION_ROUNDS = 2000;
 
 /** Ends the workflow from anywhere in its body with a final state and a reason a person can act on. */
 class Ended extends Error {
@@ -256,9 +253,9 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   /**
    * Waits until the target's rollout is complete (measured every verification interval, at most `timeoutMs`): a change
    * is only measured once its pods run, and a compensation is verified by its rollout completing again (DESIGN safety
-   * rule 4). Rounds are numbered from `firstRound`, apart from the verification's own.
+   * rule 4).
    */
-  const awaitRollout = async (name: string, firstRound: number, timeoutMs: number, pauseFor: (ms: number) => Promise<void>): Promise<{ ok: boolean; detail: string }> => {
+  const awaitRollout = async (name: string, phase: 'rollout' | 'compensation', timeoutMs: number, pauseFor: (ms: number) => Promise<void>): Promise<{ ok: boolean; detail: string }> => {
     if (!plan?.verification) return { ok: true, detail: 'nothing to measure' };
     const current = plan;
     const spec = { ...plan.verification, checks: [{ type: 'rollout' as const, name }], minSamples: 1 };
@@ -266,8 +263,8 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     let last = 'not measured';
     // A rollout usually completes within seconds: look again after 1 s, doubling up to the verification interval.
     let wait = Math.min(ROLLOUT_FIRST_POLL_MS, spec.intervalMs);
-    for (let round = firstRound; ; round++) {
-      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement | undefined => {
+    for (let round = 1; ; round++) {
+      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, phase, round }).catch((error: unknown): Measurement | undefined => {
         if (!(error instanceof ActivityFailure)) throw error;
         last = failureMessage(error);
         return undefined;
@@ -282,7 +279,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
 
   const compensationSettled = async (): Promise<{ ok: boolean; detail: string }> => {
     // Compensating already: a cancel arriving now has nothing left to undo.
-    const settled = await awaitRollout('rollout-after-revert', COMPENSATION_ROUNDS, rolloutTimeoutMs, sleep);
+    const settled = await awaitRollout('rollout-after-revert', 'compensation', rolloutTimeoutMs, sleep);
     const target = plan?.actions[0] ? actionLabel(plan.actions[0]) : targetLabel(incident.target);
     await audit('verification.completed', { compensation: true, verdict: settled.ok ? 'success' : 'failure', reason: settled.detail, target });
     return settled;
@@ -306,7 +303,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     const spec = plan.verification;
     const current = plan;
     await transition('VERIFYING');
-    const rolledOut = await awaitRollout('rollout-before-verification', ROLLOUT_ROUNDS, rolloutTimeoutMs, pause);
+    const rolledOut = await awaitRollout('rollout-before-verification', 'rollout', rolloutTimeoutMs, pause);
     if (!rolledOut.ok) {
       verification = { verdict: 'failure', reason: rolledOut.detail, measurements };
       await audit('verification.completed', { verdict: 'failure', reason: rolledOut.detail, rounds: 0, target: current.actions[0] ? actionLabel(current.actions[0]) : targetLabel(incident.target) });
@@ -314,7 +311,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     }
     await pause(spec.stabilisationMs);
     for (let round = 1; ; round++) {
-      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, round }).catch((error: unknown): Measurement => {
+      const measured = await analysis.measure({ workflowId, incident, plan: current, verification: spec, phase: 'verification', round }).catch((error: unknown): Measurement => {
         if (!(error instanceof ActivityFailure)) throw error;
         return { round, at: now(), outcome: 'inconclusive', checks: [{ name: 'measurement', outcome: 'inconclusive', value: null, detail: failureMessage(error).slice(0, 1000) }] };
       });

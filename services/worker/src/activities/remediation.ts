@@ -243,7 +243,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
       });
     },
 
-    async measure({ workflowId, incident, plan, verification, round }: MeasureRequest): Promise<Measurement> {
+    async measure({ workflowId, incident, plan, verification, phase, round }: MeasureRequest): Promise<Measurement> {
       return translated(async () => {
         const target = verificationTarget(plan, incident);
         const checks = await Promise.all(
@@ -260,8 +260,8 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           }),
         );
         const measurement: Measurement = { round, at: new Date().toISOString(), outcome: roundOutcome(checks), checks };
-        await record({ idempotencyKey: `${workflowId}/measured/${round}`, incidentId: incident.id, workflowId, kind: 'verification.measured', occurredAt: measurement.at, payload: { target: `${target.kind} ${target.namespace ?? ''}/${target.name}`, measurement } });
-        deps.onMeasured?.(measurement.outcome);
+        await record({ idempotencyKey: `${workflowId}/measured/${phase}/${round}`, incidentId: incident.id, workflowId, kind: 'verification.measured', occurredAt: measurement.at, payload: { phase, target: `${target.kind} ${target.namespace ?? ''}/${target.name}`, measurement } });
+        if (phase === 'verification') deps.onMeasured?.(measurement.outcome);
         return measurement;
       });
     },
