@@ -1,4 +1,16 @@
-import { type ApprovalDecision, type ApprovalRequest, type CancelRequest, TERMINAL_STATES, WORKFLOW_REFUSALS, type WorkflowState } from '@cortexops/contracts';
+import { ApplicationFailure, setHandler } from '@temporalio/workflow';
+import {
+  type ApprovalDecision,
+  type ApprovalDecisionOutcome,
+  approvalDecisionUpdate,
+  type ApprovalRequest,
+  type CancelOutcome,
+  type CancelRequest,
+  cancelRemediationUpdate,
+  TERMINAL_STATES,
+  WORKFLOW_REFUSALS,
+  type WorkflowState,
+} from '@cortexops/contracts';
 
 /** Why an update is refused: a failure type of WORKFLOW_REFUSALS and words a person can act on. */
 export interface Refusal {
@@ -39,4 +51,44 @@ export function cancelRefusal(state: WorkflowState, earlier: CancelRequest | und
   if (earlier !== undefined) return { type: WORKFLOW_REFUSALS.notCancellable, message: `already cancelled by ${earlier.actor}` };
   if (TERMINAL_STATES.has(state) || state === 'COMPENSATING') return { type: WORKFLOW_REFUSALS.notCancellable, message: `cannot cancel in state ${state}` };
   return undefined;
+}
+
+/** What the approval and cancel updates read and change in the workflow that installs them. */
+export interface ApprovalGateState {
+  state(): WorkflowState;
+  /** The request waiting for a decision (or the last one asked). */
+  request(): ApprovalRequest | undefined;
+  /** Decisions about the request waiting (a new request starts an empty list). */
+  decisions(): readonly ApprovalDecision[];
+  /** Takes an accepted decision. */
+  decide(decision: ApprovalDecision): void;
+  cancel(): CancelRequest | undefined;
+  setCancel(request: CancelRequest): void;
+  /** Something was applied: a cancel now compensates. */
+  applied(): boolean;
+}
+
+function refuse(refusal: Refusal | undefined): void {
+  if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
+}
+
+/** Installs the `approvalDecision` and `cancelRemediation` updates with their validators (workflow code only). */
+export function setApprovalHandlers(gate: ApprovalGateState): void {
+  setHandler(
+    approvalDecisionUpdate,
+    (decision): ApprovalDecisionOutcome => {
+      gate.decide(decision);
+      const outstanding = approvalsOutstanding(gate.request(), gate.decisions());
+      return { accepted: true, decision: decision.decision, state: gate.state(), ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
+    },
+    { validator: (decision: ApprovalDecision) => refuse(decisionRefusal(gate.state(), gate.request(), gate.decisions(), decision)) },
+  );
+  setHandler(
+    cancelRemediationUpdate,
+    (request): CancelOutcome => {
+      gate.setCancel(request);
+      return { accepted: true, state: gate.state(), effect: gate.applied() ? 'compensate' : 'stop' };
+    },
+    { validator: (_request: CancelRequest) => refuse(cancelRefusal(gate.state(), gate.cancel())) },
+  );
 }

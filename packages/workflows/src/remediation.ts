@@ -1,14 +1,10 @@
-import { ActivityFailure, ApplicationFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import {
   type ActionReceipt,
   type ApprovalDecision,
-  type ApprovalDecisionOutcome,
-  approvalDecisionUpdate,
   type ApprovalRequest,
   type AuditKind,
-  type CancelOutcome,
   type CancelRequest,
-  cancelRemediationUpdate,
   type Diagnosis,
   type DryRunReport,
   incidentResolvedSignal,
@@ -26,7 +22,7 @@ import {
   type WorkflowState,
 } from '@cortexops/contracts';
 import { analysis, applying, bookkeeping, messages, reverting } from './activities.js';
-import { approvalsOutstanding, cancelRefusal, decisionRefusal, type Refusal } from './approval-gate.js';
+import { approvalsOutstanding, setApprovalHandlers } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
 import { verdictOf } from './verdict.js';
 
@@ -138,28 +134,21 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       ...(outcome ? { outcome } : {}),
     }),
   );
-  const refuse = (refusal: Refusal | undefined) => {
-    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
-  };
   const rejected = () => decisions.some((d) => d.decision === 'reject');
-  setHandler(
-    approvalDecisionUpdate,
-    (decision): ApprovalDecisionOutcome => {
+  setApprovalHandlers({
+    state: () => state,
+    request: () => request,
+    decisions: () => decisions,
+    decide: (decision) => {
       decisions.push(decision);
       allDecisions.push(decision);
-      const outstanding = approvalsOutstanding(request, decisions);
-      return { accepted: true, decision: decision.decision, state, ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
     },
-    { validator: (decision: ApprovalDecision) => refuse(decisionRefusal(state, request, decisions, decision)) },
-  );
-  setHandler(
-    cancelRemediationUpdate,
-    (request): CancelOutcome => {
-      cancel = request;
-      return { accepted: true, state, effect: receipts.length > 0 ? 'compensate' : 'stop' };
+    cancel: () => cancel,
+    setCancel: (by) => {
+      cancel = by;
     },
-    { validator: (_request: CancelRequest) => refuse(cancelRefusal(state, cancel)) },
-  );
+    applied: () => receipts.length > 0,
+  });
 
   /** Before anything is applied, a resolved incident or an operator's cancel ends the workflow without a change. */
   const stopIfSettled = async () => {

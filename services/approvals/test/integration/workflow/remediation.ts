@@ -10,20 +10,16 @@
  */
 import {
   type ApprovalDecision,
-  type ApprovalDecisionOutcome,
-  approvalDecisionUpdate,
-  type CancelOutcome,
   type CancelRequest,
-  cancelRemediationUpdate,
   incidentSignal,
   type RemediationOutcome,
   remediationStateQuery,
   type RemediationStateView,
   type WorkflowState,
 } from '@cortexops/contracts';
-// The real workflow's update validators, so the stand-in refuses exactly what the real one refuses.
-import { approvalsOutstanding, cancelRefusal, decisionRefusal, type Refusal } from '@cortexops/workflows';
-import { ApplicationFailure, condition, setHandler } from '@temporalio/workflow';
+// The real workflow's updates and validators, so the stand-in takes and refuses exactly what the real one does.
+import { approvalsOutstanding, setApprovalHandlers } from '@cortexops/workflows';
+import { condition, setHandler } from '@temporalio/workflow';
 import { replanSignal, type StandInInput } from './definitions.js';
 
 export async function remediationWorkflow(input: StandInInput): Promise<RemediationOutcome> {
@@ -45,9 +41,6 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
   let signalsReceived = 0;
   let outcome: string | undefined;
 
-  const refuse = (refusal: Refusal | undefined) => {
-    if (refusal) throw ApplicationFailure.nonRetryable(refusal.message, refusal.type);
-  };
   const rejected = () => decisions.some((d) => d.decision === 'reject');
 
   setHandler(incidentSignal, () => {
@@ -71,24 +64,20 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
       ...(outcome ? { outcome } : {}),
     }),
   );
-  setHandler(
-    approvalDecisionUpdate,
-    (decision): ApprovalDecisionOutcome => {
+  setApprovalHandlers({
+    state: () => state,
+    request: () => request,
+    decisions: () => decisions,
+    decide: (decision) => {
       decisions.push(decision);
       allDecisions.push(decision);
-      const outstanding = approvalsOutstanding(request, decisions);
-      return { accepted: true, decision: decision.decision, state, ...(decision.decision === 'approve' ? { approvalsOutstanding: outstanding } : {}) };
     },
-    { validator: (decision: ApprovalDecision) => refuse(decisionRefusal(state, request, decisions, decision)) },
-  );
-  setHandler(
-    cancelRemediationUpdate,
-    (cancelRequest): CancelOutcome => {
-      cancel = cancelRequest;
-      return { accepted: true, state, effect: applied ? 'compensate' : 'stop' };
+    cancel: () => cancel,
+    setCancel: (by) => {
+      cancel = by;
     },
-    { validator: (_cancelRequest: CancelRequest) => refuse(cancelRefusal(state, cancel)) },
-  );
+    applied: () => applied,
+  });
 
   /** Read through a function: the handlers set it, which TypeScript's narrowing cannot see. */
   const cancelled = (): CancelRequest | undefined => cancel;
