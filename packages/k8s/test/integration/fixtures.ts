@@ -8,6 +8,8 @@ import { expect } from 'vitest';
 
 export const SETTLE = { timeout: 90_000, interval: 250 };
 export const WORKER_RBAC = join('deploy', 'k8s', 'worker-rbac.yaml');
+/** The admission policy that narrows the worker's node rights to cordon and uncordon. */
+export const WORKER_ADMISSION = join('deploy', 'k8s', 'worker-admission.yaml');
 export { REMEDIATION_ROLE };
 
 export interface Admin {
@@ -62,9 +64,11 @@ export async function enrolledNamespace(admin: Admin, namespace: string): Promis
 
 export async function startCluster(prefix: string): Promise<Cluster> {
   const ctx = await ensureServers(['kwok']);
-  // The stack applies the worker RBAC when the controller manager starts; apply this checkout's
-  // version too, so the rules under test are the ones in the repository.
-  await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', join(ctx.repoRoot, WORKER_RBAC)]);
+  // The stack applies the worker RBAC and admission policy when the controller manager starts; apply this
+  // checkout's versions too, so the rules under test are the ones in the repository.
+  for (const manifest of [WORKER_RBAC, WORKER_ADMISSION]) {
+    await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', join(ctx.repoRoot, manifest)]);
+  }
   const admin = adminClients(ctx);
   const namespace = testNamespace(prefix);
   await enrolledNamespace(admin, namespace);

@@ -328,6 +328,10 @@ const WORKER_DENIED: readonly Access[] = [
   core('create', 'pods', DEMO_NAMESPACE),
   core('create', 'pods', DEMO_NAMESPACE, 'exec'),
   core('delete', 'nodes'),
+  core('create', 'nodes'),
+  core('update', 'nodes'),
+  // What patch of a node may change is narrowed further by worker-admission.yaml (packages/k8s admission test).
+  core('patch', 'nodes', undefined, 'status'),
   core('create', 'pods', DEMO_NAMESPACE, 'eviction'),
   { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: DEMO_NAMESPACE },
   { verb: 'bind', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
@@ -389,7 +393,7 @@ describe('deploy/k8s — manifests on the local API server', () => {
     kc.loadFromFile(kubeconfigPaths(ctx).admin);
     authz = kc.makeApiClient(AuthorizationV1Api);
     // A dry run of an object in a namespace that does not exist fails: the namespaces are created for real
-    // first (cortexops-system with its Pod Security labels, the enrolled demo namespace). RBAC is applied for
+    // first (cortexops-system with its Pod Security labels; `make up` enrolled demo). RBAC is applied for
     // real too, as `make up` does for the worker, so the access reviews below judge these files.
     const real = ALL.filter((o) => ['Namespace', 'ServiceAccount', 'ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding'].includes(o.kind));
     const namespaces = real.filter((o) => o.kind === 'Namespace');
@@ -402,9 +406,11 @@ describe('deploy/k8s — manifests on the local API server', () => {
     expect(ofKind('Secret')).toEqual([]);
     const services = new Set(DEPLOYMENTS.flatMap((d) => d.spec.template.spec.containers.map(serviceOf)));
     expect([...services].sort()).toEqual([...SERVICE_NAMES].sort());
-    // Every namespaced object is in cortexops-system, except the worker's RoleBindings in enrolled namespaces.
-    const elsewhere = ALL.filter((o) => o.metadata.namespace !== undefined && o.metadata.namespace !== WORKER_NAMESPACE && o.kind !== 'RoleBinding');
+    // Every namespaced object is in cortexops-system: the production manifests enrol no namespace (the local
+    // stack enrols its demo namespace with deploy/local/demo-enrolment.yaml).
+    const elsewhere = ALL.filter((o) => o.metadata.namespace !== undefined && o.metadata.namespace !== WORKER_NAMESPACE);
     expect(elsewhere.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual([]);
+    expect(ofKind('Namespace').map((o) => o.metadata.name)).toEqual([WORKER_NAMESPACE]);
   });
 
   it.each(MANIFESTS.map((m) => [m.file, m] as const))('dry run — kubectl apply --dry-run=server accepts %s without a warning', async (_file, manifest) => {

@@ -22,6 +22,10 @@ import { writeKubeconfig } from './pki.js';
 const TOKEN_TIMEOUT_MS = 30_000;
 /** The worker's RBAC, written beside the other manifests; applied when present. */
 export const WORKER_RBAC_MANIFEST = join('deploy', 'k8s', 'worker-rbac.yaml');
+/** The admission policy that narrows the worker's node rights to cordon and uncordon. */
+export const WORKER_ADMISSION_MANIFEST = join('deploy', 'k8s', 'worker-admission.yaml');
+/** The local stack's own enrolment of the `demo` namespace (never part of the production manifests). */
+export const DEMO_ENROLMENT_MANIFEST = join('deploy', 'local', 'demo-enrolment.yaml');
 /** The ingestion watcher's RBAC (read events, pods, replicasets). */
 export const INGESTION_RBAC_MANIFEST = join('deploy', 'k8s', 'ingestion-rbac.yaml');
 /**
@@ -35,19 +39,20 @@ const url = (ctx: StackContext) => `https://${LOCAL_HOST}:${stackPorts(ctx).kube
 /** A service's identity in the local cluster: a ServiceAccount, its RBAC manifest, and the kubeconfig written for it. */
 interface ServiceIdentity {
   readonly serviceAccount: string;
-  readonly rbacManifest: string;
+  /** Its RBAC and admission manifests, applied in order. */
+  readonly manifests: readonly string[];
   readonly kubeconfig: (ctx: StackContext) => string;
 }
 
 const IDENTITIES: readonly ServiceIdentity[] = [
-  { serviceAccount: WORKER_SERVICE_ACCOUNT, rbacManifest: WORKER_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).worker },
-  { serviceAccount: INGESTION_SERVICE_ACCOUNT, rbacManifest: INGESTION_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).ingestion },
-  { serviceAccount: KUBE_STATE_METRICS_SERVICE_ACCOUNT, rbacManifest: KUBE_STATE_METRICS_RBAC_MANIFEST, kubeconfig: (ctx) => kubeconfigPaths(ctx).kubeStateMetrics },
+  { serviceAccount: WORKER_SERVICE_ACCOUNT, manifests: [WORKER_RBAC_MANIFEST, WORKER_ADMISSION_MANIFEST, DEMO_ENROLMENT_MANIFEST], kubeconfig: (ctx) => kubeconfigPaths(ctx).worker },
+  { serviceAccount: INGESTION_SERVICE_ACCOUNT, manifests: [INGESTION_RBAC_MANIFEST], kubeconfig: (ctx) => kubeconfigPaths(ctx).ingestion },
+  { serviceAccount: KUBE_STATE_METRICS_SERVICE_ACCOUNT, manifests: [KUBE_STATE_METRICS_RBAC_MANIFEST], kubeconfig: (ctx) => kubeconfigPaths(ctx).kubeStateMetrics },
 ];
 
 /**
  * One service's identity: ServiceAccount `cortexops-system/<name>` with a long-lived token Secret (filled in by
- * the controller manager's token controller), written as its kubeconfig, and its RBAC from deploy/k8s.
+ * the controller manager's token controller), written as its kubeconfig, and its RBAC (and admission policy) from deploy/.
  */
 async function ensureServiceIdentity(ctx: StackContext, identity: ServiceIdentity): Promise<void> {
   const tokenSecret = `${identity.serviceAccount}-token`;
@@ -63,8 +68,10 @@ async function ensureServiceIdentity(ctx: StackContext, identity: ServiceIdentit
     return data.trim() === '' ? undefined : Buffer.from(data.trim(), 'base64').toString('utf8');
   });
   writeKubeconfig(ctx, identity.kubeconfig(ctx), `system:serviceaccount:${WORKER_NAMESPACE}:${identity.serviceAccount}`, { token });
-  const rbac = join(ctx.repoRoot, identity.rbacManifest);
-  if (existsSync(rbac)) await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', rbac]);
+  for (const manifest of identity.manifests) {
+    const path = join(ctx.repoRoot, manifest);
+    if (existsSync(path)) await kubectl(ctx, ['apply', '--server-side', '--field-manager=cortexops-stack', '-f', path]);
+  }
 }
 
 /** The identities of the services that talk to the cluster (the worker, the ingestion watcher, kube-state-metrics). */
