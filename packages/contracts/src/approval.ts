@@ -3,6 +3,7 @@ import { identifier, isoTimestamp, sha256Hex } from './common.js';
 import { policyDecisionSchema } from './policy.js';
 import { remediationPlanSchema } from './remediation.js';
 import { defineContract } from './validation.js';
+import { approvalSignature } from './approval-signature.js';
 
 /** Default time a human has to decide before the request expires. */
 export const DEFAULT_APPROVAL_TIMEOUT_MS = 15 * 60 * 1000;
@@ -27,6 +28,11 @@ export const approvalRequestSchema = z.object({
   policy: policyDecisionSchema,
   requestedAt: isoTimestamp,
   expiresAt: isoTimestamp,
+  /**
+   * The person who asked for this change, when a person did (absent for a plan CortexOps made from telemetry): they may
+   * not approve it (four-eyes, DESIGN safety rule 7).
+   */
+  requestedBy: z.string().min(1).max(256).optional(),
 });
 export type ApprovalRequest = z.output<typeof approvalRequestSchema>;
 export const ApprovalRequest = defineContract('ApprovalRequest', approvalRequestSchema);
@@ -40,6 +46,11 @@ export const approvalDecisionSchema = z.object({
   channel: z.enum(['slack', 'http', 'cli']),
   comment: z.string().max(2000).optional(),
   decidedAt: isoTimestamp,
+  /**
+   * Ed25519 signature by the approvals service over {@link decisionSigningPayload} (approval-signature.ts): the
+   * workflow refuses a decision without a valid one. Optional in the schema only so that older histories still parse.
+   */
+  signature: approvalSignature.optional(),
 });
 export type ApprovalDecision = z.output<typeof approvalDecisionSchema>;
 export const ApprovalDecision = defineContract('ApprovalDecision', approvalDecisionSchema);
@@ -50,6 +61,8 @@ export const cancelRequestSchema = z.object({
   channel: z.enum(['slack', 'http', 'cli']),
   reason: z.string().min(1).max(2000),
   requestedAt: isoTimestamp,
+  /** Ed25519 signature by the approvals service over {@link cancelSigningPayload}; required by the workflow. */
+  signature: approvalSignature.optional(),
 });
 export type CancelRequest = z.output<typeof cancelRequestSchema>;
 export const CancelRequest = defineContract('CancelRequest', cancelRequestSchema);

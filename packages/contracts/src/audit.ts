@@ -28,6 +28,8 @@ export const AUDIT_KINDS = [
   'remediation.escalated',
   'compensation.failed',
   'manual.action',
+  /** A person's approver credential was created, revoked or expired by an administrator (approvals CLI). */
+  'approver.changed',
 ] as const;
 export const auditKind = z.enum(AUDIT_KINDS);
 export type AuditKind = z.infer<typeof auditKind>;

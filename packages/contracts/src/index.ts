@@ -8,6 +8,7 @@ export * from './incident.js';
 export * from './remediation.js';
 export * from './policy.js';
 export * from './approval.js';
+export * from './approval-signature.js';
 export * from './audit.js';
 export * from './workflow.js';
 export * from './sources.js';

@@ -87,6 +87,10 @@ export const WORKFLOW_REFUSALS = {
   stalePlan: 'StalePlan',
   /** The workflow has ended or is already compensating. */
   notCancellable: 'NotCancellable',
+  /** The decision or cancel is not signed by the approvals service (a bare Temporal client, a forged or altered one). */
+  unsigned: 'UnsignedDecision',
+  /** The person who asked for the change tried to approve it. */
+  selfApproval: 'SelfApproval',
 } as const;
 
 export interface RemediationStateView {
