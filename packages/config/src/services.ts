@@ -85,6 +85,7 @@ export const correlatorSpec = {
   recurrenceWindowMs: intVar('CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS', 24 * 3600 * 1000, 0, 30 * 24 * 3600 * 1000, 'a remediated fingerprint firing again within this long escalates to a human instead of another attempt'),
   reopenAfterMs: intVar('CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS', 600_000, 0, 7 * 24 * 3600 * 1000, "after an incident's workflow ended with the problem still open (approval expired or rejected, denied, failed), its signals are held this long, then a new incident opens"),
   eventQuietMs: intVar('CORTEXOPS_CORRELATOR_EVENT_QUIET_MS', 900_000, 1000, 7 * 24 * 3600 * 1000, 'Kubernetes events never resolve: an incident whose remaining problems are events resolves once no event of its group has fired for this long'),
+  stateTtlMs: intVar('CORTEXOPS_CORRELATOR_STATE_TTL_MS', 48 * 3600 * 1000, 1000, 90 * 24 * 3600 * 1000, "how long a group's state is kept in KV after its last write (at least as long as the longest correlation window; an open incident nobody sends a signal about for this long is forgotten)"),
   workflowConcurrency: intVar('CORTEXOPS_CORRELATOR_WORKFLOW_CONCURRENCY', 16, 1, 1000, 'workflow starts and signals in flight at once; signals that need no workflow call are decided meanwhile'),
 } as const;
 
