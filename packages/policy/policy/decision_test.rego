@@ -20,8 +20,17 @@ with_action(fields) := object.union(object.remove(base, ["action"]), {"action": 
 
 codes_of(messages) := {c | some m in messages; c := split(m, ": ")[0]}
 
+# The tests' data: the default data (which enrols no namespace) with the demo namespace enrolled as auto.
+modes_in_tests := object.union(data.remediation_policy.modes, {"namespaces": {"demo": "auto"}})
+
 decision_for(i) := d if {
-	d := remediation.decision with input as i
+	d := remediation.decision with input as i with data.remediation_policy.modes as modes_in_tests
+}
+
+test_default_data_enrols_no_namespace if {
+	data.remediation_policy.modes.namespaces == {}
+	d := remediation.decision with input as base
+	d.mode == "observe"
 }
 
 test_decision_allows_a_plain_action_without_approval if {

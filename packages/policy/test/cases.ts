@@ -1,6 +1,6 @@
 import type { Action, OperatingMode, PolicyInput } from '@cortexops/contracts';
 
-/** A Wednesday morning in staging, in the demo namespace (enrolled in auto mode): allowed without approval by the default data. */
+/** A Wednesday morning in staging, in the demo namespace (enrolled in auto mode by TEST_MODES): allowed without approval. */
 export const BASE_INPUT: PolicyInput = {
   incidentId: 'inc-1',
   cluster: 'local',
@@ -15,7 +15,7 @@ export const BASE_INPUT: PolicyInput = {
 export interface DecisionCase {
   readonly name: string;
   readonly input: PolicyInput;
-  /** The data's `modes` setting for this case instead of data.json's (the rest of data.json stays). */
+  /** The data's `modes` setting for this case instead of TEST_MODES (the rest of data.json stays). */
   readonly modes?: Record<string, unknown>;
   readonly allow: boolean;
   readonly mode: OperatingMode;
@@ -52,11 +52,13 @@ const denied = (name: string, input: PolicyInput, violations: string[], reasons:
 const observed = (c: DecisionCase): DecisionCase => ({ ...c, mode: 'observe', reasons: [...c.reasons, 'observe-mode'].sort() });
 /** The same case under other `modes` data. */
 const withModes = (modes: Record<string, unknown>, c: DecisionCase, mode: OperatingMode = c.mode): DecisionCase => ({ ...c, modes, mode });
-const MODES = { killSwitch: false, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } };
+/** The tests' `modes`: data.json's (which enrols no namespace) with the demo namespace enrolled as auto, as the local stack does. */
+export const TEST_MODES = { killSwitch: false, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } };
+const MODES = TEST_MODES;
 const inShop = (changes: Partial<PolicyInput> = {}) => withAction({ type: 'scale', kind: 'Deployment', namespace: 'shop', name: 'checkout', replicas: 4 }, changes);
 const cordonInDevelopment = withAction({ type: 'cordon-node', kind: 'Node', name: 'node-1' }, { environment: 'development' });
 
-/** One row per rule of the policy (and a few of their edges), against the default data.json. */
+/** One row per rule of the policy (and a few of their edges), against data.json with TEST_MODES unless a case names its own. */
 export const DECISION_CASES: readonly DecisionCase[] = [
   allowed('plain scale in staging', BASE_INPUT),
   observed(allowed('cluster-scoped uncordon in development', withAction({ type: 'uncordon-node', kind: 'Node', name: 'node-1' }, { environment: 'development' }))),

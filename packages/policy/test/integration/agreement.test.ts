@@ -3,24 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf, DEFAULT_DATA_PATH, ensurePolicyWasm, opaEval, PolicyEngine } from '../../src/index.js';
-import { type DecisionCase, DECISION_CASES } from '../cases.js';
+import { type DecisionCase, DECISION_CASES, TEST_MODES } from '../cases.js';
 
-let engine: PolicyEngine;
 const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-agreement-'));
 const defaultData = JSON.parse(readFileSync(DEFAULT_DATA_PATH, 'utf8')) as { remediation_policy: Record<string, unknown> };
 
 beforeAll(async () => {
   await ensurePolicyWasm();
-  engine = await PolicyEngine.create();
-  expect(engine.status()).toMatchObject({ ready: true });
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** data.json, or data.json with the case's own `modes`: the same file for the engine and for opa eval. */
-async function evaluatorsFor(c: DecisionCase): Promise<{ engine: PolicyEngine; dataPath?: string }> {
-  if (!c.modes) return { engine };
+/** data.json with the case's own `modes` (else TEST_MODES): the same file for the engine and for opa eval. */
+async function evaluatorsFor(c: DecisionCase): Promise<{ engine: PolicyEngine; dataPath: string }> {
   const dataPath = join(dir, `${c.name.replaceAll(/[^a-z0-9]+/gi, '-')}.json`);
-  writeFileSync(dataPath, JSON.stringify({ remediation_policy: { ...defaultData.remediation_policy, modes: c.modes } }));
+  writeFileSync(dataPath, JSON.stringify({ remediation_policy: { ...defaultData.remediation_policy, modes: c.modes ?? TEST_MODES } }));
   const own = await PolicyEngine.create({ dataPath });
   expect(own.status()).toMatchObject({ ready: true });
   return { engine: own, dataPath };
@@ -65,6 +61,6 @@ describe('policy agreement — the wasm evaluator and opa eval', () => {
       violations: inProcess.violations.map(codeOf),
       reasons: inProcess.reasons.map(codeOf),
     }).toEqual({ allow: c.allow, mode: c.mode, requireApproval: c.requireApproval, violations: c.violations, reasons: c.reasons });
-    expect(await opaEval(c.input, dataPath ? { dataPath } : {})).toEqual(inProcess);
+    expect(await opaEval(c.input, { dataPath })).toEqual(inProcess);
   });
 });

@@ -13,11 +13,13 @@ import {
   PolicyEngine,
   violationCodes,
 } from '../../src/index.js';
-import { BASE_INPUT } from '../cases.js';
+import { BASE_INPUT, TEST_MODES } from '../cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cortexops-policy-engine-'));
 const defaultData = JSON.parse(readFileSync(DEFAULT_DATA_PATH, 'utf8')) as { remediation_policy: Record<string, unknown> };
-const withSettings = (settings: Record<string, unknown>) => ({ remediation_policy: { ...defaultData.remediation_policy, ...settings } });
+const withSettings = (settings: Record<string, unknown>) => ({ remediation_policy: { ...defaultData.remediation_policy, modes: TEST_MODES, ...settings } });
+/** data.json with the demo namespace enrolled as auto (BASE_INPUT's namespace), as the local stack runs it. */
+const testData = withSettings({});
 /** Stand-in policies still need the second entrypoint the engine evaluates on every data load. */
 const PREPARED = 'prepared := {}\n';
 const scaleTo = (replicas: number) => ({ ...BASE_INPUT, action: { type: 'scale', kind: 'Deployment', namespace: 'shop', name: 'checkout', replicas } });
@@ -90,7 +92,7 @@ describe('policy engine — bundle hash', () => {
   it('policy engine — a reload changes the bundle hash; a refused reload keeps it', async () => {
     const engine = await PolicyEngine.create();
     const before = engine.bundleHash();
-    const killSwitch = withSettings({ modes: { killSwitch: true, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } } });
+    const killSwitch = withSettings({ modes: { ...TEST_MODES, killSwitch: true } });
     await engine.reloadData(killSwitch);
     const after = engine.bundleHash();
     expect(after).not.toBe(before);
@@ -109,11 +111,11 @@ describe('policy engine — bundle hash', () => {
 describe('policy engine — operating modes', () => {
   it('policy engine — the kill switch in the data file moves the demo namespace to observe on reload', async () => {
     const dataPath = join(dir, 'kill-switch.json');
-    writeFileSync(dataPath, JSON.stringify(defaultData));
+    writeFileSync(dataPath, JSON.stringify(testData));
     const engine = await PolicyEngine.create({ dataPath });
     expect(engine.decide(BASE_INPUT)).toMatchObject({ allow: true, mode: 'auto', requireApproval: false });
 
-    const data = structuredClone(defaultData) as { remediation_policy: { modes: { killSwitch: boolean } } };
+    const data = structuredClone(testData) as { remediation_policy: { modes: { killSwitch: boolean } } };
     data.remediation_policy.modes.killSwitch = true;
     writeFileSync(dataPath, JSON.stringify(data));
     await engine.reloadData();
@@ -122,8 +124,10 @@ describe('policy engine — operating modes', () => {
     expect(decision.reasons).toEqual([expect.stringMatching(/^observe-mode: the kill switch is on \(modes\.killSwitch\)/)]);
   });
 
-  it('policy engine — the default data enrols only demo, as auto', () => {
-    expect(defaultData.remediation_policy['modes']).toEqual({ killSwitch: false, default: 'observe', clusterScoped: 'observe', namespaces: { demo: 'auto' } });
+  it('policy engine — the default data enrols no namespace: everything is observed until an operator enrols it', async () => {
+    expect(defaultData.remediation_policy['modes']).toEqual({ killSwitch: false, default: 'observe', clusterScoped: 'observe', namespaces: {} });
+    const engine = await PolicyEngine.create();
+    expect(engine.decide(BASE_INPUT)).toMatchObject({ allow: true, mode: 'observe' });
   });
 });
 
@@ -149,7 +153,7 @@ describe('policy engine — fail closed', () => {
     const engine = await PolicyEngine.create({ dataPath });
     expect(engine.status()).toMatchObject({ ready: false, error: { code: 'POLICY_DATA_INVALID' } });
     expect(engine.decide(BASE_INPUT).violations).toEqual([expect.stringMatching(/^policy-unavailable: policy data .*broken-at-start\.json is not JSON/)]);
-    await engine.reloadData(defaultData);
+    await engine.reloadData(testData);
     expect(engine.decide(BASE_INPUT)).toEqual({ allow: true, mode: 'auto', requireApproval: false, reasons: [], violations: [] });
   });
 

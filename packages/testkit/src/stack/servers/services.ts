@@ -6,6 +6,7 @@ import { HTTP_PATHS, type ServiceName } from '@cortexops/contracts';
 import { stackPorts } from '../context.js';
 import { httpOk } from '../probes.js';
 import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
+import { writeLocalPolicyData } from '../local-policy.js';
 import { postgresUrl } from './postgres.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
@@ -62,7 +63,7 @@ const orEnv = (ctx: StackContext, values: Record<string, string>): Record<string
 /**
  * What a service gets on top of the stack's environment (each overridable there): the local cluster for the ingestion
  * watcher; for the worker its own kubeconfig, NATS, Prometheus, the approvals service and their shared token, the
- * demo namespace as a development environment and short verification; the same token for the approvals service.
+ * demo namespace as a development environment enrolled `auto`, and short verification; the same token for the approvals service.
  */
 const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
   ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion }),
@@ -76,6 +77,7 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
         CORTEXOPS_PROMETHEUS_URL: `http://${LOCAL_HOST}:${ports.prometheusPort}`,
         CORTEXOPS_APPROVALS_URL: `http://${LOCAL_HOST}:${servicePort(ctx, 'approvals')}`,
         CORTEXOPS_ENVIRONMENTS: `${DEMO_NAMESPACE}=development`,
+        CORTEXOPS_POLICY_DATA: writeLocalPolicyData(ctx),
         ...LOCAL_VERIFICATION,
       }),
       CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx),
