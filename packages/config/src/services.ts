@@ -77,6 +77,8 @@ export const ingestionSpec = {
 } as const;
 
 /** Correlation rules of the correlator service (windows, thresholds, flapping, cooldown). */
+  webhookMaxBytes: intVar('CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, 'largest Alertmanager webhook body accepted (a 10,000-alert group is about 2.3 MB); a larger one is answered 503 and counted'),
+  webhookBytesInFlight: intVar('CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT', 16 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024, 'webhook bodies handled at once, in bytes (bounds memory); beyond it a call is answered 503 and Alertmanager retries'),
 export const correlatorSpec = {
   correlationWindowMs: intVar('CORTEXOPS_CORRELATOR_WINDOW_MS', 300_000, 1, 24 * 3600 * 1000, 'signals of one group inside this window count towards its threshold'),
   correlationMinSignals: intVar('CORTEXOPS_CORRELATOR_MIN_SIGNALS', 3, 1, 10_000, 'distinct signals of a group that open an incident (one critical signal always does)'),

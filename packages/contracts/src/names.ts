@@ -30,6 +30,8 @@ export const KV_BUCKETS = {
   correlator: 'cortexops_correlator',
   /** Owner chains of pods ingestion has read (expiring), so a pod that is gone still groups with its workload. */
   podOwners: 'cortexops_pod_owners',
+  /** Ingestion's drop accounting shared by its replicas: the redeliveries each saw and the drops already counted. */
+  ingestionDrops: 'cortexops_ingestion_drops',
 } as const;
 
 export function telemetrySubject(source: string): string {
@@ -91,6 +93,8 @@ export const METRICS = {
   eventsIngestedTotal: 'cortexops_events_ingested_total',
   /** Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion consumed it. */
   telemetryDroppedTotal: 'cortexops_telemetry_dropped_total',
+  /** Alertmanager webhook calls refused whole without reading them (body over the limit, or too many bytes in flight). */
+  webhookRefusedTotal: 'cortexops_webhook_refused_total',
   /** Correlator: a decide slot taking a signal → its decision stored (parse, validate, group state, engine). */
   correlationLatencySeconds: 'cortexops_correlation_latency_seconds',
   /** Correlator decisions by decision and what became of the workflow call the decision made (if any). */

@@ -29,7 +29,8 @@ export const alertmanagerWebhookSchema = z.object({
   commonLabels: looseStringMap.default({}),
   commonAnnotations: looseStringMap.default({}),
   externalURL: z.string().max(4096).optional(),
-  alerts: z.array(alertmanagerAlertSchema).min(1).max(1000),
+  // No count limit: the webhook bounds the body's bytes and each alert (one TELEMETRY message each).
+  alerts: z.array(alertmanagerAlertSchema).min(1),
 });
 export type AlertmanagerWebhook = z.output<typeof alertmanagerWebhookSchema>;
 export const AlertmanagerWebhook = defineContract('AlertmanagerWebhook', alertmanagerWebhookSchema);
