@@ -1,3 +1,4 @@
 export * from './env.js';
 export * from './stack.js';
 export * from './services.js';
+export * from './api.js';

@@ -14,3 +14,4 @@ export * from './workflow.js';
 export * from './sources.js';
 export * from './remediation-notice.js';
 export * from './activities.js';
+export * from './api.js';
