@@ -23,8 +23,8 @@ import { createTestNamespace, freePort, natsUrl, privateStack, temporalAddress, 
 import { Client, Connection } from '@temporalio/client';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { parseSignal, startCorrelator } from '../src/correlator.js';
-import { correlate, DEFAULT_MAX_SIGNAL_IDS, type GroupState, groupingOf, isOpen, nodeGroupKey, nodeOf } from '../src/engine.js';
-import { GroupStore } from '../src/store.js';
+import { correlate, DEFAULT_MAX_SIGNAL_IDS, type GroupState, groupingOf, isOpen, nodeGroupKey, nodeOf, stateTtlMs } from '../src/engine.js';
+import { GroupStore, openGroupBuckets } from '../src/store.js';
 import { alertStorm, incidentOpeners, percentile, SIGNAL_BYTES, type Workload } from './workload.js';
 
 const RATE = Number(process.argv[2] ?? 5000);
@@ -35,7 +35,7 @@ const GROUPS = Number(process.argv[5] ?? 100);
 const RESOLVED = Number(process.argv[6] ?? 0.002);
 const COUNT = RATE * SECONDS;
 const settings = loadConfig(jetstreamSpec, process.env);
-const RULES = { windowMs: 300_000, minSignals: 3, flapWindowMs: 600_000, cooldownMs: 900_000, recurrenceWindowMs: 86_400_000, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 600_000, eventQuietMs: 900_000 };
+const RULES = { windowMs: 300_000, minSignals: 3, flapWindowMs: 600_000, cooldownMs: 900_000, recurrenceWindowMs: 86_400_000, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 600_000, eventQuietMs: 900_000, stateTtlMs: 48 * 3_600_000 };
 const T0 = Date.parse('2026-06-01T00:00:00Z');
 
 function indexOf(id: string): number {
@@ -233,6 +233,7 @@ async function correlatorLatency(nc: NatsConnection, jsm: JetStreamManager, env:
   await run.stop();
   for (const stream of Object.values(run.names.layout.streams)) await jsm.streams.delete(stream);
   await jsm.streams.delete(`KV_${run.names.tag}_correlator`);
+  await jsm.streams.delete(`KV_${run.names.tag}_correlator_fingerprints`);
   return { ...summarise('correlator (KV compare-and-set + signal-with-start)', run.rec, started, cpu), warnings: run.warnings() };
 }
 
@@ -330,10 +331,14 @@ try {
   rows.push(await baseline(nc, jsm, 'engine in memory (no KV, no Temporal)', storm, inMemoryEngine()));
   process.stderr.write('phase: engine + KV store\n');
   const bucket = `${uniqueName('cbkv').replace(/[^a-z0-9]/g, '')}`;
-  const store = await GroupStore.create(await nc.jetstream().views.kv(bucket, { history: 1 }), { follow: true });
+  // As the correlator opens them: TTL, and the fingerprint index beside the groups.
+  const ttlMs = stateTtlMs(RULES);
+  const buckets = await openGroupBuckets(nc.jetstream(), jsm, bucket, ttlMs);
+  const store = await GroupStore.create(buckets.groups, { follow: true, fingerprints: { kv: buckets.fingerprints, refreshMs: ttlMs / 2 } });
   rows.push(await baseline(nc, jsm, 'engine + KV store (no Temporal)', storm, async (signal) => (await store.apply(signal, Date.parse(signal.receivedAt), RULES)).decision.kind));
   store.close();
   await jsm.streams.delete(`KV_${bucket}`);
+  await jsm.streams.delete(`KV_${bucket}_fingerprints`);
   process.stderr.write('phase: correlator\n');
   const service = await correlatorLatency(nc, jsm, env, storm);
   rows.push(service);

@@ -13,9 +13,9 @@ import { natsCheck, temporalCheck, type RunningService, type ServiceContext } fr
 import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { connect, type JsMsg } from 'nats';
 import pLimit from 'p-limit';
-import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, type TickResult, UngroupableSignalError } from './engine.js';
+import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, stateTtlMs, type TickResult, UngroupableSignalError, workflowIncidentOf } from './engine.js';
 import { KeyedQueue } from './keyed.js';
-import { GroupStore } from './store.js';
+import { GroupStore, openGroupBuckets } from './store.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
 export interface CorrelatorOverrides {
@@ -45,11 +45,9 @@ export function rulesOf(config: ServiceConfig<'correlator'>): CorrelationRules {
     maxSignalIds: DEFAULT_MAX_SIGNAL_IDS,
     reopenAfterMs: config.reopenAfterMs,
     eventQuietMs: config.eventQuietMs,
+    stateTtlMs: config.stateTtlMs,
   };
 }
-
-/** Decisions that reach the incident's workflow (start it, or signal the running one). */
-const WORKFLOW_DECISIONS = new Set<Decision['kind']>(['open', 'flap', 'attach', 'resolve', 'escalate', 'duplicate']);
 
 function parseJson(data: Uint8Array): unknown {
   try {
@@ -122,9 +120,16 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     maxAckPending,
     description: 'correlator: signals → incidents',
   });
-  const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.correlator, { history: 1 });
-  const store = await GroupStore.create(kv, { follow: true, onWatchError: (error) => context.logger.warn({ err: error }, 'KV watch stopped; the correlator reads node groups and writes every decision from now on') });
   const rules = rulesOf(config);
+  // Bounded: a group (and a fingerprint's index entry) not written for the TTL is gone; open incidents are written
+  // while their signals go on, remediations are kept as long as the recurrence window looks back.
+  const ttlMs = stateTtlMs(rules);
+  const buckets = await openGroupBuckets(js, jsm, overrides.kvBucket ?? KV_BUCKETS.correlator, ttlMs);
+  const store = await GroupStore.create(buckets.groups, {
+    follow: true,
+    fingerprints: { kv: buckets.fingerprints, refreshMs: Math.floor(ttlMs / 2) },
+    onWatchError: (error) => context.logger.warn({ err: error }, 'KV watch stopped; the correlator reads node groups and writes every decision from now on'),
+  });
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
   const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
   // Its own metric: cortexops_workflows_total counts remediation workflows that ended (the worker sets it).
@@ -202,8 +207,9 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     // Latency from the moment a decide slot takes the signal (as the consumer's bounded handlers did before the
     // lanes); time spent queued behind a full lane shows as the consumer's pending count, not in this histogram.
     const { signal, decision, latency } = await deciding(() => decide(msg, performance.now()));
-    if (WORKFLOW_DECISIONS.has(decision.kind) && 'incident' in decision && decision.incident !== undefined) {
-      const incident = decision.incident;
+    // A repeat (deduplicated) reaches the workflow only as a liveness probe: a closed one then takes the `ended` way.
+    const incident = workflowIncidentOf(decision);
+    if (incident !== undefined) {
       const outcome = await perIncident.run(incident.id, () => calling(() => deliverToWorkflow(client, taskQueue, incident, signal, decision.kind === 'resolve')));
       decisions.inc({ decision: decision.kind, workflow: outcome === 'closed' ? 'already_closed' : 'delivered' });
       // Its workflow is over but the group still held the incident open: hold its signals, then open a new one.

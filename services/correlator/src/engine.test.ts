@@ -1,8 +1,25 @@
 import { Incident, Signal } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
-import { alertGroupName, correlate, type CorrelationRules, type GroupState, groupingOf, groupStoreKey, incidentIdOf, quietRefreshMs, recordRemediation, recordWorkflowEnded, tick, UngroupableSignalError } from './engine.js';
+import {
+  alertGroupName,
+  correlate,
+  type CorrelationRules,
+  type GroupState,
+  groupingOf,
+  groupStoreKey,
+  homeGrouping,
+  incidentIdOf,
+  livenessCheckMs,
+  quietRefreshMs,
+  recordRemediation,
+  recordWorkflowEnded,
+  stateTtlMs,
+  tick,
+  UngroupableSignalError,
+  workflowIncidentOf,
+} from './engine.js';
 
-const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000, eventQuietMs: 600_000 };
+const RULES: CorrelationRules = { windowMs: 60_000, minSignals: 3, flapWindowMs: 120_000, cooldownMs: 300_000, recurrenceWindowMs: 3_600_000, maxSignalIds: 16, reopenAfterMs: 180_000, eventQuietMs: 600_000, stateTtlMs: 3_600_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 let seq = 0;
 
@@ -76,7 +93,7 @@ describe('correlator engine — thresholds and dedup', () => {
     expect(decisions.map((d) => d.kind)).toEqual(['pending', 'pending', 'open']);
     const incident = Incident.parse((decisions[2] as { incident: Incident }).incident);
     expect(incident.signalIds).toHaveLength(3);
-    expect(incident.id).toBe(incidentIdOf(state!.key, 0));
+    expect(incident.id).toBe(incidentIdOf(state!.key, T0));
   });
 
   it('dedup — repeats of one fingerprint count once and never open an incident', () => {
@@ -371,5 +388,135 @@ describe('correlator engine — remediation notices', () => {
     expect(recordRemediation(first.state!, earlier, T0 + RULES.flapWindowMs + 6000)).toBeUndefined();
     const current = recordRemediation(first.state!, incidentIdOf(first.state!.key, first.state!.epoch), T0 + RULES.flapWindowMs + 6000);
     expect(current?.remediation).toEqual({ atMs: T0 + RULES.flapWindowMs + 6000, fingerprints: ['2222222222222222'], incidentId: incidentIdOf(first.state!.key, first.state!.epoch) });
+  });
+});
+
+describe('correlator engine — state fixes (issue 9)', () => {
+  const A = '1111111111111111';
+  const B = '2222222222222222';
+  const idOf = (state: GroupState) => incidentIdOf(state.key, state.epoch);
+  /** An incident of A and B, remediated (both fingerprints), then A resolved while B still fires. */
+  const remediatedThenAResolved = () => {
+    const opened = run([
+      { s: signal({ severity: 'critical', fingerprint: A }), at: T0 },
+      { s: signal({ fingerprint: B }), at: T0 + 1000 },
+    ]);
+    const remediated = recordRemediation(opened.state!, idOf(opened.state!), T0 + 2000)!;
+    const resolvedA = run([{ s: signal({ fingerprint: A, status: 'resolved' }), at: T0 + 3000 }], remediated);
+    expect(resolvedA.decisions.map((d) => d.kind)).toEqual(['attach']);
+    return resolvedA.state!;
+  };
+
+  it('escalation vs hold — a remediated problem coming back after its incident’s workflow ended is held like any signal, and escalates once the hold is over', () => {
+    const open = remediatedThenAResolved();
+    const ended = recordWorkflowEnded(open, idOf(open), T0 + 4000)!;
+    const held = run([{ s: signal({ fingerprint: A, severity: 'critical' }), at: T0 + 5000 }], ended);
+    expect(held.decisions).toEqual([{ kind: 'held', reopensAtMs: T0 + 4000 + RULES.reopenAfterMs }]);
+    const after = run([{ s: signal({ fingerprint: A, severity: 'critical' }), at: T0 + 4000 + RULES.reopenAfterMs }], held.state);
+    expect(after.decisions).toMatchObject([{ kind: 'escalate', incident: { status: 'escalated' } }]);
+    expect(workflowIncidentOf(after.decisions[0]!)?.id).not.toBe(idOf(open));
+  });
+
+  it('orphaned incidents — a remediated problem coming back while an incident of its target is open joins that incident, which still resolves', () => {
+    const open = remediatedThenAResolved();
+    const back = run(
+      [
+        { s: signal({ fingerprint: A, severity: 'critical' }), at: T0 + 10_000 },
+        { s: signal({ fingerprint: B, status: 'resolved' }), at: T0 + 11_000 },
+        { s: signal({ fingerprint: A, status: 'resolved' }), at: T0 + 12_000 },
+      ],
+      open,
+    );
+    expect(back.decisions.map((d) => d.kind)).toEqual(['attach', 'attach', 'resolve']);
+    for (const d of back.decisions) expect(workflowIncidentOf(d)?.id).toBe(idOf(open));
+    expect(back.state).toMatchObject({ status: 'resolved', epoch: open.epoch, flapCount: 1 });
+
+    // Another problem's incident open on the target (after the cooldown): the return joins it too, and it resolves.
+    const closed = run([{ s: signal({ fingerprint: B, status: 'resolved' }), at: T0 + 3500 }], open).state!;
+    const later = T0 + RULES.cooldownMs + RULES.flapWindowMs + 10_000;
+    const other = run([{ s: signal({ fingerprint: '3333333333333333', severity: 'critical' }), at: later }], closed);
+    expect(other.decisions.map((d) => d.kind)).toEqual(['open']);
+    const joined = run(
+      [
+        { s: signal({ fingerprint: A, severity: 'critical' }), at: later + 1000 },
+        { s: signal({ fingerprint: '3333333333333333', status: 'resolved' }), at: later + 2000 },
+        { s: signal({ fingerprint: A, status: 'resolved' }), at: later + 3000 },
+      ],
+      other.state,
+    );
+    expect(joined.decisions.map((d) => d.kind)).toEqual(['attach', 'attach', 'resolve']);
+    expect(joined.state?.epoch).toBe(other.state!.epoch);
+  });
+
+  it('liveness — a repeat of a firing problem is delivered to the workflow once its last call is livenessCheckMs old, and is not written otherwise', () => {
+    const opened = run([{ s: signal({ source: 'alertmanager', fingerprint: A }), at: T0 }]);
+    expect(opened.state).toMatchObject({ status: 'open', calledAtMs: T0 });
+    const soon = correlate(opened.state, groupingOf(signal()), signal({ fingerprint: A }), T0 + livenessCheckMs(RULES) - 1, RULES);
+    expect(soon.decision).toMatchObject({ kind: 'deduplicated' });
+    expect(workflowIncidentOf(soon.decision)).toBeUndefined();
+    expect(soon.state?.calledAtMs).toBe(T0);
+    const due = correlate(soon.state, groupingOf(signal()), signal({ fingerprint: A }), T0 + livenessCheckMs(RULES), RULES);
+    expect(due.decision).toMatchObject({ kind: 'deduplicated', probe: true, incident: { id: idOf(opened.state!) } });
+    expect(workflowIncidentOf(due.decision)?.id).toBe(idOf(opened.state!));
+    expect(due.state?.calledAtMs).toBe(T0 + livenessCheckMs(RULES));
+    // The probe found the workflow closed: the group is ended and the next repeat is held, not deduplicated forever.
+    const ended = recordWorkflowEnded(due.state!, idOf(due.state!), T0 + livenessCheckMs(RULES))!;
+    expect(run([{ s: signal({ fingerprint: A }), at: T0 + livenessCheckMs(RULES) + 1 }], ended).decisions.map((d) => d.kind)).toEqual(['held']);
+    expect(livenessCheckMs({ reopenAfterMs: 600_000 })).toBe(60_000);
+    expect(livenessCheckMs({ reopenAfterMs: 0 })).toBe(1000);
+  });
+
+  it('bounded state — the TTL covers every window the rules look back on; a group forgotten after it and seen again gets a new incident id', () => {
+    const ttl = stateTtlMs(RULES);
+    for (const window of [RULES.windowMs, RULES.flapWindowMs, RULES.cooldownMs, RULES.recurrenceWindowMs, RULES.reopenAfterMs, RULES.eventQuietMs]) expect(ttl).toBeGreaterThan(window);
+    expect(stateTtlMs({ ...RULES, stateTtlMs: 10 * RULES.recurrenceWindowMs })).toBe(10 * RULES.recurrenceWindowMs);
+    const first = run([{ s: signal({ severity: 'critical', fingerprint: A }), at: T0 }]);
+    const again = run([{ s: signal({ severity: 'critical', fingerprint: A }), at: T0 + ttl + 1 }]);
+    expect(first.state?.epoch).toBe(T0);
+    expect(workflowIncidentOf(again.decisions[0]!)?.id).not.toBe(workflowIncidentOf(first.decisions[0]!)?.id);
+  });
+
+  it('re-fire after resolve — the same signal id firing after its fingerprint resolved reaches the incident; a redelivery of the first firing stays a replay', () => {
+    const firing = signal({ source: 'alertmanager', fingerprint: A });
+    const { decisions, state } = run([
+      { s: firing, at: T0 },
+      { s: signal({ source: 'alertmanager', fingerprint: A, status: 'resolved' }), at: T0 + 10_000 },
+    ]);
+    expect(decisions.map((d) => d.kind)).toEqual(['open', 'resolve']);
+    expect(correlate(state, groupingOf(firing), firing, T0, RULES).decision.kind).toBe('duplicate');
+    const refire = correlate(state, groupingOf(firing), firing, T0 + 20_000, RULES);
+    expect(refire.decision).toMatchObject({ kind: 'flap', incident: { id: idOf(state!), status: 'open' } });
+    expect(correlate(refire.state, groupingOf(firing), firing, T0 + 20_000, RULES).decision.kind).toBe('duplicate');
+
+    // A Kubernetes event repeats under the id of its first occurrence: after its incident resolved by quiet, it is back.
+    const event = signal({ source: 'kubernetes', reason: 'BackOff', severity: 'critical', fingerprint: B });
+    const opened = run([{ s: event, at: T0 }]);
+    const quiet = tick(opened.state!, T0 + RULES.eventQuietMs + quietRefreshMs(RULES), RULES)!;
+    expect(quiet.decision.kind).toBe('resolve');
+    const back = correlate(quiet.state, groupingOf(event), event, quiet.state.closedAtMs! + 1000, RULES);
+    expect(back.decision).toMatchObject({ kind: 'flap', incident: { id: idOf(opened.state!) } });
+  });
+
+  it('grouping vs the owner lookup — a resolved alert naming the Deployment closes the incident its firing opened on the Pod (the lookup had timed out)', () => {
+    const pod = { object: { kind: 'Pod' as const, name: 'web-7d9f-x1' }, ownerChain: [] };
+    const firing = signal({ source: 'alertmanager', fingerprint: A, ...pod });
+    const opened = run([{ s: firing, at: T0 }]);
+    expect(opened.state?.target).toEqual({ kind: 'Pod', namespace: 'shop', name: 'web-7d9f-x1' });
+    const resolved = signal({ source: 'alertmanager', fingerprint: A, status: 'resolved' });
+    expect(groupingOf(resolved).key).not.toBe(opened.state!.key);
+    // Grouped by what it names, it finds nothing to resolve ...
+    expect(correlate(undefined, groupingOf(resolved), resolved, T0 + 1000, RULES).decision.kind).toBe('ignored');
+    // ... grouped by where its fingerprint lives, it resolves the Pod's incident.
+    const home = homeGrouping(opened.state, resolved);
+    expect(home).toEqual({ key: opened.state!.key, target: opened.state!.target });
+    expect(correlate(opened.state, home!, resolved, T0 + 1000, RULES).decision).toMatchObject({ kind: 'resolve', incident: { id: idOf(opened.state!) } });
+    // A firing repeat naming the Deployment is a repeat in that incident, not a second incident.
+    const repeat = signal({ source: 'alertmanager', fingerprint: A });
+    expect(correlate(opened.state, homeGrouping(opened.state, repeat)!, repeat, T0 + 2000, RULES).decision).toMatchObject({ kind: 'deduplicated', incident: { id: idOf(opened.state!) } });
+    // No home: another fingerprint, another cluster, a group that forgot it.
+    expect(homeGrouping(opened.state, signal({ fingerprint: B }))).toBeUndefined();
+    expect(homeGrouping(opened.state, signal({ fingerprint: A, cluster: 'other' }))).toBeUndefined();
+    expect(homeGrouping({ ...opened.state!, status: 'idle' }, resolved)).toBeUndefined();
+    expect(homeGrouping(undefined, resolved)).toBeUndefined();
   });
 });

@@ -26,6 +26,11 @@ export interface CorrelationRules {
   /** Signal ids kept per group (for replay detection and the incident record). */
   readonly maxSignalIds: number;
   /**
+   * How long a group's state is kept after its last write at least (the KV bucket's TTL; {@link stateTtlMs} makes it
+   * longer when a rule looks back further).
+   */
+  readonly stateTtlMs: number;
+  /**
    * After an incident's workflow ended without the problem resolving (approval expired or rejected, denied,
    * failed), its signals are held this long; then a still-firing problem opens a new incident (a new workflow).
    */
@@ -45,7 +50,10 @@ export type GroupStatus = 'idle' | 'pending' | 'open' | 'resolved' | 'escalated'
 /** Everything the correlator remembers about one grouping key; stored as JSON in KV under {@link groupStoreKey}. */
 export interface GroupState {
   readonly key: string;
-  /** Incremented whenever a new incident starts for this key after the previous one closed. */
+  /**
+   * The time (ms) of the group's first signal when it was first stored, then incremented whenever a new incident
+   * starts for this key after the previous one closed; the incident id is a hash of key and epoch.
+   */
   readonly epoch: number;
   readonly status: GroupStatus;
   readonly cluster: string;
@@ -69,6 +77,17 @@ export interface GroupState {
   readonly eventFingerprints?: readonly string[];
   /** When a Kubernetes event of the group last fired, refreshed by repeats at most every {@link quietRefreshMs}. */
   readonly lastEventAtMs?: number;
+  /**
+   * When a decision last called the incident's workflow (signal time). A repeat of a firing problem calls it again
+   * once this is {@link livenessCheckMs} old, so a workflow that closed is found (see `deduplicated`'s `probe`).
+   */
+  readonly calledAtMs?: number;
+  /**
+   * When each resolved fingerprint of this epoch resolved (signal time; the tick's time for quiet events). A firing
+   * signal whose id was seen before but that arrives after its fingerprint resolved is the problem firing again,
+   * not a replay (Kubernetes events repeat with the id of their first occurrence).
+   */
+  readonly resolvedAtMs?: Readonly<Record<string, number>>;
 }
 
 export type Decision =
@@ -80,8 +99,12 @@ export type Decision =
   | { readonly kind: 'open'; readonly incident: Incident }
   /** A resolved incident firing again inside the flap window: the same incident, open again. */
   | { readonly kind: 'flap'; readonly incident: Incident }
-  /** The same fingerprint is already firing in the open incident: recorded, the workflow is not bothered again. */
-  | { readonly kind: 'deduplicated'; readonly incident: Incident }
+  /**
+   * The same fingerprint is already firing in the open incident: recorded, the workflow is not bothered again —
+   * except as a liveness `probe` once its last call is {@link livenessCheckMs} old: then the repeat is delivered, so a
+   * workflow that has closed meanwhile is found and the group goes the `ended` way.
+   */
+  | { readonly kind: 'deduplicated'; readonly incident: Incident; readonly probe?: true }
   /** Added to an open incident: signal its workflow. */
   | { readonly kind: 'attach'; readonly incident: Incident }
   /** Every fingerprint resolved (an event's by its group's quiet, see {@link tick}): the incident closes (its workflow is told). */
@@ -205,6 +228,23 @@ export function groupingOf(signal: Signal, nodeIncidentOpen = false): Grouping {
   throw new UngroupableSignalError('object');
 }
 
+/**
+ * The grouping of a signal whose fingerprint already lives in a group (`home`, found through the fingerprint index):
+ * that group's, as long as it still holds the fingerprint (any status but idle), whatever target the signal names.
+ * One problem stays in one incident even when the object it names changed between its signals — e.g. ingestion's owner
+ * lookup timed out for the firing alert (grouped as the Pod) but not for its resolved one (the Deployment): the
+ * resolved one still closes the Pod's incident. Undefined: group the signal by what it names ({@link groupingOf}).
+ */
+export function homeGrouping(home: GroupState | undefined, signal: Signal): Grouping | undefined {
+  if (home === undefined || home.status === 'idle' || home.cluster !== signal.cluster || home.fingerprints[signal.fingerprint] === undefined) return undefined;
+  return { key: home.key, target: home.target, ...(home.rootCause !== undefined ? { rootCause: home.rootCause } : {}) };
+}
+
+/** KV key of a fingerprint in the fingerprint index (the group that holds it). */
+export function fingerprintStoreKey(cluster: string, fingerprint: string): string {
+  return `f.${sha256(`${cluster}#${fingerprint}`).slice(0, 40)}`;
+}
+
 /** KV keys of node groups (`n.<hash>`), which replicas follow with a watch for topology. */
 export const NODE_STORE_KEYS = 'n.>';
 /** KV keys of every other group (`g.<hash>`). */
@@ -263,7 +303,9 @@ function appendId(ids: readonly string[], id: string, max: number): string[] {
 function freshEpoch(grouping: Grouping, signal: Signal, previous: GroupState | undefined, nowMs: number): GroupState {
   return {
     key: grouping.key,
-    epoch: previous === undefined ? 0 : previous.status === 'idle' || previous.status === 'pending' ? previous.epoch : previous.epoch + 1,
+    // A new group starts at its first signal's time: a group forgotten after its TTL and seen again never reuses
+    // an incident id (and so never finds the earlier incident's closed workflow under its id).
+    epoch: previous === undefined ? nowMs : previous.status === 'idle' || previous.status === 'pending' ? previous.epoch : previous.epoch + 1,
     status: 'idle',
     cluster: signal.cluster,
     target: grouping.target,
@@ -296,13 +338,21 @@ export function quietAtMs(state: GroupState, rules: Pick<CorrelationRules, 'even
   return state.lastEventAtMs + rules.eventQuietMs + quietRefreshMs(rules);
 }
 
-/** The fingerprints of an open or escalated incident with its event problems resolved when they are quiet (else the same object). */
-function quietFingerprints(state: GroupState, nowMs: number, rules: CorrelationRules): GroupState['fingerprints'] {
+/**
+ * The fingerprints of an open or escalated incident with its event problems resolved when they are quiet, and when
+ * they resolved (the quiet time); the same objects when nothing is quiet.
+ */
+function quietFingerprints(state: GroupState, nowMs: number, rules: CorrelationRules): Pick<GroupState, 'fingerprints' | 'resolvedAtMs'> {
   const at = quietAtMs(state, rules);
-  if (at === undefined || nowMs < at || !isOpen(state)) return state.fingerprints;
+  if (at === undefined || nowMs < at || !isOpen(state)) return state;
   const fingerprints = { ...state.fingerprints };
-  for (const fp of state.eventFingerprints ?? []) if (fingerprints[fp] === 'firing') fingerprints[fp] = 'resolved';
-  return fingerprints;
+  const resolvedAtMs = { ...state.resolvedAtMs };
+  for (const fp of state.eventFingerprints ?? []) {
+    if (fingerprints[fp] !== 'firing') continue;
+    fingerprints[fp] = 'resolved';
+    resolvedAtMs[fp] = at;
+  }
+  return { fingerprints, resolvedAtMs };
 }
 
 /** Remembers a firing Kubernetes event: its fingerprint as an event's and the time, unless a recent repeat already did. */
@@ -315,6 +365,40 @@ function noteEvent(state: GroupState, fp: string, nowMs: number, rules: Correlat
 }
 
 /**
+ * How old the last workflow call of an open incident may be before a repeat of a firing problem is delivered again
+ * as a liveness probe: a tenth of `reopenAfterMs` (a closed workflow is found within a tenth of the hold that follows),
+ * between 1 s and 60 s.
+ */
+export function livenessCheckMs(rules: Pick<CorrelationRules, 'reopenAfterMs'>): number {
+  return Math.min(60_000, Math.max(1000, Math.floor(rules.reopenAfterMs / 10)));
+}
+
+/**
+ * How long a group's stored state (and its fingerprints' index) is kept after its last write (the KV bucket's TTL):
+ * the configured `stateTtlMs`, and at least as long as any rule looks back — the threshold window, the flap window,
+ * the cooldown and recurrence windows after a remediation, the hold after an ended workflow, quiet — plus one
+ * liveness interval. An open incident is written at least every liveness interval while its signals go on; one that
+ * hears nothing for this long is forgotten (its workflow has ended on its own timeouts long before).
+ */
+export function stateTtlMs(rules: CorrelationRules): number {
+  const lookback = Math.max(rules.windowMs, rules.flapWindowMs, rules.cooldownMs, rules.recurrenceWindowMs, rules.reopenAfterMs, rules.eventQuietMs + quietRefreshMs(rules));
+  return Math.max(rules.stateTtlMs, lookback + livenessCheckMs(rules));
+}
+
+/** Decisions whose workflow call counts as the incident's workflow being reached (see {@link GroupState.calledAtMs}). */
+const CALLING_DECISIONS = new Set<Decision['kind']>(['open', 'attach', 'flap', 'escalate', 'resolve']);
+
+/**
+ * The incident whose workflow a decision calls, if it calls one: open, attach, flap, escalate, resolve; a
+ * `deduplicated` repeat only as a liveness probe; a `duplicate` (redelivery) repeats the call its first decision made.
+ */
+export function workflowIncidentOf(decision: Decision): Incident | undefined {
+  if (decision.kind === 'deduplicated') return decision.probe === true ? decision.incident : undefined;
+  if (decision.kind === 'duplicate') return decision.incident;
+  return CALLING_DECISIONS.has(decision.kind) && 'incident' in decision ? decision.incident : undefined;
+}
+
+/**
  * Decides what one signal means for its group. Pure: the same inputs always give the same output, so a
  * compare-and-set conflict is handled by reading the newer state and calling it again.
  *
@@ -323,13 +407,27 @@ function noteEvent(state: GroupState, fp: string, nowMs: number, rules: Correlat
  */
 export function correlate(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
   const result = decide(previous, grouping, signal, nowMs, rules);
+  if (result.state === undefined) return result;
+  let state = result.state;
+  if (result.decision.kind !== 'duplicate' && workflowIncidentOf(result.decision) !== undefined) state = { ...state, calledAtMs: nowMs };
   const fp = signal.fingerprint;
-  if (signal.source !== 'kubernetes' || signal.status !== 'firing' || result.state === undefined || result.state.fingerprints[fp] !== 'firing') return result;
-  return { ...result, state: noteEvent(result.state, fp, nowMs, rules) };
+  if (signal.source === 'kubernetes' && signal.status === 'firing' && state.fingerprints[fp] === 'firing') state = noteEvent(state, fp, nowMs, rules);
+  return state === result.state ? result : { ...result, state };
+}
+
+/**
+ * Whether a signal whose id the group has seen is a replay (a redelivery, a producer sending it again): yes, unless
+ * it fires after its fingerprint resolved — then the problem is back (a Kubernetes event repeats under the id of its
+ * first occurrence; a redelivery of the first firing carries its earlier time and stays a replay).
+ */
+function isReplay(previous: GroupState, signal: Signal, nowMs: number): boolean {
+  if (!previous.signalIds.includes(signal.id)) return false;
+  const resolvedAt = previous.resolvedAtMs?.[signal.fingerprint];
+  return !(signal.status === 'firing' && previous.fingerprints[signal.fingerprint] === 'resolved' && resolvedAt !== undefined && resolvedAt < nowMs);
 }
 
 function decide(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
-  if (previous?.signalIds.includes(signal.id)) {
+  if (previous !== undefined && isReplay(previous, signal, nowMs)) {
     const active = previous.status === 'open' || previous.status === 'escalated' || previous.status === 'resolved' || previous.status === 'ended';
     return { state: undefined, decision: active ? { kind: 'duplicate', incident: incidentOf(previous, incidentStatusOf(previous)) } : { kind: 'duplicate' } };
   }
@@ -337,12 +435,14 @@ function decide(previous: GroupState | undefined, grouping: Grouping, signal: Si
 
   if (signal.status === 'resolved') {
     if (previous === undefined || previous.fingerprints[fp] === undefined) return { state: undefined, decision: { kind: 'ignored', reason: 'resolved signal of a problem with no incident' } };
-    const fingerprints = { ...quietFingerprints(previous, nowMs, rules), [fp]: 'resolved' as const };
+    const quiet = quietFingerprints(previous, nowMs, rules);
+    const fingerprints = { ...quiet.fingerprints, [fp]: 'resolved' as const };
+    const resolvedAtMs = previous.fingerprints[fp] === 'resolved' ? quiet.resolvedAtMs : { ...quiet.resolvedAtMs, [fp]: nowMs };
     const allResolved = Object.values(fingerprints).every((s) => s === 'resolved');
-    const base = { ...previous, fingerprints, signalIds: appendId(previous.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
+    const base = { ...previous, fingerprints, ...(resolvedAtMs !== undefined ? { resolvedAtMs } : {}), signalIds: appendId(previous.signalIds, signal.id, rules.maxSignalIds), updatedAtMs: nowMs };
     if (previous.status === 'pending') {
       // Below the threshold nothing opened: a fully resolved pending group is forgotten.
-      const state: GroupState = allResolved ? { ...base, status: 'idle', fingerprints: {}, signalIds: [] } : base;
+      const state: GroupState = allResolved ? { ...base, status: 'idle', fingerprints: {}, signalIds: [], resolvedAtMs: {} } : base;
       return { state, decision: { kind: 'ignored', reason: 'resolved before its group met the threshold' } };
     }
     if (previous.status === 'resolved' || previous.status === 'idle') return { state: base, decision: { kind: 'ignored', reason: 'incident already resolved' } };
@@ -360,20 +460,9 @@ function decide(previous: GroupState | undefined, grouping: Grouping, signal: Si
   const remediation = previous?.remediation;
   const sinceRemediation = remediation === undefined ? Infinity : nowMs - remediation.atMs;
 
-  // A repeat of the remediated problem that never resolved since (the remediation is still taking effect; the
-  // workflow verifies it) is not a return: it stays a repeat in the remediated incident.
-  const stillFiring = current !== undefined && current.status === 'open' && current.fingerprints[fp] === 'firing' && remediation !== undefined && incidentIdOf(current.key, current.epoch) === remediation.incidentId;
-  // Escalation: the same problem came back after a remediation — a human, not another attempt.
-  if (remediation !== undefined && remediation.fingerprints.includes(fp) && sinceRemediation <= rules.recurrenceWindowMs && !stillFiring) {
-    if (current !== undefined && current.status === 'escalated') {
-      const state: GroupState = { ...current, fingerprints: { ...current.fingerprints, [fp]: 'firing' }, signalIds: appendId(current.signalIds, signal.id, rules.maxSignalIds), severity: maxSeverity(current.severity, signal.severity), updatedAtMs: nowMs };
-      return { state, decision: { kind: 'attach', incident: incidentOf(state, 'escalated') } };
-    }
-    const opened = freshEpoch(grouping, signal, current?.status === 'pending' || current?.status === 'idle' ? { ...current, status: 'resolved' } : current, nowMs);
-    const state: GroupState = { ...opened, status: 'escalated', fingerprints: { [fp]: 'firing' }, signalIds: [signal.id], openedAtMs: nowMs };
-    return { state, decision: { kind: 'escalate', incident: incidentOf(state, 'escalated') } };
-  }
-
+  // An incident of the target is open (or escalated): whatever fires joins it — a remediated problem coming back
+  // too. Opening another incident here would leave this one open with nobody to resolve it (its signals would all go
+  // to the new one); if its workflow has closed, the call finds it and the group goes the `ended` way below.
   if (current !== undefined && (current.status === 'open' || current.status === 'escalated')) {
     const was = current.fingerprints[fp];
     const state: GroupState = {
@@ -385,10 +474,15 @@ function decide(previous: GroupState | undefined, grouping: Grouping, signal: Si
       updatedAtMs: nowMs,
     };
     const incident = incidentOf(state, incidentStatusOf(state));
-    return { state, decision: was === 'firing' ? { kind: 'deduplicated', incident } : { kind: 'attach', incident } };
+    if (was !== 'firing') return { state, decision: { kind: 'attach', incident } };
+    // A repeat: the workflow is only bothered when its last call is old enough to check that it still runs.
+    const lastCall = current.calledAtMs ?? current.openedAtMs ?? current.windowStartMs;
+    const probe = nowMs - lastCall >= livenessCheckMs(rules);
+    return { state, decision: probe ? { kind: 'deduplicated', incident, probe } : { kind: 'deduplicated', incident } };
   }
 
-  // The incident's workflow ended while the problem went on: hold, then a new incident (not a silent target).
+  // The incident's workflow ended while the problem went on: hold (a returning remediated problem too), then a new
+  // incident (not a silent target).
   if (current !== undefined && current.status === 'ended') {
     const reopensAtMs = (current.endedAtMs ?? current.updatedAtMs) + rules.reopenAfterMs;
     if (nowMs < reopensAtMs) {
@@ -396,6 +490,14 @@ function decide(previous: GroupState | undefined, grouping: Grouping, signal: Si
       return { state, decision: { kind: 'held', reopensAtMs } };
     }
     current = freshEpoch(grouping, signal, current, nowMs);
+  }
+
+  // Escalation: the same problem came back after a remediation, with no incident of the target open — a human, not
+  // another attempt.
+  if (remediation !== undefined && remediation.fingerprints.includes(fp) && sinceRemediation <= rules.recurrenceWindowMs) {
+    const opened = freshEpoch(grouping, signal, current, nowMs);
+    const state: GroupState = { ...opened, status: 'escalated', fingerprints: { [fp]: 'firing' }, signalIds: [signal.id], openedAtMs: nowMs };
+    return { state, decision: { kind: 'escalate', incident: incidentOf(state, 'escalated') } };
   }
 
   if (current !== undefined && current.status === 'resolved') {
@@ -462,8 +564,9 @@ export interface TickResult {
  */
 export function tick(state: GroupState, nowMs: number, rules: CorrelationRules): TickResult | undefined {
   if (!isOpen(state)) return undefined;
-  const fingerprints = quietFingerprints(state, nowMs, rules);
-  if (fingerprints === state.fingerprints || !Object.values(fingerprints).every((s) => s === 'resolved')) return undefined;
+  const quiet = quietFingerprints(state, nowMs, rules);
+  const { fingerprints } = quiet;
+  if (quiet === state || !Object.values(fingerprints).every((s) => s === 'resolved')) return undefined;
   const incidentId = incidentIdOf(state.key, state.epoch);
   const last = state.lastEventAtMs ?? nowMs;
   const signal: Signal = {
@@ -483,7 +586,7 @@ export function tick(state: GroupState, nowMs: number, rules: CorrelationRules):
     startsAt: iso(last),
     receivedAt: iso(nowMs),
   };
-  const resolved: GroupState = { ...state, status: 'resolved', fingerprints, signalIds: appendId(state.signalIds, signal.id, rules.maxSignalIds), closedAtMs: nowMs, updatedAtMs: nowMs };
+  const resolved: GroupState = { ...state, status: 'resolved', ...quiet, signalIds: appendId(state.signalIds, signal.id, rules.maxSignalIds), closedAtMs: nowMs, updatedAtMs: nowMs };
   return { state: resolved, decision: { kind: 'resolve', incident: incidentOf(resolved, 'resolved') }, signal };
 }
 

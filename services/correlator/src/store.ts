@@ -1,5 +1,26 @@
-import { KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
-import { correlate, type CorrelationResult, type CorrelationRules, type GroupState, type Grouping, groupingOf, GROUP_STORE_KEYS, groupStoreKey, isOpen, NODE_STORE_KEYS, nodeGroupKey, nodeOf, recordRemediation, recordWorkflowEnded, targetGroupKey, tick, type TickResult } from './engine.js';
+import { LRUCache } from 'lru-cache';
+import { type JetStreamClient, type JetStreamManager, KvWatchInclude, nanos, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
+import {
+  correlate,
+  type CorrelationResult,
+  type CorrelationRules,
+  fingerprintStoreKey,
+  type GroupState,
+  type Grouping,
+  groupingOf,
+  GROUP_STORE_KEYS,
+  groupStoreKey,
+  homeGrouping,
+  isOpen,
+  NODE_STORE_KEYS,
+  nodeGroupKey,
+  nodeOf,
+  recordRemediation,
+  recordWorkflowEnded,
+  targetGroupKey,
+  tick,
+  type TickResult,
+} from './engine.js';
 import type { Incident, Signal } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
@@ -45,7 +66,39 @@ export interface GroupStoreOptions {
   readonly cacheSize?: number;
   /** Called when the node watch fails (the store then falls back to reading node groups). */
   readonly onWatchError?: (error: unknown) => void;
+  /**
+   * The fingerprint index (fingerprint → the group that holds it; see {@link homeGrouping}) and how long this
+   * replica trusts what it read or wrote there before reading or writing it again (half the buckets' TTL, so an
+   * entry of a group still written never expires). Without it signals are grouped only by what they name.
+   */
+  readonly fingerprints?: { readonly kv: KV; readonly refreshMs: number };
 }
+
+/** The correlator's two KV buckets: group states, and the fingerprint index (`<bucket>_fingerprints`). */
+export interface GroupBuckets {
+  readonly groups: KV;
+  readonly fingerprints: KV;
+}
+
+/**
+ * Opens (creating when missing) the group bucket and its fingerprint index with one value per key and `ttlMs` as
+ * their TTL (stream max age): a key not written for that long is gone. A bucket created before it had a TTL (or with
+ * another one) is given this one; the duplicate window must not exceed it.
+ */
+export async function openGroupBuckets(js: JetStreamClient, jsm: JetStreamManager, bucket: string, ttlMs: number): Promise<GroupBuckets> {
+  const open = async (name: string): Promise<KV> => {
+    const kv = await js.views.kv(name, { history: 1, ttl: ttlMs });
+    const stream = `KV_${name}`;
+    const { config } = await jsm.streams.info(stream);
+    const maxAge = nanos(ttlMs);
+    if (config.max_age !== maxAge) await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: Math.min(config.duplicate_window || maxAge, maxAge) });
+    return kv;
+  };
+  return { groups: await open(bucket), fingerprints: await open(`${bucket}_fingerprints`) };
+}
+
+/** What {@link GroupStore} returns for a signal routed to its fingerprint's group that no longer holds it. */
+const NOT_HOME = { state: undefined, decision: undefined } as const;
 
 /**
  * Group state in a JetStream KV bucket, written only with compare-and-set on the revision read: two correlator
@@ -70,12 +123,19 @@ export class GroupStore {
   private readonly watches = new Set<QueuedIterator<KvEntry>>();
   private following = false;
   private readonly cacheSize: number;
+  /** Fingerprint index key → the group key it named when this replica last read or wrote it (trusted `refreshMs`). */
+  private readonly homes: LRUCache<string, string> | undefined;
+  /** Fingerprint index key → the group key this replica wrote there (written again after `refreshMs`, so it never expires while used). */
+  private readonly written: LRUCache<string, string> | undefined;
 
   private constructor(
     readonly kv: KV,
     private readonly options: GroupStoreOptions,
   ) {
     this.cacheSize = options.cacheSize ?? DEFAULT_GROUP_CACHE_SIZE;
+    const index = options.fingerprints;
+    this.homes = index === undefined ? undefined : new LRUCache({ max: this.cacheSize * 4, ttl: index.refreshMs });
+    this.written = index === undefined ? undefined : new LRUCache({ max: this.cacheSize * 4, ttl: index.refreshMs });
   }
 
   /** Opens the store; with `follow` it returns once the watches run and every node group's current state is known. */
@@ -211,26 +271,68 @@ export class GroupStore {
     return isOpen((await this.read(groupKey)).state);
   }
 
+  /** The group the fingerprint index names for the signal's fingerprint (remembered, else read), if any. */
+  private async homeOf(signal: Signal): Promise<string | undefined> {
+    const index = this.options.fingerprints;
+    if (index === undefined || this.homes === undefined) return undefined;
+    const key = fingerprintStoreKey(signal.cluster, signal.fingerprint);
+    const known = this.homes.get(key);
+    if (known !== undefined) return known;
+    const entry = await index.kv.get(key);
+    if (entry === null || entry.operation !== 'PUT' || entry.length === 0) return undefined;
+    const home = entry.string();
+    this.homes.set(key, home);
+    return home;
+  }
+
+  /** Records in the index that the group holds the fingerprint, unless this replica did (or read it) recently. */
+  private async noteHome(signal: Signal, groupKey: string): Promise<void> {
+    const index = this.options.fingerprints;
+    if (index === undefined || this.homes === undefined || this.written === undefined) return;
+    const key = fingerprintStoreKey(signal.cluster, signal.fingerprint);
+    if (this.written.get(key) === groupKey) return;
+    await index.kv.put(key, groupKey);
+    this.written.set(key, groupKey);
+    this.homes.set(key, groupKey);
+  }
+
   /**
-   * Decides on one signal with the pure engine and stores the result with compare-and-set. A resolved signal
+   * Decides on one signal with the pure engine and stores the result with compare-and-set. A signal whose
+   * fingerprint a group already holds is decided in that group, whatever it names ({@link homeGrouping}: one problem,
+   * one incident, even when ingestion's owner lookup answered differently for its signals). A resolved signal
    * routed to its node's open incident that the node's group does not know (the problem was grouped by its owners
    * before the node's incident opened) resolves in the group that holds it instead.
    */
   async apply(signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
     const onNode = signal.node !== undefined && nodeOf(signal) === undefined && (await this.nodeIncidentOpen(signal.cluster, signal.node));
-    const result = await this.applyIn(groupingOf(signal, onNode), signal, nowMs, rules);
-    if (onNode && signal.status === 'resolved' && result.decision.kind === 'ignored') return this.applyIn(groupingOf(signal, false), signal, nowMs, rules);
+    const grouping = groupingOf(signal, onNode);
+    const home = await this.homeOf(signal);
+    if (home !== undefined && home !== grouping.key) {
+      const routed = await this.decideIn(home, (state) => {
+        const there = homeGrouping(state, signal);
+        return there === undefined ? NOT_HOME : correlate(state, there, signal, nowMs, rules);
+      });
+      if (routed.decision !== undefined) return { ...routed, decision: routed.decision, groupKey: home };
+    }
+    let result = await this.applyIn(grouping, signal, nowMs, rules);
+    if (onNode && signal.status === 'resolved' && result.decision.kind === 'ignored') result = await this.applyIn(groupingOf(signal, false), signal, nowMs, rules);
+    if (result.state !== undefined && result.state.fingerprints[signal.fingerprint] !== undefined) await this.noteHome(signal, result.groupKey);
     return result;
   }
 
   private async applyIn(grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
-    const result = await this.transact(
-      grouping.key,
-      (state) => correlate(state, grouping, signal, nowMs, rules),
-      // A repeat of a firing problem (same severity, last event time not due for a refresh): only the signal log would change.
-      (r, before) => r.decision.kind === 'deduplicated' && r.state?.severity === before?.severity && r.state?.lastEventAtMs === before?.lastEventAtMs,
-    );
+    const result = await this.decideIn(grouping.key, (state) => correlate(state, grouping, signal, nowMs, rules));
     return { ...result, groupKey: grouping.key };
+  }
+
+  /** {@link transact} for a signal's decision: a repeat of a firing problem that changes nothing else is not written. */
+  private decideIn<R extends { readonly state: GroupState | undefined; readonly decision?: CorrelationResult['decision'] }>(groupKey: string, decide: (state: GroupState | undefined) => R): Promise<R> {
+    return this.transact(
+      groupKey,
+      decide,
+      // A repeat of a firing problem (same severity, last event time not due for a refresh, no liveness probe due): only the signal log would change.
+      (r, before) => r.decision?.kind === 'deduplicated' && r.state?.severity === before?.severity && r.state?.lastEventAtMs === before?.lastEventAtMs && r.state?.calledAtMs === before?.calledAtMs,
+    );
   }
 
   /**

@@ -48,7 +48,7 @@ afterAll(async () => {
   await connection?.close();
   const jsm = await nc?.jetstreamManager();
   for (const stream of Object.values(names.streams)) await jsm?.streams.delete(stream).catch(() => undefined);
-  await jsm?.streams.delete(`KV_${names.kvBucket}`).catch(() => undefined);
+  for (const bucket of [names.kvBucket, `${names.kvBucket}_fingerprints`]) await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
   await nc?.close();
 });
 
@@ -105,12 +105,12 @@ describe('correlator — grouping and thresholds (real NATS and Temporal)', () =
     const [d1, d2] = await feed(pod(1, 'own-a'), pod(2, 'own-b'));
     expect([d1!.kind, d2!.kind]).toEqual(['pending', 'pending']);
     const key = groupingOf(pod(0, 'x')).key;
-    expect(await workflowExists(incidentIdOf(key, 0))).toBe(false);
+    expect(await workflowExists(incidentIdOf(key, T0))).toBe(false);
 
     const [d3, d4] = await feed(pod(3, 'own-c'), pod(4, 'own-d'));
     expect(d3!.kind).toBe('open');
     const incident = incidentOf(d3!)!;
-    expect(incident.id).toBe(incidentIdOf(key, 0));
+    expect(incident.id).toBe(incidentIdOf(key, T0));
     expect(incident.target).toEqual({ kind: 'Deployment', namespace: ns, name: 'api' });
     expect(d4).toMatchObject({ kind: 'attach', incident: { id: incident.id } });
     const record = await waitFor('two signals on the workflow', async () => {
@@ -154,7 +154,7 @@ describe('correlator — grouping and thresholds (real NATS and Temporal)', () =
     const nodeIncident = incidentOf(opened!)!;
     for (const d of attached) expect(d).toMatchObject({ kind: 'attach', incident: { id: nodeIncident.id, rootCause: { kind: 'Node', name: 'node-1' } } });
     for (const d of ['cart', 'search', 'auth']) {
-      expect(await workflowExists(incidentIdOf(`workload/test/topo/Deployment/${d}`, 0))).toBe(false);
+      expect(await workflowExists(incidentIdOf(`workload/test/topo/Deployment/${d}`, T0))).toBe(false);
     }
     const record = await waitFor('pod signals on the node workflow', async () => {
       const r = await workflowRecord(client, nodeIncident.id);

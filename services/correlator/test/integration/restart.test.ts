@@ -16,7 +16,7 @@ import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupingOf, incidentIdOf } from '../../src/engine.js';
 import { GroupStore } from '../../src/store.js';
-import { type InProcessCorrelator, isolatedNames, listWorkflowIds, makeSignal, publishSignal, startInProcess, waitFor, workflowRecord } from './support.js';
+import { type InProcessCorrelator, isolatedNames, listWorkflowIds, makeSignal, publishSignal, startInProcess, T0, waitFor, workflowRecord } from './support.js';
 
 /** Its own NATS (the real service with default names can be killed without touching anyone); the shared Temporal. */
 let stack: PrivateStack;
@@ -81,7 +81,7 @@ async function expectNothingLost(store: GroupStore, groups: Signal[][]): Promise
     const record = await waitFor(
       `workflow of ${key} has every signal`,
       async () => {
-        const r = await workflowRecord(client, incidentIdOf(key, 0));
+        const r = await workflowRecord(client, incidentIdOf(key, T0));
         const seen = new Set([...r.input.incident.signalIds, ...r.signals.map((s) => s.id)]);
         return group.every((s) => seen.has(s.id)) ? r : undefined;
       },
@@ -99,7 +99,7 @@ describe('correlator — crash safety and replicas', () => {
     const groups = workload('kill', 60, 8);
     const defaultNames = { ...isolatedNames(), subjectPrefixes: { telemetry: 'telemetry', signals: 'signals', deadLetter: 'deadletter' } };
     for (let i = 0; i < 8; i++) for (const group of groups) await publishSignal(js, defaultNames, group[i]!);
-    for (const group of groups) expectedWorkflows.add(incidentWorkflowId(incidentIdOf(groupingOf(group[0]!).key, 0)));
+    for (const group of groups) expectedWorkflows.add(incidentWorkflowId(incidentIdOf(groupingOf(group[0]!).key, T0)));
 
     const env = {
       CORTEXOPS_NATS_URL: natsUrl(stack.ctx),
@@ -145,7 +145,7 @@ describe('correlator — crash safety and replicas', () => {
     try {
       const js = nc.jetstream();
       const groups = workload('pair', 40, 10);
-      for (const group of groups) expectedWorkflows.add(incidentWorkflowId(incidentIdOf(groupingOf(group[0]!).key, 0)));
+      for (const group of groups) expectedWorkflows.add(incidentWorkflowId(incidentIdOf(groupingOf(group[0]!).key, T0)));
       await Promise.all(groups.flat().map((s) => publishSignal(js, names, s)));
       const total = 40 * 10;
       await waitFor('every signal decided', () => (replicas[0]!.decisions.length + replicas[1]!.decisions.length >= total ? true : undefined), 120_000);

@@ -6,7 +6,7 @@ import { GroupStore } from '../../src/store.js';
 import { makeSignal, T0, waitFor } from './support.js';
 
 const MINUTE = 60_000;
-const RULES: CorrelationRules = { windowMs: 5 * MINUTE, minSignals: 3, flapWindowMs: 10 * MINUTE, cooldownMs: 30 * MINUTE, recurrenceWindowMs: 24 * 60 * MINUTE, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 10 * MINUTE, eventQuietMs: 15 * MINUTE };
+const RULES: CorrelationRules = { windowMs: 5 * MINUTE, minSignals: 3, flapWindowMs: 10 * MINUTE, cooldownMs: 30 * MINUTE, recurrenceWindowMs: 24 * 60 * MINUTE, maxSignalIds: DEFAULT_MAX_SIGNAL_IDS, reopenAfterMs: 10 * MINUTE, eventQuietMs: 15 * MINUTE, stateTtlMs: 48 * 60 * MINUTE };
 let nc: NatsConnection;
 const buckets: string[] = [];
 const stores: GroupStore[] = [];
