@@ -5,10 +5,13 @@ import { SERVICE_NAMES } from '@cortexops/contracts';
 import { stackPorts } from '../context.js';
 import { installDebianPackage } from '../install.js';
 import { httpOk } from '../probes.js';
+import { syncRuleFiles } from './prometheus-rule-files.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 import { VERSIONS } from '../versions.js';
 
 const RELOAD_TIMEOUT_MS = 10_000;
+/** The alert rules every Prometheus of CortexOps loads (`rule_files` of deploy/prometheus/*.yml). */
+export const PROMETHEUS_RULES_DIR = 'deploy/prometheus/rules';
 
 /** Variables the deploy/ configuration templates may use as `${NAME}`. */
 export function templateVariables(ctx: StackContext): Record<string, string> {
@@ -72,6 +75,8 @@ interface PrometheusLikeOptions {
   readonly port: (ctx: StackContext) => number;
   readonly args: (ctx: StackContext, configFile: string, dataDir: string) => string[];
   readonly beforeStart?: (ctx: StackContext) => void;
+  /** Copies further files the configuration names (rule files) beside it; true when one changed. */
+  readonly syncFiles?: (ctx: StackContext, dir: string) => boolean;
 }
 
 /** Prometheus and Alertmanager share their shape: a Debian binary, a rendered config, `/-/ready`. */
@@ -90,6 +95,7 @@ function prometheusLike(o: PrometheusLikeOptions): ServerDefinition {
     prepare: async (ctx) => {
       mkdirSync(join(dir(ctx), 'storage'), { recursive: true });
       renderTemplate(ctx, o.template, configFile(ctx));
+      o.syncFiles?.(ctx, dir(ctx));
       o.beforeStart?.(ctx);
     },
     command: (ctx) => ({
@@ -97,9 +103,11 @@ function prometheusLike(o: PrometheusLikeOptions): ServerDefinition {
       args: o.args(ctx, configFile(ctx), join(dir(ctx), 'storage')),
     }),
     probe: (ctx) => httpOk(`${url(ctx)}/-/ready`),
-    // A server left running by an earlier `up` gets a configuration that changed since (a new scrape job).
+    // A server left running by an earlier `up` gets a configuration (a new scrape job) or rules that changed since.
     afterStart: async (ctx) => {
-      if (renderTemplate(ctx, o.template, configFile(ctx))) await reload(url(ctx));
+      const rendered = renderTemplate(ctx, o.template, configFile(ctx));
+      const synced = o.syncFiles?.(ctx, dir(ctx)) ?? false;
+      if (rendered || synced) await reload(url(ctx));
     },
     endpoints: (ctx) => ({ ui: url(ctx) }),
   };
@@ -111,6 +119,7 @@ export const prometheus = prometheusLike({
   version: VERSIONS.prometheus,
   binary: 'prometheus',
   template: 'deploy/prometheus/prometheus.local.yml',
+  syncFiles: (ctx, dir) => syncRuleFiles(join(ctx.repoRoot, PROMETHEUS_RULES_DIR), join(dir, 'rules')),
   portVariable: 'CORTEXOPS_PROMETHEUS_PORT',
   port: (ctx) => stackPorts(ctx).prometheusPort,
   args: (ctx, config, storage) => [
