@@ -1,9 +1,12 @@
-import type { ContractValidationError, ValidationIssue } from '@cortexops/contracts';
+import type { AuditRecord, ContractValidationError, ValidationIssue } from '@cortexops/contracts';
 
 export const AUDIT_ERROR_CODES = {
   invalidInput: 'AUDIT_INVALID_INPUT',
   notFound: 'AUDIT_NOT_FOUND',
   schemaMissing: 'AUDIT_SCHEMA_MISSING',
+  conflict: 'AUDIT_CONFLICT',
+  migrationRefused: 'AUDIT_MIGRATION_REFUSED',
+  checkpointInvalid: 'AUDIT_CHECKPOINT_INVALID',
 } as const;
 export type AuditErrorCode = (typeof AUDIT_ERROR_CODES)[keyof typeof AUDIT_ERROR_CODES];
 
@@ -56,5 +59,47 @@ export class AuditSchemaMissingError extends Error {
   constructor(options?: { cause?: unknown }) {
     super('the audit schema is missing: run the migrations (AuditStore.create with migrate, or `pnpm --filter @cortexops/audit migrate`)', options);
     this.name = 'AuditSchemaMissingError';
+  }
+}
+
+/**
+ * An append reused an idempotency key already stored with other content. Nothing of the call was written (a batch
+ * is one transaction); `fields` names what differs, `existing` is the record stored under the key.
+ */
+export class AuditConflictError extends Error {
+  readonly code = AUDIT_ERROR_CODES.conflict;
+  constructor(
+    readonly idempotencyKey: string,
+    readonly fields: readonly string[],
+    readonly existing: AuditRecord,
+  ) {
+    super(`audit: idempotency key ${JSON.stringify(idempotencyKey)} is already stored (sequence ${existing.sequence}) with other content (${fields.join(', ')})`);
+    this.name = 'AuditConflictError';
+  }
+}
+
+/** Migrations are pending and the connected role may not run them (the services connect as the application role). */
+export class AuditMigrationRefusedError extends Error {
+  readonly code = AUDIT_ERROR_CODES.migrationRefused;
+  constructor(
+    readonly schema: string,
+    readonly pending: readonly string[],
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `the ${schema} schema needs migrations (${pending.join(', ')}) that this database role may not run: run them as the owner role ` +
+        '(CORTEXOPS_DATABASE_MIGRATION_URL; for the audit schema `pnpm --filter @cortexops/audit migrate`), then start again',
+      options,
+    );
+    this.name = 'AuditMigrationRefusedError';
+  }
+}
+
+/** A checkpoint that cannot be trusted: unreadable, malformed, or its signature does not verify with any configured key. */
+export class AuditCheckpointError extends Error {
+  readonly code = AUDIT_ERROR_CODES.checkpointInvalid;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(`audit checkpoint: ${message}`, options);
+    this.name = 'AuditCheckpointError';
   }
 }

@@ -16,12 +16,12 @@ import {
 } from '@cortexops/contracts';
 import { type DependencyCheck, type Logger, postgresCheck } from '@cortexops/observability';
 import pg from 'pg';
-import { AuditInputError, AuditNotFoundError, AuditSchemaMissingError } from './errors.js';
-import { type ChainedFields, hashRow } from './hash.js';
+import { AuditConflictError, AuditInputError, AuditNotFoundError, AuditSchemaMissingError } from './errors.js';
+import { type ChainedFields, canonicalJson, hashRow } from './hash.js';
 import { type AuditEventInput, type PreparedEvent, canonicalTimestamp, prepareEvent, prepareJson, storableStringProblem } from './input.js';
-import { migrate } from './migrate.js';
-import { AUDIT_COLUMNS, type AuditRow, recordOf, recordOfRow } from './rows.js';
-import { type VerifyResult, verifyChain } from './verify.js';
+import { applicationRoleOf, migrate } from './migrate.js';
+import { AUDIT_COLUMNS, type AuditRow, chainedFieldsOf, recordOf, recordOfRow } from './rows.js';
+import { type VerifyOptions, type VerifyResult, verifyChain } from './verify.js';
 
 /** Most events one `appendMany` takes (one transaction, one multi-row insert). */
 export const MAX_BATCH = 5000;
@@ -31,6 +31,12 @@ export interface AuditStoreOptions {
   readonly logger?: Logger;
   /** Run the migrations on open (default). `verify` opens without, so that it never changes the schema. */
   readonly migrate?: boolean;
+  /**
+   * The owner role's URL. The migrations then run through it (one connection of their own, closed afterwards) and
+   * the role of `databaseUrl` is given the application role's rights; the store itself uses `databaseUrl` only.
+   * Without it, the migrations run as `databaseUrl`'s role (an application role passes when nothing is pending).
+   */
+  readonly migrationUrl?: string | undefined;
   /** Connections in the pool (default 10). */
   readonly poolSize?: number;
 }
@@ -98,6 +104,24 @@ WITH inserted AS (
 UPDATE audit_chain_head SET last_sequence = $12, last_hash = $13
 WHERE id AND (SELECT count(*) FROM inserted) = $14`;
 
+interface StoredEvent {
+  readonly fields: ChainedFields;
+  readonly record: AuditRecord;
+}
+
+/** The caller-given fields of `event` that differ from the row stored under its key (the chain fields are the store's own). */
+function contentDifferences(event: PreparedEvent, stored: ChainedFields): string[] {
+  const same: Record<string, boolean> = {
+    incidentId: event.incidentId === stored.incidentId,
+    workflowId: event.workflowId === stored.workflowId,
+    kind: event.kind === stored.kind,
+    actor: event.actor === stored.actor,
+    occurredAt: event.occurredAt === stored.occurredAt,
+    payload: canonicalJson(event.payload) === canonicalJson(stored.payload),
+  };
+  return Object.keys(same).filter((field) => !same[field]);
+}
+
 interface IncidentRow {
   record: Incident;
 }
@@ -126,6 +150,16 @@ function receiptOf(row: ReceiptRow): ActionReceipt {
   };
 }
 
+async function migrateAsOwner(migrationUrl: string, databaseUrl: string, logger: Logger | undefined): Promise<void> {
+  const owner = new pg.Pool({ connectionString: migrationUrl, max: 1, application_name: 'cortexops-audit-migrate' });
+  owner.on('error', () => {});
+  try {
+    await migrate(owner, { logger, appRole: applicationRoleOf(databaseUrl, migrationUrl) });
+  } finally {
+    await owner.end();
+  }
+}
+
 /**
  * The PostgreSQL audit store: an append-only, hash-chained audit trail (the database refuses
  * UPDATE, DELETE and TRUNCATE of its rows), incident records and action receipts.
@@ -142,7 +176,10 @@ export class AuditStore implements AuditWriter {
     // An idle client losing its connection must not crash the process; the next query reconnects.
     pool.on('error', (error) => options.logger?.warn({ err: error }, 'audit: idle PostgreSQL connection failed'));
     try {
-      if (options.migrate ?? true) await migrate(pool, options.logger);
+      if (options.migrate ?? true) {
+        if (options.migrationUrl === undefined) await migrate(pool, { logger: options.logger });
+        else await migrateAsOwner(options.migrationUrl, options.databaseUrl, options.logger);
+      }
       return new AuditStore(pool, options.logger);
     } catch (error) {
       await pool.end();
@@ -185,8 +222,9 @@ export class AuditStore implements AuditWriter {
   // ---- audit trail -------------------------------------------------------------------------
 
   /**
-   * Appends one event. Idempotent: an event whose `idempotencyKey` is already stored is not written
-   * again, and the stored record (same sequence and hash) is returned.
+   * Appends one event. Idempotent: an event whose `idempotencyKey` is already stored with the same content is not
+   * written again, and the stored record (same sequence and hash) is returned; the same key with other content is
+   * an {@link AuditConflictError}.
    */
   async append(event: AuditEventInput): Promise<AuditRecord> {
     const [record] = await this.appendMany([event]);
@@ -196,7 +234,8 @@ export class AuditStore implements AuditWriter {
 
   /**
    * Appends events in order, in one transaction and one multi-row insert, chaining each to the one
-   * before. Already stored keys (and repeats within the batch) return the stored record.
+   * before. Already stored keys (and repeats within the batch) return the stored record when their content is the
+   * same; otherwise the whole batch is refused with an {@link AuditConflictError}.
    */
   async appendMany(events: readonly AuditEventInput[]): Promise<AuditRecord[]> {
     if (!Array.isArray(events)) throw new AuditInputError('AuditEvent[]', [{ field: '(root)', problem: 'must be an array' }]);
@@ -216,7 +255,7 @@ export class AuditStore implements AuditWriter {
     if (!headRow) throw new Error('audit: the chain head row is missing');
     const keys = [...new Set(events.map((e) => e.idempotencyKey))];
     const existing = await client.query<AuditRow>(`SELECT ${AUDIT_COLUMNS} FROM audit_events WHERE idempotency_key = ANY($1::text[])`, [keys]);
-    const byKey = new Map<string, AuditRecord>(existing.rows.map((row) => [row.idempotency_key, recordOfRow(row)]));
+    const byKey = new Map<string, StoredEvent>(existing.rows.map((row) => [row.idempotency_key, { fields: chainedFieldsOf(row), record: recordOfRow(row) }]));
 
     let sequence = Number(headRow.last_sequence);
     let prevHash = headRow.last_hash;
@@ -226,7 +265,9 @@ export class AuditStore implements AuditWriter {
     for (const event of events) {
       const known = byKey.get(event.idempotencyKey);
       if (known) {
-        out.push(known);
+        const differs = contentDifferences(event, known.fields);
+        if (differs.length > 0) throw new AuditConflictError(event.idempotencyKey, differs, known.record);
+        out.push(known.record);
         continue;
       }
       sequence++;
@@ -246,7 +287,7 @@ export class AuditStore implements AuditWriter {
       const row = [sequence, event.idempotencyKey, event.incidentId, event.workflowId, event.kind, event.actor, event.occurredAt, recordedAt, event.payloadJson, prevHash, hash];
       row.forEach((value, i) => columns[i]?.push(value));
       const record = recordOf(fields, hash);
-      byKey.set(event.idempotencyKey, record);
+      byKey.set(event.idempotencyKey, { fields, record });
       out.push(record);
       prevHash = hash;
     }
@@ -304,11 +345,11 @@ export class AuditStore implements AuditWriter {
     return result.rows.length > q.limit && last ? { records, nextAfterSequence: last.sequence } : { records };
   }
 
-  /** Re-checks the whole chain; see {@link verifyChain}. */
-  async verify(): Promise<VerifyResult> {
+  /** Re-checks the chain (against a checkpoint, when given); see {@link verifyChain}. */
+  async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
     const client = await this.pool.connect();
     try {
-      return await verifyChain(client);
+      return await verifyChain(client, options);
     } catch (error) {
       throw isUndefinedTable(error) ? new AuditSchemaMissingError({ cause: error }) : error;
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, loadServiceConfig, portVar, stringVar } from './index.js';
+import { ConfigError, auditSpec, loadConfig, loadServiceConfig, portVar, stringVar } from './index.js';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -111,4 +111,35 @@ describe('config — service configuration', () => {
     expect(problems.join('\n')).not.toContain('short-secret');
     expect(loadServiceConfig('worker', {})).toMatchObject({ approvalTimeoutMs: 900_000, verifyRolloutTimeoutMs: 300_000, defaultEnvironment: 'production', environments: [] });
   });
+
+  it('secrets — a URL with credentials is never echoed whole: a mistyped scheme shows host and path, not the password', () => {
+    const problems = problemsOf({
+      CORTEXOPS_DATABASE_URL: 'postgress://cortexops_app:pa55-w0rd@db.internal:5432/cortexops',
+      CORTEXOPS_NATS_URL: 'http://ingestion:n4ts-s3cret@nats:4222',
+    });
+    expect(problems).toEqual([
+      'CORTEXOPS_NATS_URL: must be a URL with scheme nats or tls (got "http://[redacted]@nats:4222")',
+      'CORTEXOPS_DATABASE_URL: must be a URL with scheme postgres or postgresql (got "postgress://[redacted]@db.internal:5432/cortexops")',
+    ]);
+    const messageOf = (load: () => unknown) => {
+      try {
+        load();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return '';
+    };
+    const worker = messageOf(() => loadServiceConfig('worker', { CORTEXOPS_DATABASE_URL: 'postgres//u:pa55-w0rd@db/x?password=pa55-w0rd' }));
+    expect(worker).toContain('CORTEXOPS_DATABASE_URL');
+    const audit = messageOf(() =>
+      loadConfig(auditSpec, { CORTEXOPS_DATABASE_MIGRATION_URL: 'mysql://owner:0wn3r-pw@db/x', CORTEXOPS_AUDIT_CHECKPOINT_KEY: 'too-short-k3y', CORTEXOPS_AUDIT_CHECKPOINT_INTERVAL_MS: '10' }),
+    );
+    expect(audit.split('\n').slice(1)).toEqual([
+      '  CORTEXOPS_DATABASE_MIGRATION_URL: must be a URL with scheme postgres or postgresql (got "mysql://[redacted]@db/x")',
+      '  CORTEXOPS_AUDIT_CHECKPOINT_KEY: must be at least 32 characters (got 13 characters, value hidden)',
+      '  CORTEXOPS_AUDIT_CHECKPOINT_INTERVAL_MS: must be between 1000 and 3600000 (got "10")',
+    ]);
+    expect(`${worker}${audit}`).not.toMatch(/pa55|0wn3r|k3y/);
+  });
 });
+

@@ -1,3 +1,4 @@
+import { redactCredentials } from '@cortexops/contracts';
 import { z } from 'zod';
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -30,10 +31,16 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * How a rejected value is shown: a secret never (only its length); anything else with the credentials of any URL or
+ * connection string in it hidden first (a database URL with a mistyped scheme must not print its password), then
+ * shortened.
+ */
 function describeValue(raw: string | undefined, secret = false): string {
   if (raw === undefined) return 'it is not set';
   if (secret) return `got ${raw.length} characters, value hidden`;
-  return `got ${JSON.stringify(raw.length > 80 ? `${raw.slice(0, 80)}…` : raw)}`;
+  const shown = redactCredentials(raw);
+  return `got ${JSON.stringify(shown.length > 80 ? `${shown.slice(0, 80)}…` : shown)}`;
 }
 
 /** Reads every variable of `spec`, collecting all problems before failing. */
@@ -109,19 +116,27 @@ export function optionalSecretVar(name: string, minLength: number, description: 
   return { name, description, secret: true, schema: z.string().min(minLength, `must be at least ${minLength} characters`).optional() };
 }
 
+function hasScheme(value: string, protocols: readonly string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
+  } catch {
+    return false;
+  }
+}
+
+/** A URL with one of `protocols`. A rejected value is shown with its credentials hidden (see `describeValue`). */
 export function urlVar(name: string, fallback: EnvVar<string>['fallback'], protocols: readonly string[], description: string): EnvVar<string> {
   return {
     name,
     description,
     ...(fallback === undefined ? {} : { fallback }),
-    schema: z.string(required('a URL')).refine((value) => {
-      try {
-        return protocols.includes(new URL(value).protocol.replace(/:$/, ''));
-      } catch {
-        return false;
-      }
-    }, `must be a URL with scheme ${protocols.join(' or ')}`),
+    schema: z.string(required('a URL')).refine((value) => hasScheme(value, protocols), `must be a URL with scheme ${protocols.join(' or ')}`),
   };
+}
+
+/** An optional URL (unset: undefined). */
+export function optionalUrlVar(name: string, protocols: readonly string[], description: string): EnvVar<string | undefined> {
+  return { name, description, schema: z.string().refine((value) => hasScheme(value, protocols), `must be a URL with scheme ${protocols.join(' or ')}`).optional() };
 }
 
 export function hostPortVar(name: string, fallback: EnvVar<string>['fallback'], description: string): EnvVar<string> {

@@ -15,3 +15,5 @@ export * from './sources.js';
 export * from './remediation-notice.js';
 export * from './activities.js';
 export * from './api.js';
+export * from './audit-checkpoint.js';
+export * from './secrets.js';

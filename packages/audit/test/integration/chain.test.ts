@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTestDatabase, ensureServers } from '@cortexops/testkit';
 import {
   APPEND_ONLY_SQLSTATE,
+  AuditConflictError,
   AuditInputError,
+  type AuditEventInput,
   AuditSchemaMissingError,
   AuditStore,
   GENESIS_HASH,
@@ -58,15 +60,37 @@ describe('audit chain', () => {
     expect(await f.store.verify()).toEqual({ ok: true, rows: 2, headSequence: 2, headHash: second.hash });
   });
 
-  it('append — a retried append (same idempotency key) writes once and returns the same sequence and hash', async () => {
+  it('append — a retried append (same idempotency key, same content) writes once and returns the same sequence and hash', async () => {
     const first = await f.store.append(event(1));
-    const retry = await f.store.append({ ...event(1), occurredAt: '2025-06-01T00:00:00Z' });
+    const retry = await f.store.append({ ...event(1), occurredAt: '2025-01-01T01:00:01+01:00', payload: { nested: { list: [1, 'x', null, true, 0.1] }, state: 'PLANNING', n: 1 } });
     expect(retry).toEqual(first);
     const again = await f.store.appendMany([event(2), event(1), event(2)]);
     expect(again.map((r) => r.sequence)).toEqual([2, 1, 2]);
     const { rows } = await f.sql<{ n: string }>('SELECT count(*) AS n FROM audit_events');
     expect(rows[0]?.n).toBe('2');
     expect((await f.store.verify()).ok).toBe(true);
+  });
+
+  it('append — a known idempotency key with other content is an error naming what differs, and nothing of its batch is written', async () => {
+    const first = await f.store.append(event(1));
+    const variants: [Partial<AuditEventInput>, string][] = [
+      [{ occurredAt: '2025-06-01T00:00:00Z' }, 'occurredAt'],
+      [{ payload: { n: 1, state: 'RESOLVED' } }, 'payload'],
+      [{ actor: 'mallory' }, 'actor'],
+      [{ kind: 'workflow.state', incidentId: 'inc-b' }, 'incidentId'],
+      [{ workflowId: undefined }, 'workflowId'],
+      [{ kind: 'plan.proposed' }, 'kind'],
+    ];
+    for (const [change, field] of variants) {
+      const error: unknown = await f.store.append({ ...event(1), ...change }).catch((e: unknown) => e);
+      expect(error, field).toBeInstanceOf(AuditConflictError);
+      expect(error).toMatchObject({ code: 'AUDIT_CONFLICT', idempotencyKey: 'wf-a/step-1', fields: [field], existing: first });
+    }
+    const batch: unknown = await f.store.appendMany([event(2), { ...event(1), actor: 'mallory' }]).catch((e: unknown) => e);
+    expect(batch).toBeInstanceOf(AuditConflictError);
+    const inBatch: unknown = await f.store.appendMany([event(3), { ...event(3), payload: {} }]).catch((e: unknown) => e);
+    expect(inBatch).toMatchObject({ code: 'AUDIT_CONFLICT', idempotencyKey: 'wf-a/step-3', fields: ['payload'] });
+    expect(await f.store.verify()).toEqual({ ok: true, rows: 1, headSequence: 1, headHash: first.hash });
   });
 
   it('appendMany — chains a batch in order in one transaction', async () => {
