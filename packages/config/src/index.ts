@@ -1,5 +1,6 @@
 export * from './env.js';
 export * from './stack.js';
 export * from './services.js';
-export * from './api.js';
+export * from './approvals-identity.js';
 export * from './audit.js';
+export * from './api.js';

@@ -1,6 +1,7 @@
 import type { ServiceName } from '@cortexops/contracts';
 import { booleanVar, type Env, enumVar, hostPortVar, intVar, listVar, loadConfig, optionalSecretVar, optionalStringVar, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
 import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
+import { ed25519PublicKeysVar, replacedVar, slackUserListVar } from './approvals-identity.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -41,9 +42,11 @@ export const approvalsSpec = {
   slackApiUrl: urlVar('CORTEXOPS_SLACK_API_URL', 'https://slack.com/api/', ['https', 'http'], 'Slack Web API base URL'),
   slackRetries: intVar('CORTEXOPS_SLACK_RETRIES', 4, 0, 10, 'retries of a failed Slack Web API call'),
   slackRetryMinMs: intVar('CORTEXOPS_SLACK_RETRY_MIN_MS', 500, 1, 60000, 'first retry delay of a Slack Web API call (doubles each retry)'),
-  approvers: listVar('CORTEXOPS_APPROVERS', 'who may decide: Slack user ids and HTTP/CLI approver names, comma-separated'),
+  slackApprovers: slackUserListVar('CORTEXOPS_SLACK_APPROVERS', 'Slack user ids who may decide from Slack, comma-separated (HTTP and CLI approvers hold personal tokens)'),
+  approversReplaced: replacedVar('CORTEXOPS_APPROVERS', 'Slack user ids go in CORTEXOPS_SLACK_APPROVERS; HTTP and CLI approvers get personal tokens (cortexops-approve tokens create)'),
   approverGroup: optionalStringVar('CORTEXOPS_APPROVER_GROUP', 'Slack user group id whose members may decide'),
-  approvalsApiToken: optionalSecretVar('CORTEXOPS_APPROVALS_API_TOKEN', 32, 'bearer token of the HTTP approval API'),
+  approvalsApiToken: optionalSecretVar('CORTEXOPS_APPROVALS_API_TOKEN', 32, "the worker's bearer token: posts approval requests and notes, never decides"),
+  approvalsSigningKeyFile: optionalStringVar('CORTEXOPS_APPROVALS_SIGNING_KEY_FILE', 'PEM (PKCS#8) Ed25519 private key the approvals service signs decisions and cancels with; without it no decision can be delivered'),
   refusalsPerMinute: intVar('CORTEXOPS_APPROVALS_REFUSALS_PER_MINUTE', 60, 1, 100_000, 'refused approval attempts of one kind stored one by one per minute (more are counted in a summary row)'),
 } as const;
 
@@ -109,6 +112,7 @@ export const remediationSpec = {
   prometheusRetries: intVar('CORTEXOPS_PROMETHEUS_RETRIES', 2, 0, 10, 'retries of a failed Prometheus query before the measurement is inconclusive'),
   approvalsUrl: urlVar('CORTEXOPS_APPROVALS_URL', (env) => `http://${LOCAL_HOST}:${env.CORTEXOPS_APPROVALS_PORT ?? SERVICE_PORT_DEFAULTS.approvals}`, ['http', 'https'], 'approvals service the worker posts approval requests and notes to'),
   approvalsApiToken: approvalsSpec.approvalsApiToken,
+  approvalVerifyKeys: ed25519PublicKeysVar('CORTEXOPS_APPROVALS_VERIFY_KEYS', "the approvals service's Ed25519 public keys, comma-separated: the workflow takes only decisions signed with one (none: every decision is refused)"),
   approvalTimeoutMs: intVar('CORTEXOPS_APPROVAL_TIMEOUT_MS', 15 * 60_000, 5_000, 24 * 3600_000, 'how long a human has to decide before the request expires'),
   environments: listVar('CORTEXOPS_ENVIRONMENTS', 'environment of each namespace for the policy, as namespace=environment, comma-separated (others: CORTEXOPS_DEFAULT_ENVIRONMENT)'),
   defaultEnvironment: stringVar('CORTEXOPS_DEFAULT_ENVIRONMENT', 'production', "environment of namespaces CORTEXOPS_ENVIRONMENTS does not name (the strictest rules apply)"),

@@ -90,6 +90,11 @@ export interface RemediationSettings {
   /** How long a change's (or a revert's) rollout may take to complete before verification counts it as failed. */
   readonly rolloutTimeoutMs: number;
   readonly cluster: string;
+  /**
+   * The approvals service's Ed25519 public keys (hex, raw 32 bytes; two while a key is rotated): the workflow takes
+   * only decisions and cancels signed with one of them. Absent in histories older than the signatures.
+   */
+  readonly approvalVerifyKeys?: readonly string[];
 }
 
 export interface DiagnoseRequest {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { ApprovalDecision, ApprovalRequest, CancelRequest } from './approval.js';
 import type { ActionReceipt } from './audit.js';
 import type { Diagnosis, DryRunReport, PolicyVerdict } from './activities.js';
-import type { Incident } from './incident.js';
+import { type Incident, incidentSchema } from './incident.js';
 import { QUERY_NAMES, SIGNAL_NAMES, UPDATE_NAMES } from './names.js';
 import type { RemediationPlan, VerificationResult } from './remediation.js';
 import type { Signal } from './signal.js';
@@ -51,6 +51,8 @@ export const TERMINAL_STATES: ReadonlySet<WorkflowState> = new Set([
 export interface RemediationWorkflowInput {
   readonly incident: Incident;
 }
+/** The workflow checks its input against this: exactly `{incident}`, nothing else (no plan, no proposals, no settings). */
+export const remediationWorkflowInputSchema = z.strictObject({ incident: incidentSchema });
 
 /** Later signals of the same incident reach the running workflow through this signal. */
 export const incidentSignal = defineSignal<[Signal]>(SIGNAL_NAMES.incidentSignal);

@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { HealthMonitor } from './health.js';
 
-export type { FastifyInstance, FastifyRequest } from 'fastify';
+export type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface HttpServerOptions {
   readonly logger: Logger;

@@ -1,4 +1,4 @@
-import { ActivityFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import {
   type ActionReceipt,
   type ApprovalDecision,
@@ -16,6 +16,7 @@ import {
   type RemediationPlan,
   type RemediationStateView,
   type RemediationWorkflowInput,
+  remediationWorkflowInputSchema,
   remediationIdOf,
   remediationStateQuery,
   type VerificationResult,
@@ -24,6 +25,7 @@ import {
 import { analysis, applying, bookkeeping, messages, reverting } from './activities.js';
 import { approvalsOutstanding, setApprovalHandlers } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
+import { sinks } from './sinks.js';
 import { verdictOf } from './verdict.js';
 
 /** A plan whose dry run changes while it waits for approval is re-planned at most this often, then escalated. */
@@ -64,7 +66,14 @@ async function orFail<T>(what: string, step: () => Promise<T>): Promise<T> {
  * the next step and published as search attributes; every fact the policy decides on is computed by the worker.
  */
 export async function remediationWorkflow(input: RemediationWorkflowInput): Promise<RemediationOutcome> {
-  const { incident } = input;
+  // Only the incident: a caller cannot hand the workflow a plan, a policy verdict or settings (DESIGN safety rule 6);
+  // plans come from the PLANNING activity alone.
+  const parsed = remediationWorkflowInputSchema.safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+    throw ApplicationFailure.nonRetryable(`the workflow input must be exactly {incident} as the correlator sends it: ${problems.slice(0, 1000)}`, 'InvalidWorkflowInput');
+  }
+  const { incident } = parsed.data;
   const { workflowId } = workflowInfo();
   const history: { state: WorkflowState; at: string }[] = [];
   let state: WorkflowState = 'DIAGNOSING';
@@ -85,6 +94,8 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   let outcome: string | undefined;
   let audited = 0;
   let rolloutTimeoutMs = 0;
+  /** The approvals service's public keys, from the worker's settings: only decisions signed with one are taken. */
+  let verifyKeys: readonly string[] = [];
 
   const now = () => new Date().toISOString();
   const audit = async (kind: AuditKind, payload: Record<string, unknown>, actor = 'worker') => {
@@ -148,6 +159,8 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       cancel = by;
     },
     applied: () => receipts.length > 0,
+    verifyKeys: () => verifyKeys,
+    refused: (refusal) => sinks.approvals.refused({ ...refusal, incidentId: incident.id }),
   });
 
   /** Before anything is applied, a resolved incident or an operator's cancel ends the workflow without a change. */
@@ -319,6 +332,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     await transition('DIAGNOSING');
     const settings = await bookkeeping.settings();
     rolloutTimeoutMs = settings.rolloutTimeoutMs;
+    verifyKeys = settings.approvalVerifyKeys ?? [];
     diagnosis = await orFail('diagnosis', () => analysis.diagnose({ workflowId, incident }));
     await stopIfSettled();
     if (incident.status === 'escalated') {

@@ -7,10 +7,13 @@ import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
 import { registerApprovalRoutes } from './http-api.js';
+import { HttpIdentity } from './identity.js';
 import { ApprovalJournal } from './journal.js';
 import { RefusalLog } from './refusals.js';
 import { ApprovalService } from './service.js';
+import { DecisionSigner } from './signer.js';
 import { SlackApp } from './slack.js';
+import { ApproverTokens } from './tokens.js';
 import { RemediationWorkflows } from './workflow-client.js';
 
 const SLACK_VARIABLES = ['CORTEXOPS_SLACK_BOT_TOKEN', 'CORTEXOPS_SLACK_SIGNING_SECRET', 'CORTEXOPS_SLACK_CHANNEL'] as const;
@@ -25,14 +28,17 @@ function slackSettings(config: ServiceConfig<'approvals'>) {
 }
 
 /**
- * The approvals service: the Slack app (when configured), the HTTP approval API (when its token is
- * set) and the Temporal client both deliver decisions through.
+ * The approvals service: the Slack app (when configured), the HTTP approval API (personal tokens decide; the worker's
+ * token posts requests and notes) and the Temporal client both deliver decisions through, each signed with this
+ * service's key.
  */
 export async function startApprovals(config: ServiceConfig<'approvals'>, context: ServiceContext): Promise<RunningService> {
   const slackConfig = slackSettings(config);
   if (config.approverGroup && !slackConfig) throw new Error('CORTEXOPS_APPROVER_GROUP needs Slack configured (it is a Slack user group)');
 
+  const signer = config.approvalsSigningKeyFile === undefined ? undefined : DecisionSigner.fromFile(config.approvalsSigningKeyFile);
   const audit = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger });
+  const tokens = await ApproverTokens.create({ databaseUrl: config.databaseUrl, audit, logger: context.logger });
   const refusalsCounted = new Counter({
     name: METRICS.approvalRefusalsTotal,
     help: 'Refused approval attempts by channel and code; stored="false" ones are counted in a summary row, not stored one by one',
@@ -58,25 +64,35 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
       })
     : undefined;
   const allowList = new ApproverAllowList({
-    users: config.approvers,
+    users: config.slackApprovers,
     ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
   });
-  const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
+  const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, signer, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
   await service.resume();
-  await registerApprovalRoutes(context.http, { service, slack, apiToken: config.approvalsApiToken, logger: context.logger, refusals });
+  await registerApprovalRoutes(context.http, {
+    service,
+    slack,
+    identity: new HttpIdentity(config.approvalsApiToken, tokens),
+    workerConfigured: config.approvalsApiToken !== undefined,
+    logger: context.logger,
+    refusals,
+  });
 
   context.logger.info(
     {
       temporal: config.temporalAddress,
       namespace: client.options.namespace,
       slack: slack ? 'on' : 'off',
-      httpApi: config.approvalsApiToken ? 'on' : 'off',
-      approvers: config.approvers.length,
+      workerToken: config.approvalsApiToken ? 'set' : 'unset',
+      // The public half: what the worker's CORTEXOPS_APPROVALS_VERIFY_KEYS must list.
+      signingKey: signer?.publicKey ?? null,
+      slackApprovers: config.slackApprovers.length,
       approverGroup: config.approverGroup ?? null,
     },
     'approvals ready',
   );
-  if (!allowList.configured) context.logger.warn('no approvers configured (CORTEXOPS_APPROVERS, CORTEXOPS_APPROVER_GROUP): every decision will be refused');
+  if (slack && !allowList.configured) context.logger.warn('no Slack approvers configured (CORTEXOPS_SLACK_APPROVERS, CORTEXOPS_APPROVER_GROUP): every Slack decision will be refused');
+  if (!signer) context.logger.warn('no signing key (CORTEXOPS_APPROVALS_SIGNING_KEY_FILE): no decision or cancel can be delivered');
 
   return {
     checks: [temporalCheck(connection), postgresCheck(healthPool), ...(slack ? [slack.healthCheck()] : [])],
@@ -85,6 +101,7 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
       await connection.close();
       await service.drained();
       await refusals.close();
+      await tokens.close();
       await audit.close();
       await healthPool.end();
     },

@@ -23,35 +23,33 @@ async function codeOf(promise: Promise<void>): Promise<string | undefined> {
 }
 
 describe('approvers — allow-list', () => {
-  it('allow-list — listed users decide on every channel, others are refused by name', async () => {
-    const list = new ApproverAllowList({ users: ['U1', 'alice@example.com'] });
-    await expect(list.check('U1', 'slack')).resolves.toBeUndefined();
-    await expect(list.check('alice@example.com', 'cli')).resolves.toBeUndefined();
-    await expect(list.check('U2', 'slack')).rejects.toThrow('U2 is not on the approver allow-list');
-    expect(await codeOf(list.check('U2', 'http'))).toBe(APPROVAL_ERROR_CODES.notAllowed);
+  it('allow-list — listed Slack users decide from Slack, others are refused by name', async () => {
+    const list = new ApproverAllowList({ users: ['U1'] });
+    await expect(list.check('U1')).resolves.toBeUndefined();
+    await expect(list.check('U2')).rejects.toThrow('U2 is not on the Slack approver allow-list');
+    expect(await codeOf(list.check('alice@example.com'))).toBe(APPROVAL_ERROR_CODES.notAllowed);
   });
 
   it('allow-list — empty means nobody may decide', async () => {
     const list = new ApproverAllowList({ users: [] });
     expect(list.configured).toBe(false);
-    await expect(list.check('U1', 'slack')).rejects.toThrow('No approvers are configured');
+    await expect(list.check('U1')).rejects.toThrow('No Slack approvers are configured');
   });
 
-  it('user group — members decide from Slack only; membership is cached for its TTL', async () => {
+  it('user group — members decide from Slack; membership is cached for its TTL', async () => {
     const calls: string[] = [];
     let now = 0;
     const list = new ApproverAllowList({ users: [], group: { id: 'S1', directory: directory({ S1: ['U7'] }, calls) }, groupTtlMs: 1000, now: () => now });
-    await expect(list.check('U7', 'slack')).resolves.toBeUndefined();
-    await expect(list.check('U7', 'http')).rejects.toThrow('not on the approver allow-list');
-    await expect(list.check('U8', 'slack')).rejects.toThrow('not on the approver allow-list');
+    await expect(list.check('U7')).resolves.toBeUndefined();
+    await expect(list.check('U8')).rejects.toThrow('not on the Slack approver allow-list');
     expect(calls).toEqual(['S1']);
     now = 1001;
-    await expect(list.check('U7', 'slack')).resolves.toBeUndefined();
+    await expect(list.check('U7')).resolves.toBeUndefined();
     expect(calls).toEqual(['S1', 'S1']);
   });
 
   it('user group — a group that cannot be read refuses (fails closed)', async () => {
     const list = new ApproverAllowList({ users: [], group: { id: 'S404', directory: directory({}) } });
-    expect(await codeOf(list.check('U7', 'slack'))).toBe(APPROVAL_ERROR_CODES.upstream);
+    expect(await codeOf(list.check('U7'))).toBe(APPROVAL_ERROR_CODES.upstream);
   });
 });

@@ -1,4 +1,3 @@
-import type { ApprovalDecision } from '@cortexops/contracts';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
 
 /** Who is in a Slack user group (Slack's `usergroups.users.list`). */
@@ -7,7 +6,7 @@ export interface GroupDirectory {
 }
 
 export interface AllowListOptions {
-  /** Slack user ids and HTTP/CLI approver names allowed to decide. */
+  /** Slack user ids allowed to decide from Slack (HTTP and CLI approvers hold personal tokens instead). */
   readonly users: readonly string[];
   /** A Slack user group whose members may decide from Slack. */
   readonly group?: { readonly id: string; readonly directory: GroupDirectory };
@@ -19,8 +18,9 @@ export interface AllowListOptions {
 const DEFAULT_GROUP_TTL_MS = 60_000;
 
 /**
- * The approver allow-list: listed users on every channel, and the members of one Slack user group on
- * Slack. Empty means nobody may decide (fail closed). A group that cannot be read refuses too.
+ * Who may decide from Slack: listed Slack user ids and the members of one Slack user group. Slack identities only — an
+ * HTTP or CLI decision is by the owner of a personal token, never by a name on this list. Empty means nobody may decide
+ * from Slack (fail closed). A group that cannot be read refuses too.
  */
 export class ApproverAllowList {
   private readonly users: ReadonlySet<string>;
@@ -34,13 +34,13 @@ export class ApproverAllowList {
     return this.users.size > 0 || this.options.group !== undefined;
   }
 
-  /** Resolves when `approver` may decide on `channel`; throws {@link ApprovalError} otherwise. */
-  async check(approver: string, channel: ApprovalDecision['channel']): Promise<void> {
+  /** Resolves when the Slack user `approver` may decide; throws {@link ApprovalError} otherwise. */
+  async check(approver: string): Promise<void> {
     if (this.users.has(approver)) return;
-    if (channel === 'slack' && this.options.group && (await this.groupMembers()).has(approver)) return;
+    if (this.options.group && (await this.groupMembers()).has(approver)) return;
     throw new ApprovalError(
       APPROVAL_ERROR_CODES.notAllowed,
-      this.configured ? `${approver} is not on the approver allow-list; the decision was not recorded.` : 'No approvers are configured; no decision can be recorded.',
+      this.configured ? `${approver} is not on the Slack approver allow-list; the decision was not recorded.` : 'No Slack approvers are configured (CORTEXOPS_SLACK_APPROVERS, CORTEXOPS_APPROVER_GROUP); no decision can be recorded from Slack.',
     );
   }
 

@@ -1,19 +1,12 @@
-import { approvalsSpec, ConfigError, type Env, LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
+import { approverCliSpec, ConfigError, LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
 import { type ApprovalDecisionOutcome, type ApprovalRequest, type CancelOutcome, HTTP_PATHS } from '@cortexops/contracts';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { CLI_EXIT, type CliIo, type ExitCode } from './cli-io.js';
 import { actionDetail, actionTarget, shortHash } from './plan-text.js';
+import { registerTokenCommands, type TokenJob } from './token-cli.js';
 import type { PendingRequest } from './workflow-client.js';
 
-export interface CliIo {
-  out(line: string): void;
-  err(line: string): void;
-  readonly env?: Env;
-  readonly fetch?: typeof fetch;
-}
-
-/** Exit codes: accepted; refused (403, 404, 409, or the plan is not the one pinned); usage (400 too); API unreachable or failed. */
-export const CLI_EXIT = { accepted: 0, refused: 1, usage: 2, failed: 3 } as const;
-type ExitCode = (typeof CLI_EXIT)[keyof typeof CLI_EXIT];
+export { CLI_EXIT, type CliIo } from './cli-io.js';
 
 const REQUEST_TIMEOUT_MS = 30_000;
 
@@ -23,30 +16,15 @@ interface CommonOptions {
   readonly output: 'text' | 'json';
 }
 
-interface IdentityOptions {
-  readonly actor?: string;
-  /** The older name of `--actor` on approve and reject. */
-  readonly approver?: string;
-}
-
 type Job =
   | { readonly kind: 'show'; readonly incidentId: string; readonly opts: CommonOptions }
   | {
       readonly kind: 'decide';
       readonly decision: 'approve' | 'reject';
       readonly incidentId: string;
-      readonly opts: CommonOptions & IdentityOptions & { readonly planHash?: string; readonly comment?: string };
+      readonly opts: CommonOptions & { readonly planHash?: string; readonly comment?: string };
     }
-  | { readonly kind: 'cancel'; readonly incidentId: string; readonly opts: CommonOptions & IdentityOptions & { readonly reason: string } };
-
-/**
- * Who the CLI says is acting. Today the name given with `--actor` (the API's token is shared and does not identify a
- * person; the service checks the name against the approver allow-list). Issue 10 replaces this with per-person
- * credentials: only this function and the service's `httpActor` change.
- */
-function actorOf(opts: IdentityOptions): string | undefined {
-  return opts.actor ?? opts.approver;
-}
+  | { readonly kind: 'cancel'; readonly incidentId: string; readonly opts: CommonOptions & { readonly reason: string } };
 
 /** An answer of the approvals API, or why there was none. */
 type Answer = { readonly ok: true; readonly status: number; readonly body: unknown } | { readonly ok: false; readonly status?: number; readonly error: string; readonly message: string };
@@ -110,19 +88,21 @@ export function describePending(pending: PendingRequest, incidentId: string): st
 /**
  * `cortexops-approve show|approve|reject|cancel <incidentId>`: the HTTP approval API from a terminal, for teams without
  * Slack. `approve` and `reject` first fetch the request waiting, print what is being decided (action, target, risk, plan
- * hash, dry-run diff), then send the decision bound to that request and plan. The token comes from `--token` or
- * CORTEXOPS_APPROVALS_API_TOKEN; the API URL defaults to the local approvals service.
+ * hash, dry-run diff), then send the decision bound to that request and plan. Who decides is the owner of the
+ * personal token (`--token` or CORTEXOPS_APPROVER_TOKEN); the API URL defaults to the local approvals service.
+ * `cortexops-approve tokens create|list|revoke` manages those tokens (an administrator, with the database).
  */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   let defaults: { port: number; token: string | undefined };
   try {
-    defaults = loadConfig({ port: servicePortVar('approvals'), token: approvalsSpec.approvalsApiToken }, io.env ?? process.env);
+    defaults = loadConfig({ port: servicePortVar('approvals'), token: approverCliSpec.approverToken }, io.env ?? process.env);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(`error: ${error.message}`);
     return CLI_EXIT.usage;
   }
   let job: Job | undefined;
+  let tokenJob: TokenJob | undefined;
 
   const program = new Command('cortexops-approve')
     .description('Show, approve, reject or cancel a CortexOps remediation through the HTTP approval API.')
@@ -131,27 +111,29 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const common = (command: Command) =>
     command
       .addOption(new Option('--api-url <url>', 'approvals service base URL').default(`http://${LOCAL_HOST}:${defaults.port}`).argParser(parseUrl))
-      .option('--token <token>', 'API bearer token (default: CORTEXOPS_APPROVALS_API_TOKEN)')
+      .option('--token <token>', 'your personal approver token (default: CORTEXOPS_APPROVER_TOKEN)')
       .addOption(new Option('--output <format>', 'text, or json for scripts').choices(['text', 'json']).default('text'));
-  const identity = (command: Command) =>
-    command.option('--actor <name>', 'who acts (must be on the approver allow-list)').addOption(new Option('--approver <name>', 'the same as --actor').hideHelp());
 
   common(program.command('show').description('print the approval request waiting for a decision').argument('<incidentId>')).action((incidentId: string, opts: CommonOptions) => {
     job = { kind: 'show', incidentId, opts };
   });
   for (const decision of ['approve', 'reject'] as const) {
-    identity(common(program.command(decision).description(`${decision} the plan waiting for a decision`).argument('<incidentId>')))
+    common(program.command(decision).description(`${decision} the plan waiting for a decision (as the owner of your token)`).argument('<incidentId>'))
       .addOption(new Option('--plan-hash <prefix>', 'the plan hash (8 or more hex digits) you reviewed; refused when another plan waits').argParser(parsePlanHash))
       .option('--comment <text>', 'a note kept with the decision')
       .action((incidentId: string, opts: Extract<Job, { kind: 'decide' }>['opts']) => {
         job = { kind: 'decide', decision, incidentId, opts };
       });
   }
-  identity(common(program.command('cancel').description('cancel the remediation (after an apply, its change is reverted)').argument('<incidentId>')))
+  common(program.command('cancel').description('cancel the remediation (after an apply, its change is reverted)').argument('<incidentId>'))
     .requiredOption('--reason <text>', 'why (kept in the audit trail)')
     .action((incidentId: string, opts: Extract<Job, { kind: 'cancel' }>['opts']) => {
       job = { kind: 'cancel', incidentId, opts };
     });
+
+  registerTokenCommands(program, (next) => {
+    tokenJob = next;
+  });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });
@@ -159,17 +141,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     if (error instanceof CommanderError) return error.exitCode === 0 ? CLI_EXIT.accepted : CLI_EXIT.usage;
     throw error;
   }
+  if (tokenJob) return tokenJob(io);
   if (!job) return CLI_EXIT.usage;
   const current: Job = job;
 
   const token = current.opts.token ?? defaults.token;
   if (!token) {
-    io.err('error: no API token: pass --token or set CORTEXOPS_APPROVALS_API_TOKEN');
-    return CLI_EXIT.usage;
-  }
-  const actor = current.kind === 'show' ? undefined : actorOf(current.opts);
-  if (current.kind !== 'show' && !actor) {
-    io.err(`error: required option '--actor <name>' not specified`);
+    io.err('error: no approver token: pass --token or set CORTEXOPS_APPROVER_TOKEN (an administrator issues one: cortexops-approve tokens create)');
     return CLI_EXIT.usage;
   }
   const json = current.opts.output === 'json';
@@ -182,13 +160,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const id = encodeURIComponent(current.incidentId);
 
   if (current.kind === 'cancel') {
-    const answer = await api.call('POST', `${HTTP_PATHS.remediations}/${id}/cancel`, { reason: current.opts.reason, actor, channel: 'cli' });
+    const answer = await api.call('POST', `${HTTP_PATHS.remediations}/${id}/cancel`, { reason: current.opts.reason, channel: 'cli' });
     if (!answer.ok) return refused(answer);
-    const outcome = answer.body as CancelOutcome;
+    const outcome = answer.body as CancelOutcome & { actor?: string };
     if (json) io.out(JSON.stringify(outcome));
     else {
       const effect = outcome.effect === 'compensate' ? 'the change already applied will be reverted' : 'nothing was applied';
-      io.out(`cancelled the remediation of incident ${current.incidentId} as ${actor} (it was in state ${outcome.state}; ${effect})`);
+      io.out(`cancelled the remediation of incident ${current.incidentId} as ${outcome.actor ?? 'you'} (it was in state ${outcome.state}; ${effect})`);
     }
     return CLI_EXIT.accepted;
   }
@@ -219,18 +197,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     requestId: request.requestId,
     planHash: request.planHash,
     decision: current.decision,
-    approver: actor,
     channel: 'cli',
     ...(current.opts.comment ? { comment: current.opts.comment } : {}),
   };
   const decided = await api.call('POST', `${HTTP_PATHS.approvals}/${id}`, body);
   if (!decided.ok) return refused(decided, json ? { request } : {});
-  const outcome = decided.body as ApprovalDecisionOutcome;
+  const outcome = decided.body as ApprovalDecisionOutcome & { approver?: string };
   if (json) io.out(JSON.stringify({ request, outcome }));
   else {
     const verb = current.decision === 'approve' ? 'approved' : 'rejected';
     const more = (outcome.approvalsOutstanding ?? 0) > 0 ? `; ${outcome.approvalsOutstanding} more approval needed from someone else` : `; remediation state ${outcome.state}`;
-    io.out(`${verb} incident ${current.incidentId} (request ${request.requestId}, plan ${shortHash(request.planHash)}) as ${actor}${more}`);
+    io.out(`${verb} incident ${current.incidentId} (request ${request.requestId}, plan ${shortHash(request.planHash)}) as ${outcome.approver ?? 'you'}${more}`);
   }
   return CLI_EXIT.accepted;
 }

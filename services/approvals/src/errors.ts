@@ -2,8 +2,10 @@
 export const APPROVAL_ERROR_CODES = {
   /** The request carries no valid credentials (HTTP bearer token). */
   unauthenticated: 'UNAUTHENTICATED',
-  /** The person deciding is not on the approver allow-list. */
+  /** The person deciding is not on the approver allow-list, or the token may not do this (the worker's token cannot decide). */
   notAllowed: 'APPROVER_NOT_ALLOWED',
+  /** The person who asked for the change tried to approve it (four-eyes). */
+  selfApproval: 'SELF_APPROVAL',
   /** The input does not match its contract. */
   invalid: 'INVALID_INPUT',
   /** No remediation workflow exists for the incident. */

@@ -1,12 +1,11 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { ApprovalRequest, approvalDecisionSchema, cancelRequestSchema, HTTP_PATHS, RemediationNote, toIssues } from '@cortexops/contracts';
-import type { FastifyInstance, FastifyRequest, Logger } from '@cortexops/observability';
+import type { FastifyInstance, FastifyReply, FastifyRequest, Logger } from '@cortexops/observability';
 import { z } from 'zod';
 import { APPROVAL_ERROR_CODES, ApprovalError, type ApprovalErrorCode } from './errors.js';
-import { httpActor } from './identity.js';
+import { type HttpCaller, type HttpIdentity, requirePerson, requireWorker } from './identity.js';
 import type { RefusalLog } from './refusals.js';
 import type { ApprovalService } from './service.js';
-import type { SlackApp } from './slack.js';
+import { SLACK_MAX_BODY_BYTES, type SlackApp } from './slack.js';
 
 /**
  * Without Slack there is no channel to post to: the workflow's request or note is valid and simply not posted (it is
@@ -18,6 +17,7 @@ const NOT_POSTED = { posted: false, detail: 'Slack is not configured; nothing po
 export const HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
   [APPROVAL_ERROR_CODES.unauthenticated]: 401,
   [APPROVAL_ERROR_CODES.notAllowed]: 403,
+  [APPROVAL_ERROR_CODES.selfApproval]: 403,
   [APPROVAL_ERROR_CODES.invalid]: 400,
   [APPROVAL_ERROR_CODES.notFound]: 404,
   [APPROVAL_ERROR_CODES.duplicate]: 409,
@@ -32,22 +32,23 @@ export const HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
 
 /**
  * Body of `POST /v1/approvals/:incidentId`: the request decided on and the plan it showed (from
- * `GET /v1/approval-requests/:incidentId`), the decision, who decides; the service stamps `decidedAt`.
+ * `GET /v1/approval-requests/:incidentId`) and the decision; the service stamps `decidedAt`. Who decides is the owner
+ * of the bearer token: an `approver` in the body is accepted for older clients and never used.
  */
 export const decisionBodySchema = z.strictObject({
   requestId: approvalDecisionSchema.shape.requestId,
   planHash: approvalDecisionSchema.shape.planHash,
   decision: approvalDecisionSchema.shape.decision,
-  approver: approvalDecisionSchema.shape.approver,
+  approver: approvalDecisionSchema.shape.approver.optional(),
   comment: approvalDecisionSchema.shape.comment,
   channel: z.enum(['http', 'cli']).default('http'),
 });
 export type DecisionBody = z.input<typeof decisionBodySchema>;
 
-/** Body of `POST /v1/remediations/:incidentId/cancel`; the service stamps `requestedAt`. */
+/** Body of `POST /v1/remediations/:incidentId/cancel`; the service stamps `requestedAt`; who cancels is the token's owner. */
 export const cancelBodySchema = z.strictObject({
   reason: cancelRequestSchema.shape.reason,
-  actor: cancelRequestSchema.shape.actor,
+  actor: cancelRequestSchema.shape.actor.optional(),
   channel: z.enum(['http', 'cli']).default('http'),
 });
 export type CancelBody = z.input<typeof cancelBodySchema>;
@@ -55,21 +56,26 @@ export type CancelBody = z.input<typeof cancelBodySchema>;
 export interface ApprovalRoutesOptions {
   readonly service: ApprovalService;
   readonly slack: SlackApp | undefined;
-  /** Bearer token of the HTTP API; without it the API answers 503. */
-  readonly apiToken: string | undefined;
+  /** Who calls, from the bearer token (the worker's token, or a person's). */
+  readonly identity: HttpIdentity;
+  /** The worker's token is configured: requests and notes can be posted. */
+  readonly workerConfigured: boolean;
   readonly logger: Logger;
   readonly refusals: RefusalLog;
 }
 
-const digest = (value: string) => createHash('sha256').update(value).digest();
+const CALLER = Symbol('cortexops.caller');
+type WithCaller = FastifyRequest & { [CALLER]?: HttpCaller };
 
-/** Constant-time comparison of the presented bearer token (hashing first equalises the lengths). */
-function authenticate(authorization: string | undefined, apiToken: string | undefined): void {
-  if (apiToken === undefined) throw new ApprovalError(APPROVAL_ERROR_CODES.notConfigured, 'The HTTP approval API is not configured (CORTEXOPS_APPROVALS_API_TOKEN).');
-  const presented = /^Bearer (\S+)$/i.exec(authorization ?? '')?.[1];
-  if (presented === undefined || !timingSafeEqual(digest(presented), digest(apiToken))) {
-    throw new ApprovalError(APPROVAL_ERROR_CODES.unauthenticated, 'A valid bearer token is required.');
-  }
+function callerOf(request: FastifyRequest): HttpCaller {
+  const caller = (request as WithCaller)[CALLER];
+  if (!caller) throw new ApprovalError(APPROVAL_ERROR_CODES.unauthenticated, 'A valid bearer token is required.');
+  return caller;
+}
+
+/** Answers `status` and closes the connection: the rest of a refused upload is not read. */
+function closeWith(reply: FastifyReply, status: number): FastifyReply {
+  return reply.code(status).header('connection', 'close').send();
 }
 
 function invalid(contract: string, error: z.ZodError): ApprovalError {
@@ -77,14 +83,15 @@ function invalid(contract: string, error: z.ZodError): ApprovalError {
   return new ApprovalError(APPROVAL_ERROR_CODES.invalid, `invalid ${contract}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`, { details: issues });
 }
 
-/** What a refused HTTP attempt was about: the incident (path or note), who it claimed to be, its body. */
+/** What a refused HTTP attempt was about: the incident (path or note), who made it (from the token, else unknown), its body. */
 function attempt(request: FastifyRequest): { incidentId?: string; actor?: string; input?: unknown } {
-  const body = typeof request.body === 'object' && request.body !== null ? (request.body as { approver?: unknown; actor?: unknown; incidentId?: unknown }) : {};
+  const body = typeof request.body === 'object' && request.body !== null ? (request.body as { incidentId?: unknown }) : {};
   const incidentId = (request.params as { incidentId?: unknown } | undefined)?.incidentId ?? body.incidentId;
-  const claimed = body.approver ?? body.actor;
+  const caller = (request as WithCaller)[CALLER];
+  const actor = caller === undefined ? undefined : caller.kind === 'worker' ? 'http:worker' : `http:${caller.name}`;
   return {
     ...(typeof incidentId === 'string' ? { incidentId } : {}),
-    ...(typeof claimed === 'string' ? { actor: `http:${claimed}` } : {}),
+    ...(actor ? { actor } : {}),
     ...(request.body === undefined ? {} : { input: request.body }),
   };
 }
@@ -94,22 +101,36 @@ function attempt(request: FastifyRequest): { incidentId?: string; actor?: string
  * token-authenticated HTTP approval API.
  */
 export async function registerApprovalRoutes(http: FastifyInstance, options: ApprovalRoutesOptions): Promise<void> {
-  const { service, slack, apiToken, logger, refusals } = options;
+  const { service, slack, identity, workerConfigured, logger, refusals } = options;
 
   if (slack) {
     await http.register(async (scope) => {
-      // Bolt must read the untouched body to verify Slack's signature: leave the stream unread here.
+      // The body is read here, bounded before anything is buffered — a declared length over the limit is refused at
+      // once, a chunked body as soon as its bytes pass the limit (Fastify counts them as they arrive) — and handed to
+      // Bolt as read, since Bolt verifies Slack's signature over the exact bytes.
       scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+      scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: SLACK_MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
+      scope.addHook('onRequest', async (request, reply) => {
+        const refusal = slack.precheck(request.raw);
+        if (refusal) await closeWith(reply, refusal.status);
+      });
+      scope.setErrorHandler(async (error: { code?: unknown; statusCode?: unknown }, request, reply) => {
+        if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return closeWith(reply, slack.tooLarge(request.raw).status);
+        const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+        logger.warn({ err: error, status }, 'slack request failed before Bolt');
+        return closeWith(reply, status);
+      });
       scope.post(HTTP_PATHS.slackEvents, (request, reply) => {
         reply.hijack();
-        slack.handle(request.raw, reply.raw);
+        slack.handle(request.raw, reply.raw, Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0));
       });
     });
   }
 
   await http.register(async (api) => {
-    api.addHook('onRequest', async (request) => authenticate(request.headers.authorization, apiToken));
+    api.addHook('onRequest', async (request) => {
+      (request as WithCaller)[CALLER] = await identity.caller(request.headers.authorization);
+    });
 
     api.setErrorHandler(async (error: unknown, request, reply) => {
       if (error instanceof ApprovalError) {
@@ -130,15 +151,22 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     });
 
     api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.approvals}/:incidentId`, async (request) => {
+      const approver = requirePerson(callerOf(request));
       const body = decisionBodySchema.safeParse(request.body ?? {});
       if (!body.success) throw invalid('decision', body.error);
-      const { comment, approver, ...rest } = body.data;
-      return service.decide(request.params.incidentId, { ...rest, approver: httpActor(approver), ...(comment ? { comment } : {}) });
+      const { comment, approver: claimed, ...rest } = body.data;
+      if (claimed !== undefined && claimed !== approver) logger.warn({ approver, claimed }, 'a decision body named someone else; recorded as the token owner');
+      const outcome = await service.decide(request.params.incidentId, { ...rest, approver, ...(comment ? { comment } : {}) });
+      return { ...outcome, approver };
     });
 
-    api.get<{ Params: { incidentId: string } }>(`${HTTP_PATHS.approvalRequests}/:incidentId`, async (request) => service.pending(request.params.incidentId));
+    api.get<{ Params: { incidentId: string } }>(`${HTTP_PATHS.approvalRequests}/:incidentId`, async (request) => {
+      requirePerson(callerOf(request));
+      return service.pending(request.params.incidentId);
+    });
 
     api.post(HTTP_PATHS.approvalRequests, async (request, reply) => {
+      requireWorker(callerOf(request), workerConfigured);
       const parsed = ApprovalRequest.validate(request.body);
       if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
       if (!slack) return reply.code(200).send(NOT_POSTED);
@@ -147,12 +175,15 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
     });
 
     api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.remediations}/:incidentId/cancel`, async (request) => {
+      const actor = requirePerson(callerOf(request));
       const body = cancelBodySchema.safeParse(request.body ?? {});
       if (!body.success) throw invalid('cancel', body.error);
-      return service.cancel(request.params.incidentId, { ...body.data, actor: httpActor(body.data.actor) });
+      const outcome = await service.cancel(request.params.incidentId, { reason: body.data.reason, channel: body.data.channel, actor });
+      return { ...outcome, actor };
     });
 
     api.post(HTTP_PATHS.notes, async (request, reply) => {
+      requireWorker(callerOf(request), workerConfigured);
       const parsed = RemediationNote.validate(request.body);
       if (!parsed.ok) throw new ApprovalError(APPROVAL_ERROR_CODES.invalid, parsed.error.message, { details: parsed.error.issues });
       if (!slack) return reply.code(200).send(NOT_POSTED);

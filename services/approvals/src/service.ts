@@ -5,6 +5,7 @@ import {
   type CancelOutcome,
   type CancelRequest,
   identifier,
+  incidentWorkflowId,
   type RemediationNote,
 } from '@cortexops/contracts';
 import type { Logger } from '@cortexops/observability';
@@ -12,11 +13,15 @@ import type { ApproverAllowList } from './approvers.js';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
 import type { ApprovalJournal } from './journal.js';
 import type { RefusalLog } from './refusals.js';
+import type { DecisionSigner } from './signer.js';
 import { type KnownBlock, progressBlocks, progressText, requestBlocks, type Settlement, settledBlocks, settlementText } from './slack-messages.js';
 import type { SlackApp, SlackClick, SlackMessageRef } from './slack.js';
 import type { PendingRequest, RemediationWorkflows, WorkflowEnd } from './workflow-client.js';
 
-/** A decision as a person gives it, about one request and the plan it showed; the service stamps the time. */
+/**
+ * A decision as a person gives it, about one request and the plan it showed; the service stamps the time and signs it.
+ * `approver` is an authenticated identity: the owner of a personal token (HTTP, CLI) or the Slack user who clicked.
+ */
 export interface DecisionInput {
   readonly requestId: string;
   readonly planHash: string;
@@ -26,7 +31,7 @@ export interface DecisionInput {
   readonly comment?: string;
 }
 
-/** An operator's cancel as given; the service stamps the time. */
+/** An operator's cancel as given (`actor` authenticated, as for decisions); the service stamps the time and signs it. */
 export interface CancelInput {
   readonly actor: string;
   readonly channel: CancelRequest['channel'];
@@ -52,7 +57,10 @@ interface Tracked {
 
 export interface ApprovalServiceDeps {
   readonly workflows: RemediationWorkflows;
+  /** Who may decide from Slack (HTTP and CLI callers are authenticated by their personal token). */
   readonly allowList: ApproverAllowList;
+  /** Signs what is delivered to the workflow; without it nothing can be decided (the workflow refuses unsigned updates). */
+  readonly signer: DecisionSigner | undefined;
   readonly slack: SlackApp | undefined;
   readonly logger: Logger;
   /** Where refused Slack clicks are kept (the HTTP API keeps its own refusals). */
@@ -107,6 +115,11 @@ export class ApprovalService {
       this.tracked.set(incidentId, entry);
     }
     return entry;
+  }
+
+  private requireSigner(): DecisionSigner {
+    if (!this.deps.signer) throw new ApprovalError(APPROVAL_ERROR_CODES.notConfigured, 'Decisions cannot be delivered: no signing key is configured (CORTEXOPS_APPROVALS_SIGNING_KEY_FILE).');
+    return this.deps.signer;
   }
 
   private requireSlack(): SlackApp {
@@ -186,7 +199,8 @@ export class ApprovalService {
   /** Delivers a decision about one request and plan; throws {@link ApprovalError} saying why it was refused. */
   async decide(incidentId: string, input: DecisionInput): Promise<ApprovalDecisionOutcome> {
     checkIncidentId(incidentId);
-    await this.deps.allowList.check(input.approver, input.channel);
+    if (input.channel === 'slack') await this.deps.allowList.check(input.approver);
+    const signer = this.requireSigner();
     const entry = this.tracked.get(incidentId);
     const now = this.now();
     if (entry?.request?.requestId === input.requestId && now.getTime() >= Date.parse(entry.request.expiresAt)) {
@@ -194,7 +208,7 @@ export class ApprovalService {
       this.settle(incidentId, { kind: 'expired', at: entry.request.expiresAt });
       throw new ApprovalError(APPROVAL_ERROR_CODES.expired, 'This approval request expired before anyone decided; nothing will be applied.');
     }
-    const decision: ApprovalDecision = {
+    const decision: ApprovalDecision = signer.decision({
       requestId: input.requestId,
       planHash: input.planHash,
       decision: input.decision,
@@ -202,7 +216,7 @@ export class ApprovalService {
       channel: input.channel,
       ...(input.comment ? { comment: input.comment } : {}),
       decidedAt: now.toISOString(),
-    };
+    });
     try {
       const outcome = await this.deps.workflows.decide(incidentId, decision);
       const outstanding = decision.decision === 'approve' ? (outcome.approvalsOutstanding ?? 0) : 0;
@@ -228,8 +242,13 @@ export class ApprovalService {
   /** Delivers an operator's cancel; throws {@link ApprovalError} saying why it was refused. */
   async cancel(incidentId: string, input: CancelInput): Promise<CancelOutcome> {
     checkIncidentId(incidentId);
-    await this.deps.allowList.check(input.actor, input.channel);
-    const request: CancelRequest = { actor: input.actor, channel: input.channel, reason: input.reason, requestedAt: this.now().toISOString() };
+    if (input.channel === 'slack') await this.deps.allowList.check(input.actor);
+    const request: CancelRequest = this.requireSigner().cancel(incidentWorkflowId(incidentId), {
+      actor: input.actor,
+      channel: input.channel,
+      reason: input.reason,
+      requestedAt: this.now().toISOString(),
+    });
     // Known before the update is sent: the workflow may end (and the watch settle the message) before its answer arrives.
     const tracked = this.tracked.get(incidentId);
     const before = tracked?.cancel;

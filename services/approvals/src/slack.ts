@@ -47,10 +47,17 @@ export const SLACK_REFUSAL_CODES = {
 } as const;
 export type SlackRefusalCode = (typeof SLACK_REFUSAL_CODES)[keyof typeof SLACK_REFUSAL_CODES];
 
+/** A Slack request refused before Bolt: the HTTP status to answer and why. */
+export interface SlackRefusal {
+  readonly status: number;
+  readonly code: SlackRefusalCode;
+  readonly reason: string;
+}
+
 /** Slack's rule: a request whose timestamp is more than five minutes from now is refused. */
 const TIMESTAMP_WINDOW_SEC = 5 * 60;
 /** Interactivity payloads are a few kilobytes; anything this large is not from Slack. */
-const MAX_BODY_BYTES = 256 * 1024;
+export const SLACK_MAX_BODY_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 30_000;
 
@@ -74,10 +81,6 @@ function boltLogger(logger: Logger): SlackLogger {
 function header(req: IncomingMessage, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function reject(res: ServerResponse, status: number): void {
-  res.writeHead(status).end();
 }
 
 /** Signatures of verified requests, kept for twice the timestamp window, to refuse a replayed request. */
@@ -179,34 +182,45 @@ export class SlackApp implements GroupDirectory {
     });
   }
 
-  /** Node request listener for {@link HTTP_PATHS.slackEvents}: window and replay checks, then Bolt. */
-  handle(req: IncomingMessage, res: ServerResponse): void {
-    const timestampHeader = header(req, 'x-slack-request-timestamp');
-    const timestamp = Number(timestampHeader);
+  /**
+   * Checks made on the headers alone, before any byte of the body is read: a timestamp outside the window, or a
+   * signature already seen (a replay). Answers the refusal (already logged and reported), or `undefined`.
+   */
+  precheck(req: IncomingMessage): SlackRefusal | undefined {
+    const timestamp = Number(header(req, 'x-slack-request-timestamp'));
     const signature = header(req, 'x-slack-signature');
-    const refuse = (status: number, code: SlackRefusalCode, reason: string) => {
-      this.options.logger.warn({ timestamp: timestampHeader, code }, `slack request refused: ${reason}`);
-      this.options.onRefused?.({ code, reason, input: { timestamp: timestampHeader, contentLength: header(req, 'content-length') } });
-      reject(res, status);
-    };
     if (!Number.isInteger(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > TIMESTAMP_WINDOW_SEC) {
-      refuse(401, SLACK_REFUSAL_CODES.staleTimestamp, 'timestamp missing or outside the 5-minute window');
-      return;
+      return this.refused(req, 401, SLACK_REFUSAL_CODES.staleTimestamp, 'timestamp missing or outside the 5-minute window');
     }
-    if (signature && this.seenSignatures.has(signature)) {
-      refuse(401, SLACK_REFUSAL_CODES.replay, 'replay of a request already handled');
-      return;
-    }
-    if (Number(header(req, 'content-length') ?? 0) > MAX_BODY_BYTES) {
-      refuse(413, SLACK_REFUSAL_CODES.tooLarge, `body larger than ${MAX_BODY_BYTES} bytes`);
-      return;
-    }
+    if (signature && this.seenSignatures.has(signature)) return this.refused(req, 401, SLACK_REFUSAL_CODES.replay, 'replay of a request already handled');
+    return undefined;
+  }
+
+  /** A body over {@link SLACK_MAX_BODY_BYTES} (declared or counted while it streamed in): logged, reported, answered 413. */
+  tooLarge(req: IncomingMessage): SlackRefusal {
+    return this.refused(req, 413, SLACK_REFUSAL_CODES.tooLarge, `body larger than ${SLACK_MAX_BODY_BYTES} bytes`);
+  }
+
+  private refused(req: IncomingMessage, status: number, code: SlackRefusalCode, reason: string): SlackRefusal {
+    const timestamp = header(req, 'x-slack-request-timestamp');
+    this.options.logger.warn({ timestamp, code }, `slack request refused: ${reason}`);
+    this.options.onRefused?.({ code, reason, input: { timestamp, contentLength: header(req, 'content-length'), transferEncoding: header(req, 'transfer-encoding') } });
+    return { status, code, reason };
+  }
+
+  /**
+   * Hands a request whose headers passed {@link precheck} and whose body was read (bounded) to Bolt, which verifies the
+   * signature over exactly these bytes (Bolt takes a body already read from `rawBody`).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
+    const timestamp = header(req, 'x-slack-request-timestamp');
     // Bolt answers 401 itself when the signature does not verify; that answer is the refusal to keep.
     res.once('finish', () => {
       if (res.statusCode === 401) {
-        this.options.onRefused?.({ code: SLACK_REFUSAL_CODES.signatureInvalid, reason: 'signature does not verify with the signing secret', input: { timestamp: timestampHeader } });
+        this.options.onRefused?.({ code: SLACK_REFUSAL_CODES.signatureInvalid, reason: 'signature does not verify with the signing secret', input: { timestamp } });
       }
     });
+    Object.assign(req, { rawBody: body });
     this.receiver.requestListener(req, res);
   }
 

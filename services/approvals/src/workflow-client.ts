@@ -118,6 +118,14 @@ export class RemediationWorkflows {
       switch (failure.type) {
         case WORKFLOW_REFUSALS.invalid:
           return new ApprovalError(APPROVAL_ERROR_CODES.invalid, failure.message);
+        case WORKFLOW_REFUSALS.selfApproval:
+          return new ApprovalError(APPROVAL_ERROR_CODES.selfApproval, `You asked for this change, so you cannot approve it; another approver must (${failure.message}).`);
+        case WORKFLOW_REFUSALS.unsigned:
+          // This service signs everything it sends: the worker does not know its key.
+          return new ApprovalError(
+            APPROVAL_ERROR_CODES.notConfigured,
+            `The remediation workflow does not accept this service's signature; the worker's CORTEXOPS_APPROVALS_VERIFY_KEYS must list this service's public key (${failure.message}).`,
+          );
         case WORKFLOW_REFUSALS.notCancellable:
           return new ApprovalError(APPROVAL_ERROR_CODES.notCancellable, `The remediation cannot be cancelled (${failure.message}).`);
         case WORKFLOW_REFUSALS.stalePlan:

@@ -14,6 +14,7 @@ import { Counter } from 'prom-client';
 import { environmentOf as environmentLookup } from './activities/facts.js';
 import { ApprovalsClient } from './activities/messages.js';
 import { createRemediationActivities } from './activities/remediation.js';
+import { approvalRefusalSinks } from './approval-refusals.js';
 import { workflowBundle } from './bundle.js';
 
 function workerRunningCheck(worker: Worker): DependencyCheck {
@@ -113,6 +114,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
       approvalTimeoutMs: config.approvalTimeoutMs,
       rolloutTimeoutMs: config.verifyRolloutTimeoutMs,
       cluster: config.cluster,
+      approvalVerifyKeys: config.approvalVerifyKeys,
       environmentOf,
       planner: {
         maxMemory: config.maxMemory,
@@ -142,6 +144,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     taskQueue: TASK_QUEUES.remediation,
     ...(overrides.workflows ?? (await workflowBundle())),
     activities: { ...activities, ...overrides.activities },
+    // Unsigned approval and cancel updates the workflow refused: audited here (validators cannot run activities).
+    sinks: approvalRefusalSinks(audit, context.logger, context.registry),
     maxConcurrentActivityTaskExecutions: config.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: config.maxConcurrentWorkflowTasks,
     maxCachedWorkflows: config.maxCachedWorkflows,
@@ -149,7 +153,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   });
   const running = worker.run();
   context.logger.info(
-    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, kubeconfig: config.workerKubeconfig ?? '(default chain)' },
+    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, kubeconfig: config.workerKubeconfig ?? '(default chain)' },
     'worker polling',
   );
   return {

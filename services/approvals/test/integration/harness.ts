@@ -1,4 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { LOCAL_HOST, loadServiceConfig } from '@cortexops/config';
@@ -10,6 +13,7 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { expect } from 'vitest';
 import { startApprovals } from '../../src/approvals.js';
+import { ApproverTokens } from '../../src/tokens.js';
 import { buttonValue } from '../../src/slack-messages.js';
 import { replanSignal, type StandInInput } from './workflow/definitions.js';
 
@@ -47,8 +51,21 @@ async function startStandInWorker(address: string, namespace: string): Promise<{
 export const SECRETS = {
   botToken: 'xoxb-test-bot-token-4f9a1c',
   signingSecret: 'test-signing-secret-8e1d0b6a',
+  /** The worker's token: posts requests and notes, never decides. */
   apiToken: 'test-api-token-0123456789abcdef0123456789abcdef',
 } as const;
+
+/**
+ * The approvals service's signing key for this test process (the private half in a file, as in production) and the
+ * public half the stand-in workflow verifies with, as the real workflow does with the worker's settings.
+ */
+const signing = generateKeyPairSync('ed25519');
+export const SIGNING_KEY_FILE = join(mkdtempSync(join(tmpdir(), 'cortexops-approvals-key-')), 'signing.pem');
+writeFileSync(SIGNING_KEY_FILE, signing.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+export const VERIFY_KEY = signing.publicKey.export({ format: 'der', type: 'spki' }).subarray(12).toString('hex');
+
+/** People with personal tokens in every harness (HTTP and CLI identities; Slack users are USERS). */
+export const PEOPLE = { alice: 'alice@example.com', bob: 'bob@example.com', carol: 'carol@example.com' } as const;
 export const APPROVAL_CHANNEL = 'C0APPROVALS';
 export const USERS = { alice: 'U0ALICE', bob: 'U0BOB', mallory: 'U0MALLORY' } as const;
 export const APPROVER_GROUP = 'S0ONCALL';
@@ -63,6 +80,10 @@ export interface Harness {
   readonly audit: AuditStore;
   readonly baseUrl: string;
   readonly logs: () => string;
+  /** The personal tokens of the service's database (issue more, revoke). */
+  readonly tokens: ApproverTokens;
+  /** The personal token of each of {@link PEOPLE}, issued at start. */
+  tokenOf(name: string): string;
   /** The refused attempts the service kept in its audit store (kind `approval.refused`), oldest first. */
   refusals(): Promise<{ actor: string; incidentId?: string; payload: Record<string, unknown> }[]>;
   close(): Promise<void>;
@@ -102,13 +123,17 @@ export async function startHarness(prefix: string, env: Record<string, string> =
           CORTEXOPS_SLACK_RETRY_MIN_MS: '20',
           CORTEXOPS_APPROVER_GROUP: APPROVER_GROUP,
         }),
-    CORTEXOPS_APPROVERS: `${USERS.alice},alice@example.com,bob@example.com`,
+    CORTEXOPS_SLACK_APPROVERS: USERS.alice,
     CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken,
+    CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: SIGNING_KEY_FILE,
     ...env,
   });
   const startService = () => runService('approvals', config, (context) => startApprovals(config, context), { installSignalHandlers: false, logDestination: logStream });
   let service = await startService();
   const audit = await AuditStore.create({ databaseUrl: database.url, migrate: false });
+  const tokens = await ApproverTokens.create({ databaseUrl: database.url, audit });
+  const issued = new Map<string, string>();
+  for (const name of Object.values(PEOPLE)) issued.set(name, (await tokens.issue({ name, expiresAt: new Date(Date.now() + 24 * 3600_000), by: 'test-admin' })).token);
 
   return {
     slack,
@@ -121,6 +146,12 @@ export async function startHarness(prefix: string, env: Record<string, string> =
       service = await startService();
     },
     audit,
+    tokens,
+    tokenOf: (name) => {
+      const token = issued.get(name);
+      if (!token) throw new Error(`no token issued to ${name}`);
+      return token;
+    },
     baseUrl: `http://${LOCAL_HOST}:${config.port}`,
     logs: () => logText,
     refusals: async () => (await audit.query({ kinds: ['approval.refused'], limit: 1000 })).records,
@@ -129,6 +160,7 @@ export async function startHarness(prefix: string, env: Record<string, string> =
       await worker.stop();
       await connection.close();
       await slack.close();
+      await tokens.close();
       await audit.close();
       await database.drop();
     },
@@ -184,7 +216,7 @@ export interface PendingOptions {
 /** Starts the stand-in remediation workflow waiting on a fresh request and waits until it waits for a decision. */
 export async function startPendingWorkflow(client: Client, incident: Incident, approvalTimeoutMs: number, options: PendingOptions = {}): Promise<Pending> {
   const request = fixtureRequest(incident, approvalTimeoutMs, options.request);
-  const input: StandInInput = { incident, test: { request, ...(options.holdApplyingMs === undefined ? {} : { holdApplyingMs: options.holdApplyingMs }) } };
+  const input: StandInInput = { incident, test: { request, verifyKeys: [VERIFY_KEY], ...(options.holdApplyingMs === undefined ? {} : { holdApplyingMs: options.holdApplyingMs }) } };
   const handle = await client.workflow.start(WORKFLOW_TYPES.remediation, { taskQueue: TASK_QUEUES.remediation, workflowId: incidentWorkflowId(incident.id), args: [input] });
   await expect.poll(async () => (await handle.query(remediationStateQuery)).state, { timeout: 30_000 }).toBe('APPROVAL_PENDING');
   return { handle, request };
@@ -207,6 +239,7 @@ export function decisionBody(request: ApprovalRequest, decision: 'approve' | 're
 /** The value the service writes on the request's buttons. */
 export { buttonValue };
 
+/** Headers with a bearer token (default: the worker's, which posts requests and notes). */
 export function bearer(token: string = SECRETS.apiToken): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
 }

@@ -102,7 +102,12 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
 
   return {
     async settings() {
-      return { approvalTimeoutMs: settings.approvalTimeoutMs, rolloutTimeoutMs: settings.rolloutTimeoutMs, cluster: settings.cluster };
+      return {
+        approvalTimeoutMs: settings.approvalTimeoutMs,
+        rolloutTimeoutMs: settings.rolloutTimeoutMs,
+        cluster: settings.cluster,
+        approvalVerifyKeys: settings.approvalVerifyKeys ?? [],
+      };
     },
 
     async recordTransition(transition: TransitionRecord) {

@@ -10,6 +10,8 @@ export interface StandInInput extends RemediationWorkflowInput {
   readonly test: {
     readonly request: ApprovalRequest;
     readonly holdApplyingMs?: number;
+    /** The approvals service's public keys (hex): the real workflow reads them from the worker's settings. */
+    readonly verifyKeys: readonly string[];
   };
 }
 

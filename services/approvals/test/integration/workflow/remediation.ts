@@ -5,7 +5,8 @@
  * the `approvalDecision` update whose validator refuses with `NotAwaitingApproval`, `InvalidDecision`, `StalePlan`
  * (another request or plan) and `DuplicateDecision` (after a rejection, or the same approver twice), answering
  * `approvalsOutstanding` while a critical plan waits for its second distinct approver, and the `cancelRemediation`
- * update refused with `NotCancellable` once ended, compensating or already cancelled. Its result is a
+ * update refused with `NotCancellable` once ended, compensating or already cancelled, both refusing what the approvals
+ * service did not sign (`UnsignedDecision`) and a self-approval (`SelfApproval`). Its result is a
  * `RemediationOutcome`. No activities: the tests post the request to the service themselves.
  */
 import {
@@ -77,6 +78,7 @@ export async function remediationWorkflow(input: StandInInput): Promise<Remediat
       cancel = by;
     },
     applied: () => applied,
+    verifyKeys: () => input.test.verifyKeys,
   });
 
   /** Read through a function: the handlers set it, which TypeScript's narrowing cannot see. */
