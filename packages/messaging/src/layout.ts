@@ -115,6 +115,8 @@ export function resolveJetStreamLayout(options: JetStreamLayoutOptions = {}): Je
 export const JETSTREAM_ERR_CODES = {
   streamNotFound: 10059,
   consumerNotFound: 10014,
+  /** A publish expecting another last sequence (a KV update that lost a compare-and-set race). */
+  wrongLastSequence: 10071,
 } as const;
 
 export function isStreamNotFound(error: unknown): boolean {

@@ -102,7 +102,7 @@ async function bareRelay(js: JetStreamClient, jsm: JetStreamManager, layout: Jet
 
 /** The ingestion service's consumer path: runPullConsumer + the TELEMETRY handler, default tuning. */
 async function ingestion(js: JetStreamClient, jsm: JetStreamManager, layout: JetStreamLayout): Promise<number> {
-  const info = await ensureDurableConsumer(jsm, { stream: layout.streams.telemetry, durable: 'ingestion', ackWaitMs: settings.ackWaitMs, maxDeliver: settings.maxDeliver, maxAckPending: Math.max(settings.batchSize, settings.consumerConcurrency) * 4 });
+  await ensureDurableConsumer(jsm, { stream: layout.streams.telemetry, durable: 'ingestion', ackWaitMs: settings.ackWaitMs, maxDeliver: settings.maxDeliver, maxAckPending: Math.max(settings.batchSize, settings.consumerConcurrency) * 4 });
   const started = performance.now();
   const running = await runPullConsumer(js, {
     stream: layout.streams.telemetry,
@@ -112,7 +112,7 @@ async function ingestion(js: JetStreamClient, jsm: JetStreamManager, layout: Jet
     nakDelayMs: settings.nakDelayMs,
     maxDeliver: settings.maxDeliver,
     deadLetter: new DeadLetterPublisher(js, layout, 'ingestion'),
-    handler: createTelemetryHandler({ js, layout, cluster: 'local', window: new FingerprintWindow(60_000), counters: { ingested: () => undefined, dropped: () => undefined }, deliveredSeq: info.delivered.stream_seq }),
+    handler: createTelemetryHandler({ js, layout, cluster: 'local', window: new FingerprintWindow(60_000), counters: { ingested: () => undefined, dropped: () => undefined } }),
   });
   await untilStored(jsm, layout);
   const seconds = (performance.now() - started) / 1000;

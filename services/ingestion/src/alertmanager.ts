@@ -1,10 +1,15 @@
+import { Readable } from 'node:stream';
 import { AlertmanagerWebhook, HTTP_PATHS, kubernetesName, kubernetesNamespace, MAX_TELEMETRY_BYTES, type AlertmanagerAlert, type ObjectRef, type TelemetryEnvelope } from '@cortexops/contracts';
-import { publishWithId, TELEMETRY_STREAM_MAX_MSG_BYTES, type DeadLetterPublisher, type JetStreamLayout } from '@cortexops/messaging';
-import type { FastifyInstance } from 'fastify';
+import { publishPipelined, type DeadLetterPublisher, type JetStreamLayout, type OutgoingMessage } from '@cortexops/messaging';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
+import { ByteBudget, readBounded } from './body.js';
 import { sha256Hex } from './normalise.js';
 import type { OwnerResolver } from './owners.js';
 import type { PipelineCounters } from './pipeline.js';
+
+/** Why a call was refused whole, unread: its body is over the limit, or the bytes in flight are. */
+export type WebhookRefusal = 'too_large' | 'busy';
 
 export interface AlertmanagerRouteOptions {
   readonly js: JetStreamClient;
@@ -12,24 +17,30 @@ export interface AlertmanagerRouteOptions {
   readonly cluster: string;
   readonly deadLetter: DeadLetterPublisher;
   readonly counters: PipelineCounters;
+  /** Largest body read (bytes); a larger one is refused with 503 and counted. */
+  readonly maxBytes: number;
+  /** Bytes of bodies handled at once; beyond it a call is refused with 503 (Alertmanager retries). */
+  readonly bytesInFlight: number;
+  readonly refused: (reason: WebhookRefusal, bytes: number) => void;
   /** Reads the owners of the pod an alert names (when this process has a kubeconfig), within the timeout. */
   readonly owners?: { readonly resolver: OwnerResolver; readonly timeoutMs: number };
-}
-
-/** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
-async function podOwners(alert: AlertmanagerAlert, owners: AlertmanagerRouteOptions['owners']): Promise<ObjectRef[]> {
-  const namespace = kubernetesNamespace.safeParse(alert.labels.namespace);
-  const pod = kubernetesName.safeParse(alert.labels.pod);
-  if (!owners || !namespace.success || !pod.success) return [];
-  return owners.resolver.ofPodWithin(namespace.data, pod.data, owners.timeoutMs);
+  /** TELEMETRY publishes in flight per call. */
+  readonly publishWindow?: number;
 }
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
 
-function check(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: false; rejection: Rejection } {
-  if (body.length > MAX_TELEMETRY_BYTES) {
-    return { ok: false, rejection: { status: 413, reason: `body of ${body.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes`, field: '(root)' } };
-  }
+/** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
+function podOwners(alert: AlertmanagerAlert, owners: AlertmanagerRouteOptions['owners']): ObjectRef[] | Promise<ObjectRef[]> {
+  if (!owners || alert.labels.pod === undefined || alert.labels.namespace === undefined) return [];
+  const namespace = kubernetesNamespace.safeParse(alert.labels.namespace);
+  const pod = kubernetesName.safeParse(alert.labels.pod);
+  if (!namespace.success || !pod.success) return [];
+  // The informer's cache answers at once; only a pod it has not shown waits for the API.
+  return owners.resolver.fromCache(namespace.data, pod.data) ?? owners.resolver.ofPodWithin(namespace.data, pod.data, owners.timeoutMs);
+}
+
+function parse(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: false; rejection: Rejection } {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
@@ -46,53 +57,96 @@ function check(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: f
 }
 
 /**
- * Alertmanager's webhook receiver (payload version 4): every alert, firing or resolved, becomes one
- * `telemetry.alertmanager` message carrying its groupKey (and, with a kubeconfig, the owners of the pod it names,
- * so that it groups with its workload; stored with the message, so a redelivery decides the same). Answers 200 only once TELEMETRY stored them all,
- * so Alertmanager retries otherwise; a bad body is dead-lettered with the reason and answered 4xx.
+ * One TELEMETRY message per alert (its group, and the owners of the pod it names): each bounded like any telemetry
+ * message, so one oversized alert makes the body bad instead of a message TELEMETRY would refuse.
+ */
+async function toMessages(webhook: AlertmanagerWebhook, subject: string, cluster: string, owners: AlertmanagerRouteOptions['owners']): Promise<OutgoingMessage[] | Rejection> {
+  // Every lookup the cache cannot answer is started before any is awaited: the call waits for the slowest only.
+  const chains = webhook.alerts.map((alert) => podOwners(alert, owners));
+  const messages: OutgoingMessage[] = [];
+  for (const [i, alert] of webhook.alerts.entries()) {
+    const chain = chains[i] as ObjectRef[] | Promise<ObjectRef[]>;
+    const ownerChain = Array.isArray(chain) ? chain : await chain;
+    const identity = `${webhook.groupKey}|${alert.fingerprint ?? JSON.stringify(alert.labels)}|${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
+    const id = sha256Hex(identity).slice(0, 32);
+    const envelope: TelemetryEnvelope = {
+      id,
+      source: 'alertmanager',
+      cluster,
+      occurredAt: alert.startsAt,
+      payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}) },
+    };
+    const data = Buffer.from(JSON.stringify(envelope));
+    if (data.length > MAX_TELEMETRY_BYTES) return { status: 400, reason: `alert of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes per alert`, field: `alerts[${i}]` };
+    messages.push({ subject, data, msgId: `am-${id}` });
+  }
+  return messages;
+}
+
+/**
+ * Alertmanager's webhook receiver (payload version 4), every request handled here. A body of up to `maxBytes` (a
+ * 10,000-alert group is about 2.3 MB) is split into one `telemetry.alertmanager` message per alert, firing or resolved,
+ * published pipelined; 200 only once TELEMETRY stored them all, else 503 so Alertmanager retries. A bad body is
+ * dead-lettered with the reason and answered 400. A body over the limit, or one that does not fit the bytes in flight,
+ * is refused unread with 503 (Alertmanager retries; counted in `cortexops_webhook_refused_total` and logged).
  */
 export function registerAlertmanagerRoute(http: FastifyInstance, options: AlertmanagerRouteOptions): void {
-  const { js, layout, cluster, deadLetter, counters, owners } = options;
+  const { js, layout, cluster, deadLetter, counters, owners, maxBytes, refused } = options;
   const subject = layout.telemetrySubject('alertmanager');
-  void http.register(async (scope) => {
-    // Raw bytes, whatever the content type: the dead letter keeps the body exactly as received.
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: TELEMETRY_STREAM_MAX_MSG_BYTES }, (_req, body, done) => done(null, body));
-    scope.post(HTTP_PATHS.alertmanagerWebhook, async (request, reply) => {
-      const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
-      const checked = check(body);
-      if (!checked.ok) {
+  const budget = new ByteBudget(options.bytesInFlight);
+
+  const refuse = (request: FastifyRequest, reply: FastifyReply, reason: WebhookRefusal, bytes: number) => {
+    refused(reason, bytes);
+    request.log.error({ bytes, limit: maxBytes, bytesInFlight: options.bytesInFlight, reason }, 'Alertmanager webhook call refused unread; Alertmanager will retry');
+    const error = reason === 'too_large' ? `body of ${bytes} bytes exceeds the limit of ${maxBytes} bytes` : 'too many webhook bytes in flight';
+    return reply.code(503).header('retry-after', '10').send({ error });
+  };
+
+  const handle = async (request: FastifyRequest, reply: FastifyReply) => {
+    // No body at all (no content type) reads as empty: malformed JSON, like any other bad body.
+    const stream = request.body instanceof Readable ? request.body : Readable.from([]);
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (declared > maxBytes) {
+      stream.resume(); // read and discard, so the client reads the answer
+      return refuse(request, reply, 'too_large', declared);
+    }
+    const reserved = Number.isFinite(declared) ? declared : maxBytes;
+    if (!budget.tryReserve(reserved)) {
+      stream.resume();
+      return refuse(request, reply, 'busy', reserved);
+    }
+    try {
+      const read = await readBounded(stream, maxBytes);
+      if (!read.ok) return refuse(request, reply, 'too_large', read.bytes);
+      const body = read.body;
+      const parsed = parse(body);
+      const messages = parsed.ok ? await toMessages(parsed.value, subject, cluster, owners) : parsed.rejection;
+      if (!Array.isArray(messages)) {
         counters.ingested('alertmanager', 'rejected');
         try {
-          await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, original: body, reason: checked.rejection.reason, field: checked.rejection.field });
+          await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, original: body, reason: messages.reason, field: messages.field });
         } catch (error) {
           request.log.error({ err: error }, 'dead letter unavailable');
           return reply.code(503).send({ error: 'dead letter unavailable' });
         }
-        return reply.code(checked.rejection.status).send({ error: checked.rejection.reason, field: checked.rejection.field });
+        return reply.code(messages.status).send({ error: messages.reason, field: messages.field });
       }
-      const webhook = checked.value;
       try {
-        await Promise.all(
-          webhook.alerts.map(async (alert) => {
-            const ownerChain = await podOwners(alert, owners);
-            const identity = `${webhook.groupKey}|${alert.fingerprint ?? JSON.stringify(alert.labels)}|${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
-            const id = sha256Hex(identity).slice(0, 32);
-            const envelope: TelemetryEnvelope = {
-              id,
-              source: 'alertmanager',
-              cluster,
-              occurredAt: alert.startsAt,
-              payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}) },
-            };
-            return publishWithId(js, subject, Buffer.from(JSON.stringify(envelope)), `am-${id}`, { expectStream: layout.streams.telemetry });
-          }),
-        );
+        await publishPipelined(js, messages, { expectStream: layout.streams.telemetry, window: options.publishWindow ?? 512 });
       } catch (error) {
         request.log.error({ err: error }, 'TELEMETRY unavailable; Alertmanager will retry');
         return reply.code(503).send({ error: 'telemetry stream unavailable' });
       }
-      return reply.code(200).send({ accepted: webhook.alerts.length });
-    });
+      return reply.code(200).send({ accepted: messages.length });
+    } finally {
+      budget.release(reserved);
+    }
+  };
+
+  void http.register(async (scope) => {
+    // The raw stream, whatever the content type: read here within the limit; the dead letter keeps the bytes as received.
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
+    scope.post(HTTP_PATHS.alertmanagerWebhook, handle);
   });
 }

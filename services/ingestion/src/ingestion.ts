@@ -14,6 +14,7 @@ import { Counter } from 'prom-client';
 import { registerAlertmanagerRoute } from './alertmanager.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
 import { OwnerResolver, podOwnersBucket } from './owners.js';
+import { DropAccounting } from './drops.js';
 import { createTelemetryHandler, FingerprintWindow, type PipelineCounters } from './pipeline.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
@@ -22,6 +23,7 @@ export interface IngestionOverrides {
   readonly durable?: string;
   readonly kvBucket?: string;
   readonly podOwnersBucket?: string;
+  readonly dropsBucket?: string;
 }
 
 /**
@@ -63,14 +65,21 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   const deadLetter = new DeadLetterPublisher(js, layout, 'ingestion');
   const webhookDeadLetter = new DeadLetterPublisher(js, layout, 'webhook');
 
+  const drops = await DropAccounting.start({
+    kv: await js.views.kv(overrides.dropsBucket ?? KV_BUCKETS.ingestionDrops, { history: 1 }),
+    durable,
+    // A consumer that never delivered starts at 0: telemetry discarded before ingestion first ran counts too.
+    baseline: consumerInfo.delivered.consumer_seq === 0 ? 0 : consumerInfo.delivered.stream_seq - consumerInfo.delivered.consumer_seq,
+    dropped: (count) => counters.dropped(count),
+    failed: (error) => context.logger.warn({ err: error }, 'drop accounting: KV unavailable; drops are counted once it answers'),
+  });
   const handler = createTelemetryHandler({
     js,
     layout,
     cluster: config.cluster,
     window: new FingerprintWindow(config.fingerprintWindowMs),
     counters,
-    // A consumer that never delivered starts at 0: telemetry discarded before ingestion first ran counts too.
-    deliveredSeq: consumerInfo.delivered.consumer_seq === 0 ? 0 : consumerInfo.delivered.stream_seq,
+    deliveries: drops,
   });
   const consumer: RunningConsumer = await runPullConsumer(js, {
     stream: layout.streams.telemetry,
@@ -89,14 +98,35 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   });
   void consumer.done.then(() => undefined);
 
-  // One owner cache for the webhook and the watcher of this process.
-  const owners = config.kubeconfig ? OwnerResolver.create(loadKubeConfig(config.kubeconfig), await podOwnersBucket(js, overrides.podOwnersBucket ?? KV_BUCKETS.podOwners)) : undefined;
-  registerAlertmanagerRoute(context.http, { js, layout, cluster: config.cluster, deadLetter: webhookDeadLetter, counters, ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}) });
+  // One owner cache (informers of pods and ReplicaSets) for the webhook and the watcher of this process.
+  const owners = config.kubeconfig
+    ? await OwnerResolver.start(loadKubeConfig(config.kubeconfig), {
+        shared: await podOwnersBucket(js, overrides.podOwnersBucket ?? KV_BUCKETS.podOwners),
+        onError: (error) => context.logger.warn({ err: error }, 'pod/ReplicaSet watch failed; restarting it (owners are read with get meanwhile)'),
+      })
+    : undefined;
+  const refused = new Counter({
+    name: METRICS.webhookRefusedTotal,
+    help: 'Alertmanager webhook calls answered 503 unread (Alertmanager retries them): reason too_large (body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES) or busy (over CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT)',
+    labelNames: ['reason'],
+    registers: [context.registry],
+  });
+  registerAlertmanagerRoute(context.http, {
+    js,
+    layout,
+    cluster: config.cluster,
+    deadLetter: webhookDeadLetter,
+    counters,
+    maxBytes: config.webhookMaxBytes,
+    bytesInFlight: config.webhookBytesInFlight,
+    refused: (reason) => refused.inc({ reason }),
+    ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}),
+  });
 
   let watcher: KubernetesEventWatcher | undefined;
   if (config.kubeconfig && config.watchEvents) {
     const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.kubernetesWatch, { history: 1 });
-    watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger, owners });
+    watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger, owners: owners as OwnerResolver });
     await watcher.start();
     context.logger.info({ kubeconfig: config.kubeconfig }, 'watching Kubernetes Warning events');
   }
@@ -106,7 +136,9 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     checks: [natsCheck(nc)],
     stop: async () => {
       await watcher?.stop();
+      await owners?.stop();
       await consumer.stop();
+      await drops.stop();
       await nc.drain();
     },
   };

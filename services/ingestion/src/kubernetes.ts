@@ -4,7 +4,7 @@ import { publishWithId, type JetStreamLayout } from '@cortexops/messaging';
 import type { JetStreamClient, KV } from 'nats';
 import type { ServiceContext } from '@cortexops/observability';
 import { sha256Hex } from './normalise.js';
-import { OwnerResolver } from './owners.js';
+import type { OwnerResolver } from './owners.js';
 
 /** Where the watcher resumes: the last resourceVersion it published and the newest event time it saw. */
 export interface WatchCheckpoint {
@@ -22,8 +22,8 @@ export interface KubernetesWatcherOptions {
   /** Called after each event is stored on TELEMETRY (tests, metrics). */
   readonly onPublished?: (event: CoreV1Event) => void;
   readonly retryDelayMs?: number;
-  /** Shared with the Alertmanager webhook when both run in one process (one cache). */
-  readonly owners?: OwnerResolver;
+  /** Owner chains of the pods events name (shared with the Alertmanager webhook: one cache per process). */
+  readonly owners: OwnerResolver;
 }
 
 export function loadKubeConfig(path: string): KubeConfig {
@@ -74,7 +74,7 @@ export class KubernetesEventWatcher {
   static create(options: KubernetesWatcherOptions): KubernetesEventWatcher {
     const kc = loadKubeConfig(options.kubeconfigPath);
     const key = `events.${options.cluster.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-    return new KubernetesEventWatcher(options, kc, kc.makeApiClient(CoreV1Api), options.owners ?? OwnerResolver.create(kc), key);
+    return new KubernetesEventWatcher(options, kc, kc.makeApiClient(CoreV1Api), options.owners, key);
   }
 
   /** Verifies the API server answers (a start-up failure is loud), then watches in the background. */

@@ -1,14 +1,16 @@
-import { AppsV1Api, CoreV1Api, type KubeConfig, type V1OwnerReference } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1OwnerReference } from '@kubernetes/client-node';
 import { objectRef, ownerChain, type ObjectRef } from '@cortexops/contracts';
 import { LRUCache } from 'lru-cache';
 import type { JetStreamClient, KV } from 'nats';
 import pLimit, { type LimitFunction } from 'p-limit';
 
 const MAX_CACHED = 10_000;
-/** API reads in flight per process: a webhook call naming a thousand pods must not hammer the API server. */
+/** API reads in flight per process (informer misses only): a webhook call naming a thousand new pods must not hammer the API server. */
 const MAX_CONCURRENT_READS = 16;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
+/** After a failed list or a broken watch, the informer starts again after this long. */
+const INFORMER_RETRY_MS = 2000;
 
 function controllerOf(owners: readonly V1OwnerReference[] | undefined): ObjectRef | undefined {
   const ref = objectRef.safeParse(owners?.find((o) => o.controller));
@@ -25,11 +27,68 @@ function podKey(namespace: string, name: string): string {
   return `${namespace}.${name}`;
 }
 
+function sameChain(a: readonly ObjectRef[] | undefined, b: readonly ObjectRef[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((ref, i) => ref.kind === b[i]?.kind && ref.name === b[i]?.name);
+}
+
 /**
- * The owner chain of a pod (Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/Job), read from the
- * API server with `get` only and remembered, so grouping by ownership works for sources that name just the pod.
- * A pod that is gone (or an API that does not answer) gives what is remembered — in this process, else in the
- * shared KV bucket (every ingestion replica's reads, surviving restarts) — else an empty chain.
+ * A watch of every object of one kind (pods, ReplicaSets) as controllers keep one: listed once, then kept current
+ * by a watch, restarted after a failure. Only what owner chains need is kept: spec and status are dropped as
+ * objects arrive, so a cluster's pods cost their metadata.
+ */
+class MetadataInformer<T extends KubernetesObject> {
+  private stopped = false;
+  private retry: NodeJS.Timeout | undefined;
+  private readonly informer: Informer<T> & ObjectCache<T>;
+
+  constructor(
+    kc: KubeConfig,
+    path: string,
+    list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
+    private readonly onError: (error: unknown) => void,
+  ) {
+    this.informer = makeInformer<T>(kc, path, list);
+    const strip = (obj: T): void => {
+      // The cache holds the very object handed to the callbacks: keep its metadata, drop the rest.
+      const o = obj as { spec?: unknown; status?: unknown; metadata?: { managedFields?: unknown; annotations?: unknown } };
+      delete o.spec;
+      delete o.status;
+      if (o.metadata) {
+        delete o.metadata.managedFields;
+        delete o.metadata.annotations;
+      }
+    };
+    this.informer.on('add', strip);
+    this.informer.on('update', strip);
+    this.informer.on('error', (error: unknown) => {
+      if (this.stopped) return;
+      this.onError(error);
+      this.retry = setTimeout(() => void this.informer.start().catch(this.onError), INFORMER_RETRY_MS);
+    });
+  }
+
+  /** Lists and starts watching; resolves after the first list (or its failure, reported and retried). */
+  async start(): Promise<void> {
+    await this.informer.start();
+  }
+
+  get(namespace: string, name: string): T | undefined {
+    return this.informer.get(name, namespace);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retry);
+    await this.informer.stop();
+  }
+}
+
+/**
+ * The owner chain of a pod (Pod → ReplicaSet → Deployment, or Pod → StatefulSet/DaemonSet/Job), so grouping by
+ * ownership works for sources that name just the pod. Read from an informer cache of pods and ReplicaSets (a watch,
+ * as controllers do: no API call per alert); a pod the watch has not shown yet is read with `get`. A pod that is gone
+ * gives what is remembered — in this process, else in the shared KV bucket (every ingestion replica's reads,
+ * surviving restarts) — else an empty chain.
  */
 export class OwnerResolver {
   private readonly pods = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: POD_TTL_MS });
@@ -39,11 +98,29 @@ export class OwnerResolver {
   private constructor(
     private readonly core: CoreV1Api,
     private readonly apps: AppsV1Api,
+    private readonly podCache: MetadataInformer<KubernetesObject>,
+    private readonly replicaSetCache: MetadataInformer<KubernetesObject>,
     private readonly shared: KV | undefined,
   ) {}
 
-  static create(kc: KubeConfig, shared?: KV): OwnerResolver {
-    return new OwnerResolver(kc.makeApiClient(CoreV1Api), kc.makeApiClient(AppsV1Api), shared);
+  /** Builds the resolver and starts its informers (resolves after their first list). */
+  static async start(kc: KubeConfig, options: { shared?: KV; onError?: (error: unknown) => void } = {}): Promise<OwnerResolver> {
+    const core = kc.makeApiClient(CoreV1Api);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const onError = options.onError ?? (() => undefined);
+    const resolver = new OwnerResolver(
+      core,
+      apps,
+      new MetadataInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), onError),
+      new MetadataInformer(kc, '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), onError),
+      options.shared,
+    );
+    await Promise.all([resolver.podCache.start(), resolver.replicaSetCache.start()]);
+    return resolver;
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.podCache.stop(), this.replicaSetCache.stop()]);
   }
 
   private async remembered(namespace: string, name: string): Promise<ObjectRef[]> {
@@ -58,10 +135,14 @@ export class OwnerResolver {
     }
   }
 
-  private remember(namespace: string, name: string, chain: ObjectRef[]): void {
-    this.pods.set(`${namespace}/${name}`, chain);
-    // Best effort: a failed write only means another replica (or a restart) reads the API again.
-    if (chain.length > 0) void this.shared?.put(podKey(namespace, name), JSON.stringify(chain)).catch(() => undefined);
+  /** Keeps the chain in this process and, once per pod, in the shared bucket; returns it. */
+  private remember(namespace: string, name: string, chain: ObjectRef[]): ObjectRef[] {
+    const key = `${namespace}/${name}`;
+    const known = this.pods.get(key);
+    this.pods.set(key, chain);
+    // Once per pod and process; best effort: a failed write only means another replica (or a restart) reads again.
+    if (chain.length > 0 && !sameChain(known, chain)) void this.shared?.put(podKey(namespace, name), JSON.stringify(chain)).catch(() => undefined);
+    return chain;
   }
 
   /**
@@ -69,6 +150,8 @@ export class OwnerResolver {
    * a slow API server must not hold up a source that has to answer quickly (Alertmanager retries on timeout).
    */
   async ofPodWithin(namespace: string, name: string, timeoutMs: number): Promise<ObjectRef[]> {
+    const cached = this.fromCache(namespace, name);
+    if (cached) return cached;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<ObjectRef[]>((resolve) => {
       timer = setTimeout(() => resolve([]), timeoutMs);
@@ -80,26 +163,51 @@ export class OwnerResolver {
     }
   }
 
+  /** The chain of a pod the informers hold (or this process remembers), without any I/O; undefined otherwise. */
+  fromCache(namespace: string, name: string): ObjectRef[] | undefined {
+    const pod = this.podCache.get(namespace, name);
+    if (pod) {
+      const owner = controllerOf(pod.metadata?.ownerReferences);
+      if (owner?.kind !== 'ReplicaSet') return this.remember(namespace, name, owner === undefined ? [] : [owner]);
+      const above = this.replicaSetChain(namespace, owner.name);
+      // A ReplicaSet the watch has not shown yet: read by ofPod.
+      if (above !== undefined) return this.remember(namespace, name, [owner, ...above]);
+    }
+    return this.pods.get(`${namespace}/${name}`);
+  }
+
   async ofPod(namespace: string, name: string): Promise<ObjectRef[]> {
-    const key = `${namespace}/${name}`;
-    const known = this.pods.get(key);
-    if (known) return known;
-    let pod;
-    try {
-      pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
-    } catch {
-      // The pod may be gone already: what a replica read while it lived, if anything.
-      return this.remembered(namespace, name);
+    const cached = this.fromCache(namespace, name);
+    if (cached) return cached;
+    let pod = this.podCache.get(namespace, name);
+    if (!pod) {
+      try {
+        // Not in the watch (yet): a pod created a moment ago, or one that is gone.
+        pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
+      } catch {
+        // The pod is gone: what a replica read while it lived, if anything.
+        return this.remembered(namespace, name);
+      }
     }
     const owner = controllerOf(pod.metadata?.ownerReferences);
-    const chain = owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])];
-    this.remember(namespace, name, chain);
-    return chain;
+    return this.remember(namespace, name, owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])]);
+  }
+
+  /** The ReplicaSet's own owner from the informer, or from what was read before; undefined when neither knows it. */
+  private replicaSetChain(namespace: string, name: string): ObjectRef[] | undefined {
+    const key = `${namespace}/${name}`;
+    const rs = this.replicaSetCache.get(namespace, name);
+    if (rs) {
+      const owner = controllerOf(rs.metadata?.ownerReferences);
+      const chain = owner === undefined ? [] : [owner];
+      this.replicaSets.set(key, chain);
+      return chain;
+    }
+    return this.replicaSets.get(key);
   }
 
   private async ofReplicaSet(namespace: string, name: string): Promise<ObjectRef[]> {
-    const key = `${namespace}/${name}`;
-    const known = this.replicaSets.get(key);
+    const known = this.replicaSetChain(namespace, name);
     if (known) return known;
     let owners: V1OwnerReference[] | undefined;
     try {
@@ -109,7 +217,7 @@ export class OwnerResolver {
     }
     const owner = controllerOf(owners);
     const chain = owner === undefined ? [] : [owner];
-    this.replicaSets.set(key, chain);
+    this.replicaSets.set(`${namespace}/${name}`, chain);
     return chain;
   }
 }

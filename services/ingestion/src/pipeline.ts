@@ -74,8 +74,8 @@ export interface PipelineOptions {
   readonly cluster: string;
   readonly window: FingerprintWindow;
   readonly counters: PipelineCounters;
-  /** The durable consumer's last delivered stream sequence at start-up (drop accounting starts there). */
-  readonly deliveredSeq: number;
+  /** Sees every delivery first (drop accounting across replicas: `DropAccounting`). */
+  readonly deliveries?: { observe(msg: JsMsg): void };
 }
 
 /** Reads one TELEMETRY message to a Signal, or throws `PermanentMessageError` with the reason and field. */
@@ -108,15 +108,9 @@ export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Ar
  * SIGNALS has stored the signal (or it was a known duplicate), so the consumer acks after the effect.
  */
 export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) => Promise<void> {
-  const { js, layout, cluster, window, counters } = options;
-  let highestSeq = options.deliveredSeq;
+  const { js, layout, cluster, window, counters, deliveries } = options;
   return async (msg) => {
-    // First deliveries arrive in stream order: a gap is telemetry the stream discarded before we read it.
-    const seq = msg.info.streamSequence;
-    if (msg.info.deliveryCount === 1) {
-      if (seq > highestSeq + 1) counters.dropped(seq - highestSeq - 1);
-      highestSeq = Math.max(highestSeq, seq);
-    }
+    deliveries?.observe(msg);
     const source = sourceOfSubject(layout, msg.subject);
     let signal: Signal;
     try {

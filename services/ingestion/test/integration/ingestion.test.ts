@@ -2,7 +2,7 @@ import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
 import { ensureServers, natsUrl } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deadLetters, deleteStreams, isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
+import { counterValue, deadLetters, deleteStreams, isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
 
 const names = isolatedNames('ing');
 let nc: NatsConnection;
@@ -26,10 +26,6 @@ async function metricsText(): Promise<string> {
   return (await fetch(`${ingestion.baseUrl}/metrics`)).text();
 }
 
-function counterValue(text: string, name: string, labels: Record<string, string>): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
 
 beforeAll(async () => {
   const ctx = await ensureServers(['nats']);
@@ -147,9 +143,42 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
       const letter = await waitFor('webhook dead letter', async () => (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.stage === 'webhook' && d.original.toString() === body));
       expect(letter.field).toBe(field);
     }
-    const big = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'x'.repeat(MAX_TELEMETRY_BYTES + 1) });
-    expect(big.status).toBe(413);
-    expect(counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'rejected' })).toBe(rejectedBefore + 4);
+    // An empty body, and one alert too large for one TELEMETRY message: bad bodies too.
+    const empty = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST' });
+    expect(empty.status).toBe(400);
+    expect(((await empty.json()) as { field: string }).field).toBe('(root)');
+    const hugeAlert = JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'Huge' }, annotations: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`a${i}`, 'x'.repeat(15_000)])), startsAt: new Date().toISOString() }] });
+    const huge = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: hugeAlert });
+    expect(huge.status).toBe(400);
+    const hugeAnswer = (await huge.json()) as { field: string; error: string };
+    expect(hugeAnswer.field).toBe('alerts[0]');
+    expect(hugeAnswer.error).toMatch(/exceeds the limit of \d+ bytes per alert/);
+    const letter = await waitFor('huge alert dead letter', async () => (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.stage === 'webhook' && d.field === 'alerts[0]'));
+    expect(letter.original.toString()).toBe(hugeAlert);
+    expect(counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'rejected' })).toBe(rejectedBefore + 5);
+  });
+
+  it('ingestion — a webhook body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES is refused unread with 503 (Alertmanager retries) and counted, with or without a declared length', async () => {
+    const limit = ingestion.config.webhookMaxBytes;
+    const over = 'x'.repeat(limit + 1);
+    const declared = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: over });
+    expect(declared.status).toBe(503);
+    expect(declared.headers.get('retry-after')).toBe('10');
+    expect(((await declared.json()) as { error: string }).error).toBe(`body of ${limit + 1} bytes exceeds the limit of ${limit} bytes`);
+    // Chunked (no Content-Length): read up to the limit, the rest discarded, then refused the same way.
+    const chunks = [over.slice(0, limit), over.slice(limit)];
+    const streamed = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: new ReadableStream({ pull: (c) => (chunks.length > 0 ? c.enqueue(Buffer.from(chunks.shift() as string)) : c.close()) }),
+      duplex: 'half',
+    });
+    expect(streamed.status).toBe(503);
+    const text = await metricsText();
+    expect(counterValue(text, METRICS.webhookRefusedTotal, { reason: 'too_large' })).toBe(2);
+    expect(ingestion.logs()).toContain('Alertmanager webhook call refused unread');
+    const health = await fetch(`${ingestion.baseUrl}/debug/healthz`);
+    expect(health.status).toBe(200);
   });
 
   it('ingestion — every message is acked once handled (stored, duplicate or dead-lettered); nothing stays pending', async () => {
@@ -187,6 +216,40 @@ describe('ingestion — TELEMETRY limits', () => {
     } finally {
       await second.handle.shutdown('test done');
       await deleteStreams(jsmLocal, small.streams);
+    }
+  });
+
+  it('ingestion — two replicas on one durable consumer count what TELEMETRY discarded unread once between them, never each other\'s messages', async () => {
+    const shared = isolatedNames('two');
+    const { ensureJetStreamLayout } = await import('@cortexops/messaging');
+    // One message per pull: the two replicas take turns, so each sees gaps in the stream sequence that the other filled.
+    const env = { CORTEXOPS_NATS_URL: url, CORTEXOPS_JS_BATCH_SIZE: '1', CORTEXOPS_JS_CONCURRENCY: '1' };
+    const startBoth = async (extra: Record<string, string> = {}) => [await startInProcess({ ...env, ...extra }, { layout: shared, durable: shared.durable }), await startInProcess({ ...env, ...extra }, { layout: shared, durable: shared.durable })];
+    const metricOf = async (replica: InProcessIngestion, name: string, labels: Record<string, string> = {}) => counterValue(await (await fetch(`${replica.baseUrl}/metrics`)).text(), name, labels);
+    const droppedSum = async (replicas: InProcessIngestion[]) => (await Promise.all(replicas.map((r) => metricOf(r, METRICS.telemetryDroppedTotal)))).reduce((a, b) => a + b, 0);
+    let replicas = await startBoth();
+    try {
+      for (let i = 0; i < 60; i++) await js.publish(`${shared.subjectPrefixes.telemetry}.custom`, Buffer.from(customEnvelope({}, { key: `two-${i}`, title: `two ${i}` })));
+      const accepted = await waitFor('60 signals accepted', async () => {
+        const counts = await Promise.all(replicas.map((r) => metricOf(r, METRICS.eventsIngestedTotal, { source: 'custom', outcome: 'accepted' })));
+        return counts.reduce((a, b) => a + b, 0) >= 60 ? counts : undefined;
+      });
+      // Both replicas took part (else this would test one replica only).
+      expect(accepted.every((n) => n > 0)).toBe(true);
+      expect(await streamCount(jsm, shared.streams.signals)).toBe(60);
+      expect(await droppedSum(replicas)).toBe(0);
+
+      // Both stop; TELEMETRY keeps only 5 of the next 20: 15 are discarded unread.
+      for (const r of replicas) await r.handle.shutdown('test: stop both');
+      await ensureJetStreamLayout(jsm, { ...shared, settings: { telemetryMaxMessages: 5 } });
+      for (let i = 0; i < 20; i++) await js.publish(`${shared.subjectPrefixes.telemetry}.custom`, Buffer.from(customEnvelope({}, { key: `gone-${i}`, title: `gone ${i}` })));
+      replicas = await startBoth({ CORTEXOPS_TELEMETRY_MAX_MESSAGES: '5' });
+      await waitFor('65 signals', async () => ((await streamCount(jsm, shared.streams.signals)) >= 65 ? true : undefined));
+      await waitFor('15 drops counted', async () => ((await droppedSum(replicas)) >= 15 ? true : undefined));
+      expect(await droppedSum(replicas)).toBe(15);
+    } finally {
+      for (const r of replicas) await r.handle.shutdown('test done');
+      await deleteStreams(jsm, shared.streams);
     }
   });
 });

@@ -35,8 +35,13 @@ export interface InProcessIngestion {
   logs(): string;
 }
 
+/** KV buckets of drop accounting the tests' ingestions created (one per durable), deleted with their streams. */
+const dropsBuckets = new Set<string>();
+
 /** Runs the ingestion service in this process (same lifecycle as main.ts, no signal handlers). */
-export async function startInProcess(env: Record<string, string>, overrides: IngestionOverrides): Promise<InProcessIngestion> {
+export async function startInProcess(env: Record<string, string>, given: IngestionOverrides): Promise<InProcessIngestion> {
+  const overrides = { ...given, dropsBucket: given.dropsBucket ?? `${given.durable ?? 'ingestion'}_drops` };
+  dropsBuckets.add(overrides.dropsBucket);
   const config = loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_PORT: String(await freePort()), ...env });
   let logs = '';
   const sink = new Writable({
@@ -90,5 +95,14 @@ export async function deadLetters(nc: NatsConnection, stream: string) {
 
 export async function deleteStreams(jsm: JetStreamManager, names: Record<string, string>): Promise<void> {
   for (const name of Object.values(names)) await jsm.streams.delete(name).catch(() => false);
+  for (const bucket of dropsBuckets) await jsm.streams.delete(`KV_${bucket}`).catch(() => false);
+}
+
+/** The value of a counter (summed over its label sets matching `labels`), 0 when absent. */
+export function counterValue(text: string, name: string, labels: Record<string, string> = {}): number {
+  return text
+    .split('\n')
+    .filter((l) => (l.startsWith(`${name}{`) || l.startsWith(`${name} `)) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)))
+    .reduce((sum, l) => sum + Number(l.split(' ').pop()), 0);
 }
 
