@@ -6,7 +6,7 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupingOf, incidentIdOf } from '../../src/engine.js';
 import { GroupStore } from '../../src/store.js';
-import { incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, publishSignal, startInProcess, T0, waitFor, workflowRecord } from './support.js';
+import { feedSignals, incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, publishSignal, startInProcess, T0, waitFor, workflowRecord } from './support.js';
 
 const names = isolatedNames('corrules');
 const MINUTE = 60_000;
@@ -53,14 +53,7 @@ afterAll(async () => {
 });
 
 /** Publishes signals one after another and waits until the correlator has decided on each. */
-async function feed(...signals: ReturnType<typeof makeSignal>[]) {
-  const decisions = [];
-  for (const s of signals) {
-    await publishSignal(js, names, s);
-    decisions.push(await waitFor(`decision on ${s.id}`, () => correlator.decisions.find((d) => d.signal.id === s.id)?.decision));
-  }
-  return decisions;
-}
+const feed = (...signals: ReturnType<typeof makeSignal>[]) => feedSignals(js, names, correlator, ...signals);
 
 async function workflowExists(incidentId: string): Promise<boolean> {
   try {
@@ -95,6 +88,58 @@ describe('correlator — an incident whose workflow ended (real NATS and Tempora
     expect(second.id).not.toBe(first.id);
     await waitFor('the new incident’s workflow', async () => ((await workflowExists(second.id)) ? true : undefined));
     expect((await workflowRecord(client, second.id)).input.incident.target).toEqual({ kind: 'Deployment', namespace: 'ended', name: 'pay' });
+  });
+});
+
+describe('correlator — liveness of a deduplicated incident’s workflow (real NATS and Temporal)', () => {
+  it('liveness — repeats of a firing problem reach its closed workflow within a tenth of REOPEN_AFTER: the group goes the ended way (held), not deduplicated forever', async () => {
+    const cart = (atMs: number) => makeSignal('liveness-a', { namespace: 'liveness', severity: 'critical', object: { kind: 'Pod', name: 'cart-9c-1' }, ownerChain: [{ kind: 'Deployment', name: 'cart' }], atMs });
+    const key = groupingOf(cart(T0)).key;
+    const [opened] = await feed(cart(T0));
+    expect(opened?.kind).toBe('open');
+    const incident = incidentOf(opened!)!;
+    await waitFor('the workflow', async () => ((await workflowExists(incident.id)) ? true : undefined));
+    await client.workflow.getHandle(`incident-${incident.id}`).terminate('test: the approval expired');
+
+    // Inside the liveness interval (REOPEN_AFTER 10 min → 60 s) a repeat is only recorded: nothing written, no call.
+    const [quiet] = await feed(cart(T0 + 30_000));
+    expect(quiet).toMatchObject({ kind: 'deduplicated', incident: { id: incident.id } });
+    expect(quiet).not.toHaveProperty('probe');
+    expect((await store.read(key)).state?.status).toBe('open');
+    // Past it the repeat is delivered, finds the workflow closed, and the group is ended.
+    const [probe] = await feed(cart(T0 + 2 * MINUTE));
+    expect(probe).toMatchObject({ kind: 'deduplicated', probe: true, incident: { id: incident.id } });
+    expect((await store.read(key)).state).toMatchObject({ status: 'ended', endedAtMs: T0 + 2 * MINUTE });
+    const [held] = await feed(cart(T0 + 3 * MINUTE));
+    expect(held).toEqual({ kind: 'held', reopensAtMs: T0 + 12 * MINUTE });
+    const counted = (await correlator.handle.context.metrics.correlatorDecisions.get()).values.find((v) => v.labels.decision === 'deduplicated' && v.labels.workflow === 'already_closed');
+    expect(counted?.value).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('correlator — grouping does not depend on the owner lookup (real NATS and Temporal)', () => {
+  it('owner lookup race — a firing alert grouped as its Pod (lookup timed out) is closed by its resolved alert naming the Deployment; a repeat naming the Deployment opens nothing', async () => {
+    const alert = (status: 'firing' | 'resolved', ownerChain: { kind: 'ReplicaSet' | 'Deployment'; name: string }[], atMs: number) =>
+      makeSignal('race-crashloop', { source: 'alertmanager', namespace: 'race', reason: 'KubePodCrashLooping', status, object: { kind: 'Pod', name: 'search-6f-1' }, ownerChain, atMs });
+    const owners = [
+      { kind: 'ReplicaSet' as const, name: 'search-6f' },
+      { kind: 'Deployment' as const, name: 'search' },
+    ];
+    const [opened] = await feed(alert('firing', [], T0));
+    expect(opened).toMatchObject({ kind: 'open', incident: { target: { kind: 'Pod', namespace: 'race', name: 'search-6f-1' } } });
+    const incident = incidentOf(opened!)!;
+    const [repeat, resolved] = await feed(alert('firing', owners, T0 + 1000), alert('resolved', owners, T0 + 2000));
+    expect(repeat).toMatchObject({ kind: 'deduplicated', incident: { id: incident.id } });
+    expect(resolved).toMatchObject({ kind: 'resolve', incident: { id: incident.id, status: 'resolved' } });
+    const record = await waitFor('the resolved signal on the Pod incident’s workflow', async () => {
+      const r = await workflowRecord(client, incident.id);
+      return r.signals.some((s) => s.status === 'resolved') ? r : undefined;
+    });
+    expect(record.runs).toBe(1);
+    // Nothing was opened or stored for the Deployment.
+    const deployment = groupingOf(alert('firing', owners, T0)).key;
+    expect(deployment).not.toBe(groupingOf(alert('firing', [], T0)).key);
+    expect((await store.read(deployment)).state).toBeUndefined();
   });
 });
 

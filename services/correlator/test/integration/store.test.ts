@@ -29,10 +29,12 @@ async function bucket(): Promise<KV> {
   return nc.jetstream().views.kv(name, { history: 1 });
 }
 
-/** Two replicas' stores on one bucket (each with its own memory of the groups). */
-async function replicas(follow: boolean): Promise<[GroupStore, GroupStore]> {
+/** Two replicas' stores on one bucket (each with its own memory of the groups), with a fingerprint index if asked. */
+async function replicas(follow: boolean, indexed = false): Promise<[GroupStore, GroupStore]> {
   const kv = await bucket();
-  const pair: [GroupStore, GroupStore] = [await GroupStore.create(kv, { follow }), await GroupStore.create(kv, { follow })];
+  const fingerprints = indexed ? { kv: await bucket(), refreshMs: MINUTE } : undefined;
+  const options = { follow, ...(fingerprints ? { fingerprints } : {}) };
+  const pair: [GroupStore, GroupStore] = [await GroupStore.create(kv, options), await GroupStore.create(kv, options)];
   stores.push(...pair);
   return pair;
 }
@@ -110,5 +112,21 @@ describe('correlator store — replicas and remembered state (real NATS KV)', ()
     expect(results.filter((r) => r.decision.kind === 'pending')).toHaveLength(2);
     const { state } = await a.read(groupingOf(signals[0]!).key);
     expect(new Set(state?.signalIds)).toEqual(new Set(signals.map((s) => s.id)));
+  });
+
+  it('fingerprint index — a problem stays in the group that holds it: the other replica decides its repeat and its resolved signal naming the Deployment in the Pod’s incident', async () => {
+    const [a, b] = await replicas(true, true);
+    const pod = { namespace: 'index', object: { kind: 'Pod' as const, name: 'cart-5f-1' }, source: 'alertmanager' as const };
+    const opened = await a.apply(makeSignal('index-1', { ...pod, ownerChain: [], atMs: T0 }), T0, RULES);
+    expect(opened).toMatchObject({ decision: { kind: 'open', incident: { target: { kind: 'Pod', name: 'cart-5f-1' } } } });
+    const owners = [{ kind: 'Deployment' as const, name: 'cart' }];
+    const repeat = await b.apply(makeSignal('index-1', { ...pod, ownerChain: owners, atMs: T0 + 1000 }), T0 + 1000, RULES);
+    expect(repeat).toMatchObject({ decision: { kind: 'deduplicated' }, groupKey: opened.groupKey });
+    const resolved = await b.apply(makeSignal('index-1', { ...pod, ownerChain: owners, status: 'resolved', atMs: T0 + 2000 }), T0 + 2000, RULES);
+    expect(resolved).toMatchObject({ decision: { kind: 'resolve' }, groupKey: opened.groupKey });
+    expect((await b.read(groupingOf(makeSignal('index-1', { ...pod, ownerChain: owners })).key)).state).toBeUndefined();
+    // Another problem naming the Deployment is grouped by what it names, as before.
+    const other = await b.apply(makeSignal('index-2', { ...pod, ownerChain: owners, atMs: T0 + 3000 }), T0 + 3000, RULES);
+    expect(other).toMatchObject({ decision: { kind: 'open', incident: { target: { kind: 'Deployment', name: 'cart' } } } });
   });
 });

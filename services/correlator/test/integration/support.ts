@@ -97,6 +97,16 @@ export async function publishSignal(js: JetStreamClient, names: IsolatedNames, s
   await publishWithId(js, `${names.subjectPrefixes.signals}.${signal.cluster}.${signal.namespace ?? '_cluster'}`, Buffer.from(JSON.stringify(signal)), msgId);
 }
 
+/** Publishes signals one after another and waits until the correlator has decided on each. */
+export async function feedSignals(js: JetStreamClient, names: IsolatedNames, correlator: InProcessCorrelator, ...signals: Signal[]): Promise<Decision[]> {
+  const decisions = [];
+  for (const s of signals) {
+    await publishSignal(js, names, s);
+    decisions.push(await waitFor(`decision on ${s.id}`, () => correlator.decisions.find((d) => d.signal.id === s.id)?.decision));
+  }
+  return decisions;
+}
+
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
