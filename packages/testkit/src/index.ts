@@ -30,6 +30,7 @@ export * from './fixtures.js';
 export * from './workflow-record.js';
 export { removeDemoObjects, runDemo, type DemoOptions, type DemoResult } from './demo.js';
 export * from './slack.js';
+export * from './openai.js';
 export * from './remediation.js';
 export { kwokNode } from './stack/servers/kubernetes/kwok.js';
 export * from './prometheus-rules.js';
