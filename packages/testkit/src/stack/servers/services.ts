@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
@@ -54,6 +54,28 @@ export function approvalsApiToken(ctx: StackContext): string {
   return readFileSync(file, 'utf8').trim();
 }
 
+/**
+ * The approvals service's Ed25519 signing key (the workflow takes only decisions signed with it): generated once per
+ * cache (`<cache>/data/services/approvals-signing-key.pem`, PKCS#8, mode 0600), never printed. The worker gets its
+ * public half. `CORTEXOPS_APPROVALS_SIGNING_KEY_FILE` in the stack's environment takes precedence.
+ */
+export function approvalsSigningKeyFile(ctx: StackContext): string {
+  const configured = ctx.env.CORTEXOPS_APPROVALS_SIGNING_KEY_FILE;
+  if (configured) return configured;
+  const dir = join(ctx.dataDir, 'services');
+  const file = join(dir, 'approvals-signing-key.pem');
+  if (!existsSync(file)) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    writeFileSync(file, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
+  }
+  return file;
+}
+
+/** The public half of {@link approvalsSigningKeyFile}, as the worker's CORTEXOPS_APPROVALS_VERIFY_KEYS takes it (base64 SPKI). */
+export function approvalsVerifyKey(ctx: StackContext): string {
+  return createPublicKey(createPrivateKey(readFileSync(approvalsSigningKeyFile(ctx)))).export({ format: 'der', type: 'spki' }).toString('base64');
+}
+
 const servicePort = (ctx: StackContext, service: ServiceName) => loadConfig({ port: servicePortVar(service) }, ctx.env).port;
 
 /** The stack's own value of a variable unless the stack's environment sets it. */
@@ -63,7 +85,8 @@ const orEnv = (ctx: StackContext, values: Record<string, string>): Record<string
 /**
  * What a service gets on top of the stack's environment (each overridable there): the local cluster for the ingestion
  * watcher; for the worker its own kubeconfig, NATS, Prometheus, the approvals service and their shared token, the
- * demo namespace as a development environment enrolled `auto`, and short verification; the same token for the approvals service.
+ * demo namespace as a development environment enrolled `auto`, short verification and the approvals service's public
+ * key; for the approvals service the same token and the signing key.
  */
 const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
   ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion }),
@@ -81,9 +104,10 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
         ...LOCAL_VERIFICATION,
       }),
       CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx),
+      CORTEXOPS_APPROVALS_VERIFY_KEYS: ctx.env.CORTEXOPS_APPROVALS_VERIFY_KEYS ?? approvalsVerifyKey(ctx),
     };
   },
-  approvals: (ctx) => ({ CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx) }),
+  approvals: (ctx) => ({ CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx), CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: approvalsSigningKeyFile(ctx) }),
 };
 
 function serviceServer(service: ServiceName): ServerDefinition {
