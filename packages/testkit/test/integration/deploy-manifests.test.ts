@@ -336,26 +336,28 @@ const WORKER_DENIED: readonly Access[] = [
   { verb: 'create', resource: 'rolebindings', group: 'rbac.authorization.k8s.io', namespace: DEMO_NAMESPACE },
   { verb: 'bind', resource: 'clusterroles', group: 'rbac.authorization.k8s.io' },
 ];
-/** services/ingestion/src/kubernetes.ts: list+watch Warning events everywhere, get a Pod and its ReplicaSet. */
-const INGESTION_ALLOWED: readonly Access[] = [
-  core('list', 'events'),
-  core('watch', 'events'),
-  core('list', 'events', 'kube-system'),
+/** services/ingestion/src/owners.ts from every ingestion replica: an informer of Pods and ReplicaSets (list, watch), get one it has not shown. */
+const OWNER_LOOKUPS: readonly Access[] = [
   core('get', 'pods', DEMO_NAMESPACE),
+  core('list', 'pods'),
+  core('watch', 'pods'),
   apps('get', 'replicasets', DEMO_NAMESPACE),
+  apps('list', 'replicasets'),
+  apps('watch', 'replicasets'),
 ];
-/** services/ingestion/src/owners.ts from the webhook replicas: get a Pod and its ReplicaSet, nothing else. */
-const INGESTION_WEBHOOK_ALLOWED: readonly Access[] = [core('get', 'pods', DEMO_NAMESPACE), apps('get', 'replicasets', DEMO_NAMESPACE)];
+/** services/ingestion/src/kubernetes.ts: list+watch Warning events everywhere, and the owner lookups. */
+const INGESTION_ALLOWED: readonly Access[] = [core('list', 'events'), core('watch', 'events'), core('list', 'events', 'kube-system'), ...OWNER_LOOKUPS];
+/** The webhook replicas: the owner lookups, nothing else. */
+const INGESTION_WEBHOOK_ALLOWED: readonly Access[] = OWNER_LOOKUPS;
 const INGESTION_DENIED: readonly Access[] = [
   ...['get', 'list', 'watch'].flatMap((v) => [core(v, 'secrets', DEMO_NAMESPACE), core(v, 'secrets')]),
   core('get', 'configmaps', DEMO_NAMESPACE),
-  core('list', 'pods', DEMO_NAMESPACE),
   core('delete', 'pods', DEMO_NAMESPACE),
   core('create', 'events', DEMO_NAMESPACE),
   core('patch', 'events', DEMO_NAMESPACE),
   apps('get', 'deployments', DEMO_NAMESPACE),
-  apps('list', 'replicasets', DEMO_NAMESPACE),
   apps('patch', 'deployments', DEMO_NAMESPACE),
+  apps('delete', 'replicasets', DEMO_NAMESPACE),
   core('patch', 'nodes'),
 ];
 
@@ -631,7 +633,9 @@ describe('deploy/k8s — manifests on the local API server', () => {
       const owner = read.metadata?.ownerReferences?.[0]?.name ?? '';
       const rs = await kc.makeApiClient(AppsV1Api).readNamespacedReplicaSet({ name: owner, namespace: DEMO_NAMESPACE });
       expect(rs.metadata?.ownerReferences?.[0]?.kind).toBe('Deployment');
-      await expect(coreApi.listNamespacedPod({ namespace: DEMO_NAMESPACE })).rejects.toMatchObject({ code: 403 });
+      // The informer the owner lookups read from: pods listed cluster-wide; ConfigMaps still not.
+      expect((await coreApi.listPodForAllNamespaces({ limit: 1 })).items.length).toBeGreaterThan(0);
+      await expect(coreApi.listNamespacedConfigMap({ namespace: DEMO_NAMESPACE })).rejects.toMatchObject({ code: 403 });
     });
   });
 });
