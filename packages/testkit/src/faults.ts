@@ -55,3 +55,22 @@ export async function makePodCrashLoop(ctx: StackContext, namespace: string, pod
   };
   await kubectl(ctx, ['patch', 'pod', pod, '-n', namespace, '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status })]);
 }
+
+interface PodStatusJson {
+  readonly status: { containerStatuses?: Record<string, unknown>[] };
+}
+
+/**
+ * A Running pod's readiness, as the kubelet reports a readiness probe failing (`ready=false`: its containers run
+ * but are not Ready) and passing again. kwok leaves a Running pod's status alone.
+ */
+export async function setPodReady(ctx: StackContext, namespace: string, pod: string, ready: boolean): Promise<void> {
+  const current = JSON.parse(await kubectl(ctx, ['get', 'pod', pod, '-n', namespace, '-o', 'json'])) as PodStatusJson;
+  const now = new Date().toISOString();
+  const reason = ready ? undefined : 'ContainersNotReady';
+  const status = {
+    conditions: ['Ready', 'ContainersReady'].map((type) => ({ type, status: ready ? 'True' : 'False', reason: reason ?? null, lastTransitionTime: now })),
+    containerStatuses: (current.status.containerStatuses ?? []).map((c) => ({ ...c, ready })),
+  };
+  await kubectl(ctx, ['patch', 'pod', pod, '-n', namespace, '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status })]);
+}

@@ -13,6 +13,7 @@ import {
   makeNodeNotReady,
   makeNodeReady,
   makePodCrashLoop,
+  setPodReady,
   natsUrl,
   privateStack,
   ruleFileFromPrometheusRules,
@@ -145,7 +146,8 @@ beforeAll(async () => {
   await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(testNode()) });
   await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(deployment('web', 2)) });
   await kubectl(cluster, ['wait', '--for=condition=Ready', `node/${node}`, '--timeout=60s']);
-  await waitFor('web available', async () => ((await available('web')) === 2 ? true : undefined), WAIT);
+  await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(deployment('api', 2)) });
+  await waitFor('web and api available', async () => ((await available('web')) === 2 && (await available('api')) === 2 ? true : undefined), WAIT);
   await correlator.waitForHealth((status) => status === 200, WAIT);
 
   exporter = await startNodeExporterStub();
@@ -224,7 +226,24 @@ describe('mixin — published kube-prometheus rules through the real Prometheus 
     expect(web.incident.target).toEqual({ kind: 'Deployment', namespace, name: 'web' });
     expect(web.incident.status).toBe('open');
     const ofNamespace = (await watch.incidents()).filter((i) => i.incident.target.namespace === namespace);
-    expect(ofNamespace.map((i) => i.workflowId)).toEqual([web.workflowId]);
+    // Never the Pod or its ReplicaSet: every alert of the workload reached the Deployment's one incident.
+    expect(ofNamespace.filter((i) => i.incident.target.kind !== 'Deployment')).toEqual([]);
+    expect(ofNamespace.filter(on('Deployment', 'web')).map((i) => i.workflowId)).toEqual([web.workflowId]);
+  });
+
+  it('workload resolves — a pod not Ready and its Deployment short of replicas: one incident on the Deployment; Ready again, both alerts resolve and so does the incident', async () => {
+    const pods = (await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app=api', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').filter(Boolean);
+    expect(pods).toHaveLength(2);
+    await setPodReady(cluster, namespace, pods[0]!, false);
+    const expected = ['KubePodNotReady', 'KubeDeploymentReplicasMismatch'];
+    const api = await incident('the pod and Deployment alerts on one incident', (all) => all.find((i) => on('Deployment', 'api')(i) && expected.every((a) => i.reasons.has(a))));
+    expect(api.incident.target).toEqual({ kind: 'Deployment', namespace, name: 'api' });
+
+    await setPodReady(cluster, namespace, pods[0]!, true);
+    // The resolved pod alert groups where its firing one did (the owner chain of a pod that still lives), so the incident closes.
+    const resolved = await incident('the api incident resolved', (all) => all.find((i) => i.workflowId === api.workflowId && i.resolved));
+    expect([...resolved.reasons].sort()).toEqual([...expected].sort());
+    expect((await watch.incidents()).filter(on('Deployment', 'api'))).toHaveLength(1);
   });
 
   it('no object — KubeletDown (nodes without a kubelet scrape: this Prometheus has none) names no object and opens an incident on its alert group', async () => {
