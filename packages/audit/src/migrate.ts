@@ -98,6 +98,9 @@ async function grantApplicationRole(client: pg.ClientBase, role: string): Promis
 export async function runMigrations(client: pg.ClientBase, set: MigrationSet, logger?: Logger): Promise<string[]> {
   const pending = await pendingMigrations(client, set);
   if (pending.length === 0) return [];
+  // node-pg-migrate wraps a refusal into a plain Error without its SQLSTATE: ask first.
+  const may = await client.query<{ create: boolean }>("SELECT has_schema_privilege(current_schema(), 'CREATE') AS create");
+  if (!may.rows[0]?.create) throw new AuditMigrationRefusedError(set.name, pending);
   let names: string[];
   try {
     const ran = await runner({
