@@ -16,4 +16,5 @@ export * from './remediation-notice.js';
 export * from './activities.js';
 export * from './api.js';
 export * from './audit-checkpoint.js';
+export * from './memory.js';
 export * from './secrets.js';

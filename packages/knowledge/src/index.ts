@@ -10,3 +10,5 @@ export { Bm25Index, lexicalTokens, type Bm25Options } from './bm25.js';
 export { precisionAtK, randomPrecision, type LabelledIncident } from './evaluation.js';
 export { loadLabelledIncidents, LABELLED_INCIDENTS_FILE } from './labelled-set.js';
 export { embedIncidents, incidentLines, incidentText, withoutVolatileIds, MAX_INCIDENT_LINES, type IncidentDescription } from './incident-text.js';
+export { IncidentMemoryStore, type SimilarQuery } from './memory.js';
+export { chunkMarkdown, loadRunbooks, type RunbookChunk } from './runbooks.js';
