@@ -9,8 +9,8 @@ const MAX_CACHED = 10_000;
 const MAX_CONCURRENT_READS = 16;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
-/** After a failed list or a broken watch, the informer starts again after this long. */
-const INFORMER_RETRY_MS = 2000;
+/** After a failed list or a broken watch, the informer starts again after this long, doubling up to the maximum. */
+const INFORMER_RETRY_MS = { first: 2000, max: 60_000 } as const;
 
 function controllerOf(owners: readonly V1OwnerReference[] | undefined): ObjectRef | undefined {
   const ref = objectRef.safeParse(owners?.find((o) => o.controller));
@@ -39,6 +39,7 @@ function sameChain(a: readonly ObjectRef[] | undefined, b: readonly ObjectRef[])
 class MetadataInformer<T extends KubernetesObject> {
   private stopped = false;
   private retry: NodeJS.Timeout | undefined;
+  private delay: number = INFORMER_RETRY_MS.first;
   private readonly informer: Informer<T> & ObjectCache<T>;
 
   constructor(
@@ -47,7 +48,11 @@ class MetadataInformer<T extends KubernetesObject> {
     list: () => Promise<{ items: T[]; metadata?: { resourceVersion?: string } }>,
     private readonly onError: (error: unknown) => void,
   ) {
-    this.informer = makeInformer<T>(kc, path, list);
+    this.informer = makeInformer<T>(kc, path, async () => {
+      const listed = await list();
+      this.delay = INFORMER_RETRY_MS.first;
+      return listed;
+    });
     const strip = (obj: T): void => {
       // The cache holds the very object handed to the callbacks: keep its metadata, drop the rest.
       const o = obj as { spec?: unknown; status?: unknown; metadata?: { managedFields?: unknown; annotations?: unknown } };
@@ -63,7 +68,8 @@ class MetadataInformer<T extends KubernetesObject> {
     this.informer.on('error', (error: unknown) => {
       if (this.stopped) return;
       this.onError(error);
-      this.retry = setTimeout(() => void this.informer.start().catch(this.onError), INFORMER_RETRY_MS);
+      this.retry = setTimeout(() => void this.informer.start().catch(this.onError), this.delay);
+      this.delay = Math.min(this.delay * 2, INFORMER_RETRY_MS.max);
     });
   }
 

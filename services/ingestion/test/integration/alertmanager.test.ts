@@ -3,7 +3,7 @@ import { LOCAL_HOST } from '@cortexops/config';
 import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, natsUrl, privateStack, stackPorts, uniqueName, type PrivateStack, type StackContext } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isolatedNames, signals, startInProcess, waitFor, type InProcessIngestion } from './support.js';
+import { isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
 
 /**
  * The real Alertmanager of a private stack posts its webhook (payload version 4) to this ingestion, which
@@ -168,4 +168,39 @@ describe('ingestion — Alertmanager webhook', () => {
       await kubectl(cluster, ['delete', 'namespace', namespace, '--wait=false']);
     }
   });
+
+  it('ingestion — a group of 10,000 alerts (one namespace-wide outage, max_alerts: 0) becomes 10,000 signals, none lost, each with its pod\'s owners', async () => {
+    const namespace = uniqueName('amoutage').replace(/[^a-z0-9-]/g, '');
+    const startsAt = new Date(Date.now() - 60_000).toISOString();
+    // kube-prometheus' KubeContainerWaiting over kube-state-metrics: one alert per container, all naming the demo's pod
+    // (the informer answers without an API call), one group (alertname, namespace) and so one webhook body of ~3 MB.
+    const alerts = Array.from({ length: 10_000 }, (_, i) => ({
+      labels: {
+        alertname: 'KubeContainerWaiting',
+        namespace: DEMO_NAMESPACE,
+        pod: demoPod.name,
+        container: `sidecar-${i}`,
+        reason: 'CrashLoopBackOff',
+        job: 'kube-state-metrics',
+        instance: '10.244.1.7:8443',
+        endpoint: 'https-main',
+        service: 'kube-state-metrics',
+        prometheus: 'monitoring/k8s',
+        outage: namespace,
+        severity: 'warning',
+      },
+      annotations: { description: `pod ${DEMO_NAMESPACE}/${demoPod.name} container sidecar-${i} has been in waiting state for longer than 1 hour.`, runbook_url: 'https://runbooks.prometheus-operator.dev/runbooks/kubernetes/kubecontainerwaiting' },
+      startsAt,
+    }));
+    const jsm = await nc.jetstreamManager();
+    const before = await streamCount(jsm, names.streams.signals);
+    await postAlerts(alerts);
+    const isOutage = (s: Record<string, unknown>) => (s.labels as Record<string, string> | undefined)?.outage === namespace;
+    await waitFor('10,000 more signals', async () => ((await streamCount(jsm, names.streams.signals)) >= before + 10_000 ? true : undefined), 120_000);
+    const outage = (await signals(nc, names.streams.signals)).filter(isOutage);
+    expect(outage).toHaveLength(10_000);
+    expect(new Set(outage.map((s) => s.fingerprint)).size).toBe(10_000);
+    expect(outage.every((s) => s.status === 'firing' && (s.ownerChain as { kind: string }[]).map((o) => o.kind).join('>') === 'ReplicaSet>Deployment')).toBe(true);
+    expect(ingestion.logs()).not.toContain('refused unread');
+  }, 180_000);
 });

@@ -85,8 +85,18 @@ export async function streamCount(jsm: JetStreamManager, stream: string): Promis
   return (await jsm.streams.info(stream)).state.messages;
 }
 
+/** Every signal of a stream, read in batches by an ordered consumer (streams here hold up to tens of thousands). */
 export async function signals(nc: NatsConnection, stream: string): Promise<Record<string, unknown>[]> {
-  return (await readStream(nc, stream)).map((m) => JSON.parse(Buffer.from(m.data).toString('utf8')) as Record<string, unknown>);
+  const total = (await (await nc.jetstreamManager()).streams.info(stream)).state.messages;
+  const out: Record<string, unknown>[] = [];
+  if (total === 0) return out;
+  const consumer = await nc.jetstream().consumers.get(stream);
+  while (out.length < total) {
+    const before = out.length;
+    for await (const m of await consumer.fetch({ max_messages: 1000, expires: 2000 })) out.push(m.json<Record<string, unknown>>());
+    if (out.length === before) break;
+  }
+  return out;
 }
 
 export async function deadLetters(nc: NatsConnection, stream: string) {
