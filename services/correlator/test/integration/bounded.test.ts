@@ -1,12 +1,9 @@
 import { loadServiceConfig } from '@cortexops/config';
-import { createTestNamespace, ensureServers, natsUrl, temporalAddress } from '@cortexops/testkit';
-import { Client, Connection } from '@temporalio/client';
-import { connect, type JetStreamClient, type JetStreamManager, nanos, type NatsConnection } from 'nats';
+import { nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/correlator.js';
 import { fingerprintStoreKey, groupingOf, stateTtlMs } from '../../src/engine.js';
-import { GroupStore } from '../../src/store.js';
-import { feedSignals, incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, startInProcess, waitFor, workflowRecord } from './support.js';
+import { type CorrelatorHarness, incidentOf, isolatedNames, makeSignal, startHarness, waitFor, workflowRecord } from './support.js';
 
 /**
  * The correlator's KV state is bounded by a TTL. Every window is a second here, so the TTL is about two seconds and
@@ -24,42 +21,22 @@ const RULE_ENV = {
   CORTEXOPS_CORRELATOR_STATE_TTL_MS: '1000',
 };
 const TTL_MS = stateTtlMs(rulesOf(loadServiceConfig('correlator', RULE_ENV)));
-let nc: NatsConnection;
-let js: JetStreamClient;
-let jsm: JetStreamManager;
-let client: Client;
-let connection: Connection;
-let correlator: InProcessCorrelator;
-let store: GroupStore;
+let harness: CorrelatorHarness | undefined;
 
 beforeAll(async () => {
-  const ctx = await ensureServers(['nats', 'temporal']);
-  const namespace = await createTestNamespace(ctx, 'correlator');
-  connection = await Connection.connect({ address: temporalAddress(ctx) });
-  client = new Client({ connection, namespace });
-  nc = await connect({ servers: natsUrl(ctx) });
-  js = nc.jetstream();
-  jsm = await nc.jetstreamManager();
   // The bucket as a correlator before the bound left it: no TTL, and a group nobody writes any more.
-  const before = await js.views.kv(names.kvBucket, { history: 1 });
-  await before.put('g.forgotten', '{}');
-  correlator = await startInProcess(
-    { CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...RULE_ENV },
-    names,
-  );
-  store = await GroupStore.create(await js.views.kv(names.kvBucket));
+  harness = await startHarness(names, RULE_ENV, async (js) => {
+    await (await js.views.kv(names.kvBucket, { history: 1 })).put('g.forgotten', '{}');
+  });
 }, 120_000);
 
 afterAll(async () => {
-  await correlator?.handle.shutdown('test over');
-  await connection?.close();
-  for (const stream of Object.values(names.streams)) await jsm?.streams.delete(stream).catch(() => undefined);
-  for (const bucket of [names.kvBucket, FINGERPRINTS]) await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
-  await nc?.close();
+  await harness?.close();
 });
 
 describe('correlator — bounded state (real NATS KV and Temporal)', () => {
   it('bound — both buckets get the TTL at start-up, a bucket created before the bound too; its old keys expire', async () => {
+    const { js, jsm } = harness!;
     expect(TTL_MS).toBe(2100);
     for (const bucket of [names.kvBucket, FINGERPRINTS]) expect((await jsm.streams.info(`KV_${bucket}`)).config.max_age).toBe(nanos(TTL_MS));
     const kv = await js.views.kv(names.kvBucket);
@@ -67,10 +44,11 @@ describe('correlator — bounded state (real NATS KV and Temporal)', () => {
   });
 
   it('bound — a group not written for the TTL is gone with its fingerprint’s index entry; the problem firing again is a new incident with its own workflow', async () => {
+    const { js, store, client, feed } = harness!;
     const alert = () => makeSignal('ttl-oom', { source: 'alertmanager', namespace: 'ttl', severity: 'critical', reason: 'KubePodOOM', atMs: Date.now() });
     const first = alert();
     const key = groupingOf(first).key;
-    const [opened] = await feedSignals(js, names, correlator, first);
+    const [opened] = await feed(first);
     expect(opened?.kind).toBe('open');
     const earlier = incidentOf(opened!)!;
     const index = await js.views.kv(FINGERPRINTS);
@@ -79,7 +57,7 @@ describe('correlator — bounded state (real NATS KV and Temporal)', () => {
 
     await waitFor('the group and its index entry expired', async () => ((await store.read(key)).state === undefined && (await index.get(fingerprintStoreKey(first.cluster, first.fingerprint))) === null ? true : undefined), 30_000);
     const again = alert();
-    const [reopened] = await feedSignals(js, names, correlator, again);
+    const [reopened] = await feed(again);
     expect(reopened?.kind).toBe('open');
     const later = incidentOf(reopened!)!;
     // Not the earlier incident's id: its workflow (still running here: no worker) would take the new problem's signals.

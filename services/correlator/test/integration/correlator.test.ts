@@ -1,59 +1,40 @@
 import { REMEDIATION_NOTICE_TOKEN, type RemediationNotice, STREAMS } from '@cortexops/contracts';
 import { decodeDeadLetter, publishWithId } from '@cortexops/messaging';
-import { createTestNamespace, ensureServers, natsUrl, temporalAddress } from '@cortexops/testkit';
-import { Client, Connection } from '@temporalio/client';
-import { connect, type JetStreamClient, type NatsConnection } from 'nats';
+import type { Client } from '@temporalio/client';
+import type { JetStreamClient, NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { groupingOf, incidentIdOf } from '../../src/engine.js';
-import { GroupStore } from '../../src/store.js';
-import { feedSignals, incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, publishSignal, startInProcess, T0, waitFor, workflowRecord } from './support.js';
+import type { GroupStore } from '../../src/store.js';
+import { type CorrelatorHarness, incidentOf, type InProcessCorrelator, isolatedNames, makeSignal, publishSignal, startHarness, T0, waitFor, workflowRecord } from './support.js';
 
 const names = isolatedNames('corrules');
 const MINUTE = 60_000;
 let nc: NatsConnection;
 let js: JetStreamClient;
 let client: Client;
-let connection: Connection;
 let correlator: InProcessCorrelator;
 let store: GroupStore;
+let harness: CorrelatorHarness | undefined;
 
 beforeAll(async () => {
-  const ctx = await ensureServers(['nats', 'temporal']);
-  const namespace = await createTestNamespace(ctx, 'correlator');
-  connection = await Connection.connect({ address: temporalAddress(ctx) });
-  client = new Client({ connection, namespace });
-  nc = await connect({ servers: natsUrl(ctx) });
-  js = nc.jetstream();
-  correlator = await startInProcess(
-    {
-      CORTEXOPS_NATS_URL: natsUrl(ctx),
-      CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx),
-      CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
-      CORTEXOPS_JS_STORAGE: 'memory',
-      CORTEXOPS_CORRELATOR_WINDOW_MS: String(5 * MINUTE),
-      CORTEXOPS_CORRELATOR_MIN_SIGNALS: '3',
-      CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: String(10 * MINUTE),
-      CORTEXOPS_CORRELATOR_COOLDOWN_MS: String(30 * MINUTE),
-      CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: String(24 * 60 * MINUTE),
-      // Only Kubernetes-event incidents resolve by quiet (the tick then runs every second); no other test sends events.
-      CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
-    },
-    names,
-  );
-  store = await GroupStore.create(await js.views.kv(names.kvBucket));
+  harness = await startHarness(names, {
+    CORTEXOPS_CORRELATOR_WINDOW_MS: String(5 * MINUTE),
+    CORTEXOPS_CORRELATOR_MIN_SIGNALS: '3',
+    CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: String(10 * MINUTE),
+    CORTEXOPS_CORRELATOR_COOLDOWN_MS: String(30 * MINUTE),
+    CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: String(24 * 60 * MINUTE),
+    // Only Kubernetes-event incidents resolve by quiet (the tick then runs every second); no other test sends events.
+    CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
+  });
+  ({ nc, js, client, correlator, store } = harness);
 }, 120_000);
 
 afterAll(async () => {
-  await correlator?.handle.shutdown('test over');
-  await connection?.close();
-  const jsm = await nc?.jetstreamManager();
-  for (const stream of Object.values(names.streams)) await jsm?.streams.delete(stream).catch(() => undefined);
-  for (const bucket of [names.kvBucket, `${names.kvBucket}_fingerprints`]) await jsm?.streams.delete(`KV_${bucket}`).catch(() => undefined);
-  await nc?.close();
+  await harness?.close();
 });
 
 /** Publishes signals one after another and waits until the correlator has decided on each. */
-const feed = (...signals: ReturnType<typeof makeSignal>[]) => feedSignals(js, names, correlator, ...signals);
+const feed = (...signals: ReturnType<typeof makeSignal>[]) => harness!.feed(...signals);
 
 async function workflowExists(incidentId: string): Promise<boolean> {
   try {

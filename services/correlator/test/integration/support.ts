@@ -5,12 +5,13 @@ import { loadServiceConfig } from '@cortexops/config';
 import { type Incident, Signal } from '@cortexops/contracts';
 import { publishWithId } from '@cortexops/messaging';
 import { runService, type ServiceHandle } from '@cortexops/observability';
-import { freePort, uniqueName } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, freePort, natsUrl, temporalAddress, uniqueName } from '@cortexops/testkit';
 export { workflowRecord } from '@cortexops/testkit';
-import type { Client } from '@temporalio/client';
-import type { JetStreamClient } from 'nats';
+import { Client, Connection } from '@temporalio/client';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { type CorrelatorOverrides, startCorrelator } from '../../src/correlator.js';
 import type { Decision } from '../../src/engine.js';
+import { GroupStore } from '../../src/store.js';
 
 type StreamKey = 'telemetry' | 'signals' | 'deadLetter';
 export interface IsolatedNames {
@@ -98,7 +99,7 @@ export async function publishSignal(js: JetStreamClient, names: IsolatedNames, s
 }
 
 /** Publishes signals one after another and waits until the correlator has decided on each. */
-export async function feedSignals(js: JetStreamClient, names: IsolatedNames, correlator: InProcessCorrelator, ...signals: Signal[]): Promise<Decision[]> {
+async function feedSignals(js: JetStreamClient, names: IsolatedNames, correlator: InProcessCorrelator, ...signals: Signal[]): Promise<Decision[]> {
   const decisions = [];
   for (const s of signals) {
     await publishSignal(js, names, s);
@@ -126,4 +127,49 @@ export async function listWorkflowIds(client: Client): Promise<string[]> {
 
 export function incidentOf(decision: Decision): Incident | undefined {
   return 'incident' in decision ? decision.incident : undefined;
+}
+
+/** A correlator in this process on the shared NATS and Temporal (its own streams, buckets and Temporal namespace). */
+export interface CorrelatorHarness {
+  readonly nc: NatsConnection;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+  readonly client: Client;
+  readonly correlator: InProcessCorrelator;
+  /** Reads the correlator's group bucket (no index, follows nothing). */
+  readonly store: GroupStore;
+  /** Publishes signals one after another and waits until the correlator has decided on each. */
+  readonly feed: (...signals: Signal[]) => Promise<Decision[]>;
+  /** Stops the correlator and removes its streams and buckets. */
+  readonly close: () => Promise<void>;
+}
+
+/** Starts a {@link CorrelatorHarness} with `env` (rules); `before` runs on NATS before the correlator starts. */
+export async function startHarness(names: IsolatedNames, env: Record<string, string>, before?: (js: JetStreamClient) => Promise<void>): Promise<CorrelatorHarness> {
+  const ctx = await ensureServers(['nats', 'temporal']);
+  const namespace = await createTestNamespace(ctx, 'correlator');
+  const connection = await Connection.connect({ address: temporalAddress(ctx) });
+  const client = new Client({ connection, namespace });
+  const nc = await connect({ servers: natsUrl(ctx) });
+  const js = nc.jetstream();
+  const jsm = await nc.jetstreamManager();
+  await before?.(js);
+  const correlator = await startInProcess({ CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...env }, names);
+  const store = await GroupStore.create(await js.views.kv(names.kvBucket));
+  return {
+    nc,
+    js,
+    jsm,
+    client,
+    correlator,
+    store,
+    feed: (...signals) => feedSignals(js, names, correlator, ...signals),
+    close: async () => {
+      await correlator.handle.shutdown('test over');
+      await connection.close();
+      for (const stream of Object.values(names.streams)) await jsm.streams.delete(stream).catch(() => undefined);
+      for (const bucket of [names.kvBucket, `${names.kvBucket}_fingerprints`]) await jsm.streams.delete(`KV_${bucket}`).catch(() => undefined);
+      await nc.close();
+    },
+  };
 }
