@@ -19,7 +19,7 @@ export interface RulesPrometheusOptions {
   readonly alertmanagerUrl: string;
   /** Scrape and rule evaluation interval (default `1s`). */
   readonly interval?: string;
-  /** `global.external_labels` (kube-prometheus' Prometheus adds `prometheus` and `prometheus_replica` to every alert). */
+  /** `global.external_labels`, added to every series and alert sent (kube-prometheus: `prometheus: monitoring/k8s`). */
   readonly externalLabels?: Readonly<Record<string, string>>;
 }
 
