@@ -17,4 +17,5 @@ export * from './activities.js';
 export * from './api.js';
 export * from './audit-checkpoint.js';
 export * from './memory.js';
+export * from './advice.js';
 export * from './secrets.js';
