@@ -7,7 +7,7 @@ import { stackPorts } from '../context.js';
 import { httpOk } from '../probes.js';
 import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
 import { writeLocalPolicyData } from '../local-policy.js';
-import { postgresUrl } from './postgres.js';
+import { postgresRoleUrl } from './postgres.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
 /** The stack servers each CortexOps service needs before it can report healthy. */
@@ -96,7 +96,7 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
       ...orEnv(ctx, {
         CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,
         CORTEXOPS_NATS_URL: `nats://${LOCAL_HOST}:${ports.natsPort}`,
-        CORTEXOPS_DATABASE_URL: postgresUrl(ctx),
+        CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app'),
         CORTEXOPS_PROMETHEUS_URL: `http://${LOCAL_HOST}:${ports.prometheusPort}`,
         CORTEXOPS_APPROVALS_URL: `http://${LOCAL_HOST}:${servicePort(ctx, 'approvals')}`,
         CORTEXOPS_ENVIRONMENTS: `${DEMO_NAMESPACE}=development`,
@@ -107,7 +107,13 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
       CORTEXOPS_APPROVALS_VERIFY_KEYS: ctx.env.CORTEXOPS_APPROVALS_VERIFY_KEYS ?? approvalsVerifyKey(ctx),
     };
   },
-  approvals: (ctx) => ({ CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx), CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: approvalsSigningKeyFile(ctx) }),
+  approvals: (ctx) => ({
+    ...orEnv(ctx, { CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app') }),
+    CORTEXOPS_APPROVALS_API_TOKEN: approvalsApiToken(ctx),
+    CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: approvalsSigningKeyFile(ctx),
+  }),
+  // Every service that reads or writes the audit store connects as the application role (postgres.ts).
+  api: (ctx) => orEnv(ctx, { CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app') }),
 };
 
 function serviceServer(service: ServiceName): ServerDefinition {
