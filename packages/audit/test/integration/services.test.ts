@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type ServiceName } from '@cortexops/contracts';
+import {
+  type ServiceProcess,
+  type StackContext,
+  type TestDatabase,
+  POSTGRES_ROLES,
+  createTestDatabase,
+  createTestNamespace,
+  ensureServers,
+  kubeconfigPaths,
+  postgresRoleUrl,
+  prepareRoles,
+  spawnService,
+} from '@cortexops/testkit';
+import pg from 'pg';
+
+let ctx: StackContext;
+let db: TestDatabase;
+let namespace: string;
+const started: ServiceProcess[] = [];
+
+beforeAll(async () => {
+  ctx = await ensureServers(['postgres', 'temporal', 'nats', 'kube-controller-manager']);
+  db = await createTestDatabase(ctx, 'audit_services');
+  await prepareRoles(ctx, db.name);
+  namespace = await createTestNamespace(ctx, 'audit-services');
+});
+
+afterAll(async () => {
+  await Promise.all(started.map((s) => s.terminate()));
+  await db.drop();
+});
+
+async function start(service: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  const child = await spawnService(service, {
+    CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app', db.name),
+    CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
+    CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,
+    ...env,
+  });
+  started.push(child);
+  return child;
+}
+
+describe('services as the application role', () => {
+  it('api, approvals and worker start healthy connected as the application role, and its password is in none of their logs', async () => {
+    const password = new URL(postgresRoleUrl(ctx, 'app', db.name)).password;
+    const services = await Promise.all((['api', 'approvals', 'worker'] as const).map((service) => start(service)));
+    for (const service of services) {
+      const health = await service.waitForHealth((status) => status === 200, 90_000);
+      expect(health.status).toBe('up');
+    }
+    const admin = new pg.Client({ connectionString: postgresRoleUrl(ctx, 'owner', db.name) });
+    await admin.connect();
+    try {
+      const sessions = await admin.query<{ usename: string }>('SELECT DISTINCT usename FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [db.name]);
+      expect(sessions.rows.map((r) => r.usename)).toEqual([POSTGRES_ROLES.app]);
+    } finally {
+      await admin.end();
+    }
+    for (const service of services) expect(service.output()).not.toContain(password);
+  });
+
+  it('a database URL with a mistyped scheme stops the service with a configuration error that does not print the password', async () => {
+    const password = 'n0t-t0-be-pr1nted';
+    const service = await start('api', { CORTEXOPS_DATABASE_URL: `postgress://cortexops_app:${password}@127.0.0.1:5432/cortexops` });
+    const code = service.child.exitCode ?? (await new Promise<number | null>((resolve) => service.child.once('exit', resolve)));
+    expect(code).toBe(1);
+    expect(service.output()).toContain('CORTEXOPS_DATABASE_URL: must be a URL with scheme postgres or postgresql (got "postgress://[redacted]@127.0.0.1:5432/cortexops")');
+    expect(service.output()).not.toContain(password);
+  });
+});
