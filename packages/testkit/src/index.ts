@@ -38,3 +38,4 @@ export * from './rules-prometheus.js';
 export * from './node-exporter.js';
 export * from './faults.js';
 export * from './incident-watch.js';
+export { startAlertmanager, DROP_EVERYTHING_ALERTMANAGER_CONFIG, type StandaloneAlertmanager } from './alertmanager.js';
