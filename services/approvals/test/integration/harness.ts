@@ -76,6 +76,8 @@ export interface Harness {
   readonly service: ServiceHandle;
   /** Stops the approvals service (SIGTERM path) and starts a new one on the same port, database and namespace. */
   restartService(): Promise<void>;
+  /** The service's database (the tokens CLI is run against it). */
+  readonly databaseUrl: string;
   /** The service's audit store (read side for assertions). */
   readonly audit: AuditStore;
   readonly baseUrl: string;
@@ -146,6 +148,7 @@ export async function startHarness(prefix: string, env: Record<string, string> =
       service = await startService();
     },
     audit,
+    databaseUrl: database.url,
     tokens,
     tokenOf: (name) => {
       const token = issued.get(name);

@@ -11,6 +11,7 @@ import {
   fixtureIncident,
   fixtureRequest,
   type Harness,
+  PEOPLE,
   randomPlanHash,
   replan,
   SECRETS,
@@ -20,8 +21,8 @@ import {
 
 const TEN_MINUTES = 10 * 60_000;
 const BIN = fileURLToPath(new URL('../../bin/cortexops-approve.js', import.meta.url));
-const ALICE = 'alice@example.com';
-const BOB = 'bob@example.com';
+const ALICE = PEOPLE.alice;
+const BOB = PEOPLE.bob;
 
 describe('approvals — HTTP API and CLI', () => {
   let h: Harness;
@@ -33,15 +34,21 @@ describe('approvals — HTTP API and CLI', () => {
     await h?.close();
   });
 
-  function decide(incidentId: string, body: unknown, headers: Record<string, string> = bearer()): Promise<Response> {
+  /** The personal token of whoever the body names (`approver`, `actor`), else Alice's: the name itself decides nothing. */
+  function tokenFor(body: unknown): Record<string, string> {
+    const named = typeof body === 'object' && body !== null ? ((body as { approver?: unknown; actor?: unknown }).approver ?? (body as { actor?: unknown }).actor) : undefined;
+    return bearer(h.tokenOf(Object.values<string>(PEOPLE).includes(named as string) ? (named as string) : ALICE));
+  }
+
+  function decide(incidentId: string, body: unknown, headers: Record<string, string> = tokenFor(body)): Promise<Response> {
     return fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${incidentId}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
 
-  function cancel(incidentId: string, body: unknown, headers: Record<string, string> = bearer()): Promise<Response> {
+  function cancel(incidentId: string, body: unknown, headers: Record<string, string> = tokenFor(body)): Promise<Response> {
     return fetch(`${h.baseUrl}${HTTP_PATHS.remediations}/${incidentId}/cancel`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
   }
 
-  function pendingOf(incidentId: string, headers: Record<string, string> = { authorization: bearer().authorization ?? '' }): Promise<Response> {
+  function pendingOf(incidentId: string, headers: Record<string, string> = { authorization: bearer(h.tokenOf(ALICE)).authorization ?? '' }): Promise<Response> {
     return fetch(`${h.baseUrl}${HTTP_PATHS.approvalRequests}/${incidentId}`, { headers });
   }
 
@@ -63,7 +70,7 @@ describe('approvals — HTTP API and CLI', () => {
     expect(await shown.json()).toEqual({ state: 'APPROVAL_PENDING', request: p.request, approvedBy: [], approvalsOutstanding: 1 });
     const response = await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE));
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: true, decision: 'approve', state: 'APPROVAL_PENDING', approvalsOutstanding: 0 });
+    expect(await response.json()).toEqual({ accepted: true, decision: 'approve', state: 'APPROVAL_PENDING', approvalsOutstanding: 0, approver: ALICE });
     expect(await p.handle.result()).toMatchObject({
       state: 'RESOLVED',
       decision: { approver: ALICE, channel: 'http', requestId: p.request.requestId, planHash: p.request.planHash },
@@ -81,7 +88,7 @@ describe('approvals — HTTP API and CLI', () => {
     expect((await pendingOf('inc-nobody-knows', {})).status).toBe(401);
     expect((await pendingOf('NOT%20AN%20ID')).status).toBe(400);
     expect(await refusalsOf('inc-nobody-knows')).toEqual([
-      ['INCIDENT_NOT_FOUND', 'http:unknown'],
+      ['INCIDENT_NOT_FOUND', `http:${ALICE}`],
       ['UNAUTHENTICATED', 'http:unknown'],
     ]);
   });
@@ -138,25 +145,29 @@ describe('approvals — HTTP API and CLI', () => {
     expect(outcome.decisions.map((d) => d.approver)).toEqual([ALICE, BOB]);
   });
 
-  it('refusals — 401 without or with a wrong token, 403 for an approver not allowed, 404 for an unknown incident', async () => {
+  it("refusals — 401 without, with a wrong or a revoked token, 403 for the worker's token (it posts, never decides), 404 for an unknown incident", async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('refuse'), TEN_MINUTES);
     const incidentId = p.request.incidentId;
     const body = decisionBody(p.request, 'approve', ALICE);
+    const alice = h.tokenOf(ALICE);
     expect((await decide(incidentId, body, { 'content-type': 'application/json' })).status).toBe(401);
-    expect((await decide(incidentId, body, bearer('x'.repeat(SECRETS.apiToken.length)))).status).toBe(401);
-    expect((await decide(incidentId, body, { ...bearer(), authorization: `Basic ${SECRETS.apiToken}` })).status).toBe(401);
-    const forbidden = await decide(incidentId, decisionBody(p.request, 'approve', 'mallory@example.com'));
+    expect((await decide(incidentId, body, bearer('x'.repeat(alice.length)))).status).toBe(401);
+    // The right id with another secret, and Alice's token under another scheme.
+    expect((await decide(incidentId, body, bearer(`${alice.slice(0, 21)}${'A'.repeat(43)}`))).status).toBe(401);
+    expect((await decide(incidentId, body, { ...bearer(), authorization: `Basic ${alice}` })).status).toBe(401);
+    const forbidden = await decide(incidentId, body, bearer(SECRETS.apiToken));
     expect(forbidden.status).toBe(403);
-    expect(await forbidden.json()).toMatchObject({ error: 'APPROVER_NOT_ALLOWED' });
+    expect(await forbidden.json()).toMatchObject({ error: 'APPROVER_NOT_ALLOWED', message: expect.stringContaining('personal token') as unknown });
     const unknown = await decide('inc-does-not-exist', body);
     expect(unknown.status).toBe(404);
     expect(await unknown.json()).toMatchObject({ error: 'INCIDENT_NOT_FOUND' });
     expect(await refusalsOf(incidentId)).toEqual([
-      // The token is checked before the body is read: who it claimed to be is not known.
+      // Who tried is who the token says; without a valid token nobody is known (a name in the body is never trusted).
       ['UNAUTHENTICATED', 'http:unknown'],
       ['UNAUTHENTICATED', 'http:unknown'],
       ['UNAUTHENTICATED', 'http:unknown'],
-      ['APPROVER_NOT_ALLOWED', 'http:mallory@example.com'],
+      ['UNAUTHENTICATED', 'http:unknown'],
+      ['APPROVER_NOT_ALLOWED', 'http:worker'],
     ]);
     expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
     expect(await acceptedUpdates(p.handle)).toBe(0);
@@ -172,7 +183,6 @@ describe('approvals — HTTP API and CLI', () => {
       ['{"decision": "approve",', 'JSON'],
       [without('decision'), 'decision'],
       [{ ...good, decision: 'maybe' }, 'decision'],
-      [without('approver'), 'approver'],
       [{ ...good, approver: '' }, 'approver'],
       [{ ...good, channel: 'slack' }, 'channel'],
       [{ ...good, decidedAt: '1999-01-01T00:00:00Z' }, 'decidedAt'],
@@ -240,7 +250,7 @@ describe('approvals — HTTP API and CLI', () => {
     expect(await p.handle.result()).toMatchObject({ state: 'ROLLED_BACK' });
   });
 
-  it('cancel — bad bodies are 400 naming the field, a person not allowed 403, an unknown incident 404, no token 401; every refusal kept', async () => {
+  it("cancel — bad bodies are 400 naming the field, the worker's token 403, an unknown incident 404, no token 401; every refusal kept", async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('cancel-bad'), TEN_MINUTES);
     const incidentId = p.request.incidentId;
     const cases: [unknown, string][] = [
@@ -248,7 +258,6 @@ describe('approvals — HTTP API and CLI', () => {
       [{ actor: ALICE }, 'reason'],
       [{ actor: ALICE, reason: '' }, 'reason'],
       [{ actor: ALICE, reason: 'x'.repeat(2001) }, 'reason'],
-      [{ reason: 'stop' }, 'actor'],
       [{ reason: 'stop', actor: '' }, 'actor'],
       [{ reason: 'stop', actor: ALICE, channel: 'slack' }, 'channel'],
       [{ reason: 'stop', actor: ALICE, requestedAt: '1999-01-01T00:00:00Z' }, 'requestedAt'],
@@ -259,7 +268,7 @@ describe('approvals — HTTP API and CLI', () => {
       expect(response.status, JSON.stringify(body).slice(0, 200)).toBe(400);
       expect(JSON.stringify(await response.json()), JSON.stringify(body).slice(0, 200)).toContain(mentions);
     }
-    const forbidden = await cancel(incidentId, { reason: 'stop', actor: 'mallory@example.com' });
+    const forbidden = await cancel(incidentId, { reason: 'stop' }, bearer(SECRETS.apiToken));
     expect(forbidden.status).toBe(403);
     expect((await cancel(incidentId, { reason: 'stop', actor: ALICE }, { 'content-type': 'application/json' })).status).toBe(401);
     const unknown = await cancel('inc-not-there', { reason: 'stop', actor: ALICE });
@@ -273,12 +282,12 @@ describe('approvals — HTTP API and CLI', () => {
 
   it('CLI — prints what is decided (action, target, risk, plan hash, dry-run diff), then rejects through the same update', async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('cli'), TEN_MINUTES);
-    const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
-    const denied = await cli(['reject', p.request.incidentId, '--actor', 'mallory@example.com', ...common]);
+    const common = ['--api-url', h.baseUrl, '--token', h.tokenOf(ALICE)];
+    const denied = await cli(['reject', p.request.incidentId, '--api-url', h.baseUrl, '--token', SECRETS.apiToken]);
     expect(denied.code).toBe(CLI_EXIT.refused);
-    expect(denied.err.join('\n')).toContain('not on the approver allow-list');
+    expect(denied.err.join('\n')).toContain('cannot read, decide or cancel');
 
-    const ok = await cli(['reject', p.request.incidentId, '--actor', ALICE, '--comment', 'wrong target', ...common]);
+    const ok = await cli(['reject', p.request.incidentId, '--comment', 'wrong target', ...common]);
     expect(ok).toMatchObject({ code: CLI_EXIT.accepted });
     const printed = ok.out.join('\n');
     expect(printed).toContain(`Approval request ${p.request.requestId} for incident ${p.request.incidentId}`);
@@ -289,23 +298,23 @@ describe('approvals — HTTP API and CLI', () => {
     expect(printed).toContain(`rejected incident ${p.request.incidentId} (request ${p.request.requestId}, plan ${p.request.planHash.slice(0, 12)}) as ${ALICE}`);
     expect(await p.handle.result()).toMatchObject({ state: 'REJECTED', decision: { channel: 'cli', approver: ALICE, comment: 'wrong target', planHash: p.request.planHash } });
 
-    const again = await cli(['approve', p.request.incidentId, '--actor', ALICE, ...common]);
+    const again = await cli(['approve', p.request.incidentId, ...common]);
     expect(again.code).toBe(CLI_EXIT.refused);
     expect(again.err.join('\n')).toContain('NO_PENDING_REQUEST');
   });
 
   it('CLI — --plan-hash pins the plan reviewed: another plan waiting is refused locally and nothing is sent; the right one is approved', async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('cli-pin'), TEN_MINUTES, { request: { approvalsRequired: 2 } });
-    const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
+    const common = ['--api-url', h.baseUrl, '--token', h.tokenOf(ALICE)];
     const reviewed = p.request.planHash.slice(0, 12);
     const next = await replan(p);
-    const refused = await cli(['approve', p.request.incidentId, '--actor', ALICE, '--plan-hash', reviewed, ...common]);
+    const refused = await cli(['approve', p.request.incidentId, '--plan-hash', reviewed, ...common]);
     expect(refused.code).toBe(CLI_EXIT.refused);
     expect(refused.err.join('\n')).toContain(`the plan waiting is ${next.planHash.slice(0, 12)}`);
     expect(refused.err.join('\n')).toContain('nothing was sent');
     expect(await acceptedUpdates(p.handle)).toBe(0);
 
-    const json = await cli(['approve', p.request.incidentId, '--actor', ALICE, '--plan-hash', next.planHash.slice(0, 8).toUpperCase(), '--output', 'json', ...common]);
+    const json = await cli(['approve', p.request.incidentId, '--plan-hash', next.planHash.slice(0, 8).toUpperCase(), '--output', 'json', ...common]);
     expect(json.code).toBe(CLI_EXIT.accepted);
     expect(json.out).toHaveLength(1);
     expect(JSON.parse(json.out[0] ?? '')).toMatchObject({ request: { requestId: next.requestId, planHash: next.planHash }, outcome: { accepted: true, approvalsOutstanding: 1 } });
@@ -314,48 +323,52 @@ describe('approvals — HTTP API and CLI', () => {
     expect(JSON.parse(shown.out[0] ?? '')).toMatchObject({ approvedBy: [ALICE], approvalsOutstanding: 1 });
     const text = await cli(['show', p.request.incidentId, ...common]);
     expect(text.out.join('\n')).toContain(`needs 2 distinct approvers; approved so far by ${ALICE}`);
-    const second = await cli(['approve', p.request.incidentId, '--actor', BOB, ...common]);
+    const second = await cli(['approve', p.request.incidentId, '--api-url', h.baseUrl, '--token', h.tokenOf(BOB)]);
     expect(second.out.at(-1)).toContain(`as ${BOB}; remediation state`);
     expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
   });
 
-  it('CLI — cancel sends the reason and the actor; refused cancels say why; --output json prints one object', async () => {
+  it('CLI — cancel sends the reason (the actor is the token owner); refused cancels say why; --output json prints one object', async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('cli-cancel'), TEN_MINUTES);
-    const common = ['--api-url', h.baseUrl, '--token', SECRETS.apiToken];
-    expect((await cli(['cancel', p.request.incidentId, '--actor', ALICE, ...common])).code).toBe(CLI_EXIT.usage);
-    const ok = await cli(['cancel', p.request.incidentId, '--actor', ALICE, '--reason', 'maintenance window', ...common]);
+    const common = ['--api-url', h.baseUrl, '--token', h.tokenOf(ALICE)];
+    expect((await cli(['cancel', p.request.incidentId, ...common])).code).toBe(CLI_EXIT.usage);
+    const ok = await cli(['cancel', p.request.incidentId, '--reason', 'maintenance window', ...common]);
     expect(ok).toMatchObject({ code: CLI_EXIT.accepted });
     expect(ok.out.join('\n')).toContain(`cancelled the remediation of incident ${p.request.incidentId} as ${ALICE} (it was in state APPROVAL_PENDING; nothing was applied)`);
     expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED' });
-    const again = await cli(['cancel', p.request.incidentId, '--actor', ALICE, '--reason', 'again', '--output', 'json', ...common]);
+    const again = await cli(['cancel', p.request.incidentId, '--reason', 'again', '--output', 'json', ...common]);
     expect(again.code).toBe(CLI_EXIT.refused);
     expect(JSON.parse(again.out[0] ?? '')).toMatchObject({ error: 'NOT_CANCELLABLE', status: 409 });
   });
 
   it('CLI — usage errors, a missing token and an unreachable API end with clear messages and distinct exit codes', async () => {
-    expect((await cli(['maybe', 'inc-1', '--actor', 'alice'])).code).toBe(CLI_EXIT.usage);
-    expect((await cli(['inc-1', 'approve', '--actor', 'alice'])).code).toBe(CLI_EXIT.usage);
-    expect((await cli(['approve', 'inc-1', '--token', SECRETS.apiToken])).err.join('\n')).toContain('--actor');
-    expect((await cli(['approve', 'inc-1', '--actor', 'alice', '--plan-hash', 'xyz'])).err.join('\n')).toContain('8 to 64 hex digits');
+    expect((await cli(['maybe', 'inc-1'])).code).toBe(CLI_EXIT.usage);
+    expect((await cli(['inc-1', 'approve'])).code).toBe(CLI_EXIT.usage);
+    // Who decides is the token's owner: naming someone is not an option any more.
+    const named = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', h.baseUrl, '--token', h.tokenOf(ALICE)]);
+    expect(named.code).toBe(CLI_EXIT.usage);
+    expect(named.err.join('\n')).toContain("unknown option '--actor'");
+    expect((await cli(['approve', 'inc-1', '--plan-hash', 'xyz'])).err.join('\n')).toContain('8 to 64 hex digits');
     expect((await cli(['show', 'inc-1', '--output', 'yaml'])).code).toBe(CLI_EXIT.usage);
-    const noToken = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', h.baseUrl]);
-    expect(noToken).toMatchObject({ code: CLI_EXIT.usage, err: [expect.stringContaining('CORTEXOPS_APPROVALS_API_TOKEN') as unknown] });
-    const badToken = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', h.baseUrl, '--token', 'nope']);
+    const noToken = await cli(['approve', 'inc-1', '--api-url', h.baseUrl]);
+    expect(noToken).toMatchObject({ code: CLI_EXIT.usage, err: [expect.stringContaining('CORTEXOPS_APPROVER_TOKEN') as unknown] });
+    const badToken = await cli(['approve', 'inc-1', '--api-url', h.baseUrl, '--token', 'nope-not-a-real-token-at-all']);
     expect(badToken.code).toBe(CLI_EXIT.failed);
     expect(badToken.err.join('\n')).toContain('401');
-    const unreachable = await cli(['approve', 'inc-1', '--actor', 'alice', '--api-url', 'http://127.0.0.1:1', '--token', SECRETS.apiToken]);
+    const unreachable = await cli(['approve', 'inc-1', '--api-url', 'http://127.0.0.1:1', '--token', h.tokenOf(ALICE)]);
     expect(unreachable.code).toBe(CLI_EXIT.failed);
     expect(unreachable.err.join('\n')).toContain('could not be reached');
   });
 
   it('CLI — the installed cortexops-approve command runs and reads the token from the environment', async () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('bin'), TEN_MINUTES);
-    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'approve', p.request.incidentId, '--approver', ALICE, '--api-url', h.baseUrl], {
-      env: { ...process.env, CORTEXOPS_APPROVALS_API_TOKEN: SECRETS.apiToken },
+    const { stdout } = await promisify(execFile)(process.execPath, [BIN, 'approve', p.request.incidentId, '--api-url', h.baseUrl], {
+      env: { ...process.env, CORTEXOPS_APPROVER_TOKEN: h.tokenOf(ALICE) },
       cwd: '/',
     });
     expect(stdout).toContain(`approved incident ${p.request.incidentId}`);
-    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { channel: 'cli' } });
+    expect(stdout).toContain(`as ${ALICE}`);
+    expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED', decision: { channel: 'cli', approver: ALICE } });
   });
 });
 
@@ -380,7 +393,9 @@ describe('approvals — without Slack, and a flood of refused attempts', () => {
     expect(requested.status).toBe(200);
     expect(await requested.json()).toMatchObject({ posted: false });
     expect((await h.refusals()).filter((r) => r.payload['code'] === 'NOT_CONFIGURED')).toEqual([]);
-    expect((await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, { method: 'POST', headers: bearer(), body: JSON.stringify(decisionBody(p.request, 'approve', ALICE)) })).status).toBe(200);
+    expect(
+      (await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, { method: 'POST', headers: bearer(h.tokenOf(ALICE)), body: JSON.stringify(decisionBody(p.request, 'approve', ALICE)) })).status,
+    ).toBe(200);
     expect(await p.handle.result()).toMatchObject({ state: 'RESOLVED' });
   });
 

@@ -11,6 +11,7 @@ import {
   fixtureIncident,
   fixtureRequest,
   type Harness,
+  PEOPLE,
   type PendingOptions,
   postApprovalRequest,
   randomPlanHash,
@@ -189,8 +190,8 @@ describe('approvals — Slack', () => {
 
     const late = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, {
       method: 'POST',
-      headers: bearer(),
-      body: JSON.stringify(decisionBody(p.request, 'approve', USERS.alice)),
+      headers: bearer(h.tokenOf(PEOPLE.alice)),
+      body: JSON.stringify(decisionBody(p.request, 'approve', PEOPLE.alice)),
     });
     expect(late.status).toBe(409);
     expect(await late.json()).toMatchObject({ error: 'APPROVAL_EXPIRED' });
@@ -243,8 +244,8 @@ describe('approvals — Slack', () => {
 
       const decided = await fetch(`${h.baseUrl}${HTTP_PATHS.approvals}/${p.request.incidentId}`, {
         method: 'POST',
-        headers: bearer(),
-        body: JSON.stringify(decisionBody(p.request, 'approve', 'alice@example.com', { comment: 'Slack is down; approved on the bridge call' })),
+        headers: bearer(h.tokenOf(PEOPLE.alice)),
+        body: JSON.stringify(decisionBody(p.request, 'approve', PEOPLE.alice, { comment: 'Slack is down; approved on the bridge call' })),
       });
       expect(decided.status).toBe(200);
       expect(await decided.json()).toMatchObject({ accepted: true, decision: 'approve' });
@@ -330,8 +331,8 @@ describe('approvals — Slack', () => {
     const p = await posted();
     const response = await fetch(`${h.baseUrl}${HTTP_PATHS.remediations}/${p.request.incidentId}/cancel`, {
       method: 'POST',
-      headers: bearer(),
-      body: JSON.stringify({ actor: 'alice@example.com', reason: 'handled by hand' }),
+      headers: bearer(h.tokenOf(PEOPLE.alice)),
+      body: JSON.stringify({ reason: 'handled by hand' }),
     });
     expect(response.status).toBe(200);
     expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED' });
