@@ -230,7 +230,7 @@ describe('approvals — HTTP API and CLI', () => {
     const p = await startPendingWorkflow(h.client, fixtureIncident('cancel'), TEN_MINUTES);
     const response = await cancel(p.request.incidentId, { reason: 'wrong target, fixing by hand', actor: ALICE });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: true, state: 'APPROVAL_PENDING', effect: 'stop' });
+    expect(await response.json()).toEqual({ accepted: true, state: 'APPROVAL_PENDING', effect: 'stop', actor: ALICE });
     expect(await p.handle.result()).toMatchObject({ state: 'CANCELLED', outcome: `cancelled by ${ALICE}: wrong target, fixing by hand` });
     const again = await cancel(p.request.incidentId, { reason: 'again', actor: BOB });
     expect(again.status).toBe(409);
@@ -246,7 +246,7 @@ describe('approvals — HTTP API and CLI', () => {
     expect((await decide(p.request.incidentId, decisionBody(p.request, 'approve', ALICE))).status).toBe(200);
     await expect.poll(async () => (await p.handle.query(remediationStateQuery)).state, { timeout: 15_000 }).toBe('APPLYING');
     const response = await cancel(p.request.incidentId, { reason: 'error rate went up', actor: BOB, channel: 'cli' });
-    expect(await response.json()).toEqual({ accepted: true, state: 'APPLYING', effect: 'compensate' });
+    expect(await response.json()).toEqual({ accepted: true, state: 'APPLYING', effect: 'compensate', actor: BOB });
     expect(await p.handle.result()).toMatchObject({ state: 'ROLLED_BACK' });
   });
 

@@ -167,7 +167,7 @@ describe('approvals — Slack', () => {
     const p = await posted();
     const { payload, responseUrl } = click(p, 'approve', USERS.mallory);
     expect((await sendSigned(h.baseUrl, signSlackRequest(payload, SECRETS.signingSecret))).status).toBe(200);
-    await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain(`${USERS.mallory} is not on the approver allow-list`);
+    await expect.poll(() => toldAt(responseUrl).join('\n'), { timeout: 15_000 }).toContain(`${USERS.mallory} is not on the Slack approver allow-list`);
     const told = h.slack.responses().find((c) => responseUrl.endsWith(c.method.replace(/^response/, '')));
     expect(told?.body).toMatchObject({ response_type: 'ephemeral', replace_original: false });
     expect((await p.handle.query(remediationStateQuery)).state).toBe('APPROVAL_PENDING');
