@@ -141,7 +141,23 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
   },
   {
     title: 'LLM',
-    panels: [timeseries('LLM token usage', 'short', 'Tokens the LLM advisor used, by kind.', q(rate('cortexops_llm_tokens_total', 'kind'), '{{kind}}'))],
+    panels: [
+      timeseries('LLM token usage', 'short', 'Tokens the LLM advisor used, by kind.', q(rate('cortexops_llm_tokens_total', 'kind'), '{{kind}}')),
+      timeseries(
+        'LLM requests and fallbacks',
+        'ops',
+        'Chat requests by outcome, and plans that came from the heuristics although the advisor is configured, by reason.',
+        q(rate('cortexops_llm_requests_total', 'outcome'), 'request: {{outcome}}'),
+        q(rate('cortexops_llm_fallbacks_total', 'reason'), 'fallback: {{reason}}'),
+      ),
+      timeseries(
+        'LLM spend and circuit',
+        'short',
+        'Estimated spend in US dollars over the range, and 1 while the circuit is open (calls skipped after repeated failures).',
+        q('sum(increase(cortexops_llm_cost_usd_total[$__range]))', 'USD'),
+        q('max(cortexops_llm_circuit_open)', 'circuit open'),
+      ),
+    ],
   },
   {
     title: 'Components',

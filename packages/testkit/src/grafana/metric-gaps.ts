@@ -42,6 +42,26 @@ export const METRIC_GAPS: Readonly<Record<string, MetricGap>> = {
     kind: 'uninitialised',
     needs: 'refusalsCounted.inc({ channel, code, stored }, 0) at start for every channel (slack, http) × refusal code',
   },
+  cortexops_llm_requests_total: {
+    service: 'worker',
+    kind: 'undeclared',
+    needs: "the advisor's metrics (packages/advisor createLlmMetrics) in the worker's registry, and requests.inc({ outcome }, 0) for ok, timeout, error, refusal, invalid-output",
+  },
+  cortexops_llm_fallbacks_total: {
+    service: 'worker',
+    kind: 'undeclared',
+    needs: "the advisor's metrics in the worker's registry (createLlmMetrics already initialises every fallback reason)",
+  },
+  cortexops_llm_cost_usd_total: {
+    service: 'worker',
+    kind: 'undeclared',
+    needs: "the advisor's metrics in the worker's registry (an unlabelled counter: a series from the start)",
+  },
+  cortexops_llm_circuit_open: {
+    service: 'worker',
+    kind: 'undeclared',
+    needs: "the advisor's metrics in the worker's registry (an unlabelled gauge: a series from the start)",
+  },
   cortexops_workflows_open: {
     service: 'worker',
     kind: 'undeclared',
