@@ -96,8 +96,9 @@ describe('docker-compose — the same system on Docker', () => {
   });
 
   it('provisions Grafana with the Prometheus datasource and a dashboard over the cortexops_ metrics', () => {
-    const dashboard = JSON.parse(read('deploy/grafana/dashboards/cortexops-overview.json')) as { panels: { targets: { expr: string }[] }[] };
-    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr)).join('\n');
+    // Row panels carry no targets.
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/cortexops-overview.json')) as { panels: { targets?: { expr: string }[] }[] };
+    const exprs = dashboard.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr)).join('\n');
     for (const metric of ['cortexops_events_ingested_total', 'cortexops_correlation_latency_seconds', 'cortexops_workflows_total', 'cortexops_llm_tokens_total']) {
       expect(exprs).toContain(metric);
     }
