@@ -198,10 +198,12 @@ export const manualDecisionBodySchema = z.strictObject({
   /** The plan hash (8-64 hex digits) the caller reviewed: refused when another plan waits. */
   planHash: z.string().regex(/^[0-9a-f]{8,64}$/, 'must be 8-64 lowercase hex digits of the plan hash').optional(),
   comment: z.string().max(2000).optional(),
+  /** How the person reached the api (the CLI says `cli`). */
+  channel: z.enum(['http', 'cli']).default('http'),
 });
 export type ManualDecisionBody = z.input<typeof manualDecisionBodySchema>;
 
-export const manualCancelBodySchema = z.strictObject({ reason: z.string().min(1).max(2000) });
+export const manualCancelBodySchema = z.strictObject({ reason: z.string().min(1).max(2000), channel: z.enum(['http', 'cli']).default('http') });
 export type ManualCancelBody = z.input<typeof manualCancelBodySchema>;
 
 /** Every refusal of the api: a stable code, words, and the fields at fault when the input was bad. */

@@ -1,21 +1,43 @@
-import type { ServiceConfig } from '@cortexops/config';
-import { natsCheck, postgresCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { readFileSync } from 'node:fs';
+import { AuditStore } from '@cortexops/audit';
+import type { apiSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
+import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import pg from 'pg';
+import { ApprovalsForwarder } from './approvals-forward.js';
+import { healthTargetCheck } from './health-targets.js';
+import { IncidentQueries } from './incident-queries.js';
+import { registerApiRoutes } from './routes.js';
 
-/** Connects to NATS, Temporal and PostgreSQL; incidents, audit and manual actions arrive with later issues. */
-export async function startApi(config: ServiceConfig<'api'>, context: ServiceContext): Promise<RunningService> {
-  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
+export type ApiConfig = ServiceConfig<'api'> & ConfigOf<typeof apiSpec>;
+
+/**
+ * Incidents and their reviews from the audit store, audit queries and verification, manual actions forwarded to the
+ * approvals service, and `/debug/healthz` aggregated over its own connections and every configured service and server.
+ */
+export async function startApi(config: ApiConfig, context: ServiceContext): Promise<RunningService> {
+  const store = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger, poolSize: 5 });
+  const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000, application_name: 'cortexops-api' });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const connection = await Connection.connect({ address: config.temporalAddress });
+  const ca = config.healthCaFile === undefined ? undefined : readFileSync(config.healthCaFile, 'utf8');
+
+  await registerApiRoutes(context.http, {
+    store,
+    incidents: new IncidentQueries(pool),
+    approvals: new ApprovalsForwarder(config.apiApprovalsUrl),
+    readToken: config.apiToken,
+    logger: context.logger,
+  });
   return {
-    checks: [natsCheck(nc), temporalCheck(connection), postgresCheck(pool)],
+    checks: [natsCheck(nc), temporalCheck(connection), store.dependencyCheck(), ...config.healthTargets.map((target) => healthTargetCheck(target, ca))],
     stop: async () => {
       await nc.drain();
       await connection.close();
       await pool.end();
+      await store.close();
     },
   };
 }

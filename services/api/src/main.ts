@@ -1,8 +1,8 @@
-import { loadServiceConfig } from '@cortexops/config';
+import { apiSpec, loadConfig, serviceSpecs } from '@cortexops/config';
 import { main, runService } from '@cortexops/observability';
 import { startApi } from './api.js';
 
 main(async () => {
-  const config = loadServiceConfig('api');
+  const config = loadConfig({ ...serviceSpecs.api, ...apiSpec });
   await runService('api', config, (context) => startApi(config, context));
 });
