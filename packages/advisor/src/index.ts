@@ -6,3 +6,6 @@ export { raisedMemoryLimit, MEMORY_RAISE_FACTOR, type MemoryRaise } from './memo
 export { VERIFICATION_PROFILES, type VerificationProfile, type VerificationTiming } from './verification.js';
 export { REASON_SYMPTOMS, ALERT_SUMMARIES, SYMPTOMS, type Symptom } from './vocabulary.js';
 export { allowedTargets, resolveActionTarget, type TargetResolution } from './targets.js';
+export { LlmAdvisor, LlmAdvisorOptionsError, type Advice, type AdviceInput, type LlmAdvisorDeps, type LlmAdvisorOptions } from './llm/advisor.js';
+export { createLlmMetrics, type LlmMetrics } from './llm/metrics.js';
+export { MAX_TELEMETRY_CHARS, telemetryDocument, type RunbookExcerpt } from './llm/prompt.js';
