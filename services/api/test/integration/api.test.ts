@@ -35,7 +35,8 @@ describe('api — incidents, reviews, audit and manual actions against the real 
     it('lists every incident, most recently updated first, with the workflow state from the audit trail', async () => {
       const { status, body } = await request<IncidentList>(base(), '/v1/incidents');
       expect(status).toBe(200);
-      expect(body.incidents.map((i) => i.id)).toEqual([other.incident.id, resolved.incident.id, pending.incident.id]);
+      // `updatedAt` orders them: the resolved one was last updated 31 s after it opened, a day before the pending one opened.
+      expect(body.incidents.map((i) => i.id)).toEqual([other.incident.id, pending.incident.id, resolved.incident.id]);
       const byId = new Map(body.incidents.map((i) => [i.id, i]));
       expect(byId.get(resolved.incident.id)).toMatchObject({ status: 'resolved', state: 'RESOLVED', workflowId: `incident-${resolved.incident.id}` });
       expect(byId.get(pending.incident.id)).toMatchObject({ status: 'open', state: 'APPROVAL_PENDING' });
@@ -47,7 +48,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(await ids('state=APPROVAL_PENDING')).toEqual([pending.incident.id]);
       expect(await ids('status=resolved')).toEqual([other.incident.id, resolved.incident.id]);
       expect(await ids('namespace=payments')).toEqual([other.incident.id]);
-      expect(await ids('target=checkout&namespace=demo')).toEqual([resolved.incident.id, pending.incident.id]);
+      expect(await ids('target=checkout&namespace=demo')).toEqual([pending.incident.id, resolved.incident.id]);
       expect(await ids('kind=StatefulSet')).toEqual([]);
       expect(await ids('from=2026-11-21T00:00:00Z&to=2026-11-22T00:00:00Z')).toEqual([pending.incident.id]);
       expect(await ids('from=2026-11-21T10:00:00.000Z')).toEqual([other.incident.id, pending.incident.id]);
@@ -64,7 +65,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
         cursor = body.nextCursor;
         if (!cursor) break;
       }
-      expect(seen).toEqual([other.incident.id, resolved.incident.id, pending.incident.id]);
+      expect(seen).toEqual([other.incident.id, pending.incident.id, resolved.incident.id]);
     });
 
     it.each([
@@ -194,8 +195,8 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       );
       expect(second.body.records.map((r) => r.kind)).toEqual(['verification.measured']);
       expect(second.body.nextAfterSequence).toBeUndefined();
-      const byActor = await request<{ records: { actor: string }[] }>(base(), '/v1/audit?actor=alice%40example.com');
-      expect(byActor.body.records).toHaveLength(1);
+      const byActor = await request<{ records: { actor: string; incidentId: string }[] }>(base(), '/v1/audit?actor=alice%40example.com');
+      expect(byActor.body.records.map((r) => r.incidentId)).toEqual([resolved.incident.id, other.incident.id]);
     });
 
     it.each([
@@ -358,15 +359,17 @@ describe('api — incidents, reviews, audit and manual actions against the real 
   // Last: it breaks the chain of this test's own database on purpose.
   describe('verify', () => {
     it('walks the intact chain, then names the first changed row; the CLI exits 0, then 1', async () => {
-      const intact = await request<AuditVerifyReport>(base(), '/v1/audit/verify');
-      expect(intact.status).toBe(200);
-      expect(intact.body).toMatchObject({ ok: true, rows: resolved.events + pending.events + other.events });
-      expect((await cli(['verify', '--api-url', base()], { CORTEXOPS_API_TOKEN: READ_TOKEN })).code).toBe(0);
-
-      // Someone with the owner's rights rewrites a row (the append-only trigger switched off for it).
       const client = new pg.Client({ connectionString: sut.db.url });
       await client.connect();
       try {
+        // The seeded trails and the refusals the approvals service recorded above.
+        const { rows } = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM audit_events');
+        const intact = await request<AuditVerifyReport>(base(), '/v1/audit/verify');
+        expect(intact.status).toBe(200);
+        expect(intact.body).toMatchObject({ ok: true, rows: Number(rows[0]?.n) });
+        expect((await cli(['verify', '--api-url', base()], { CORTEXOPS_API_TOKEN: READ_TOKEN })).code).toBe(0);
+
+        // Someone with the owner's rights rewrites a row (the append-only trigger switched off for it).
         await client.query('ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete');
         await client.query(`UPDATE audit_events SET actor = 'mallory' WHERE kind = 'approval.decided'`);
         await client.query('ALTER TABLE audit_events ENABLE TRIGGER audit_events_no_update_delete');
