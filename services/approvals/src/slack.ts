@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type ApprovalRequest, HTTP_PATHS, type RemediationNote } from '@cortexops/contracts';
-import type { DependencyCheck, Logger } from '@cortexops/observability';
+import { type DependencyCheck, type Logger, textLogger } from '@cortexops/observability';
 import { App, type BlockButtonAction, HTTPReceiver, LogLevel, type Logger as SlackLogger, webApi } from '@slack/bolt';
 import type { GroupDirectory } from './approvers.js';
 import { type ButtonValue, type KnownBlock, noteBlocks, noteText, parseButtonValue, requestBlocks, requestText, SLACK_IDS } from './slack-messages.js';
@@ -61,21 +61,9 @@ export const SLACK_MAX_BODY_BYTES = 256 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 const MAX_RETRY_DELAY_MS = 30_000;
 
-/** Bolt's logger interface over pino. */
+/** Bolt's logger interface over pino, through the service logger's redaction (packages/observability). */
 function boltLogger(logger: Logger): SlackLogger {
-  const text = (parts: unknown[]) => parts.map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join(' ');
-  let level = LogLevel.INFO;
-  return {
-    debug: (...msg) => logger.debug(text(msg)),
-    info: (...msg) => logger.info(text(msg)),
-    warn: (...msg) => logger.warn(text(msg)),
-    error: (...msg) => logger.error(text(msg)),
-    setLevel: (next) => {
-      level = next;
-    },
-    getLevel: () => level,
-    setName: () => {},
-  };
+  return textLogger(logger, LogLevel);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
