@@ -1,11 +1,29 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '@cortexops/contracts';
-import { ensureServers, spawnService } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, natsUrl, privateStack, spawnService, type PrivateStack } from '@cortexops/testkit';
 
+/**
+ * Each service started as a process of its own. Not on the stack's NATS and Temporal namespace: a second
+ * correlator would share the stack's durable consumer (and take signals of `make demo`), a second worker would
+ * poll the stack's task queue (and run the demo's activities without the stack's kubeconfig and policy data).
+ */
 describe('services — start against the local stack and stop cleanly', () => {
+  let nats: PrivateStack;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const ctx = await ensureServers(['postgres', 'temporal']);
+    nats = await privateStack('services-nats');
+    await nats.launcher.up(['nats']);
+    env = { ...ctx.env, CORTEXOPS_NATS_URL: natsUrl(nats.ctx), CORTEXOPS_TEMPORAL_NAMESPACE: await createTestNamespace(ctx, 'services') };
+  });
+
+  afterAll(async () => {
+    await nats?.dispose();
+  });
+
   it.each(SERVICE_NAMES)('%s reports healthy, serves metrics, and exits 0 on SIGTERM', async (name) => {
-    const ctx = await ensureServers(['nats', 'postgres', 'temporal']);
-    const service = await spawnService(name, ctx.env);
+    const service = await spawnService(name, env);
     try {
       const health = await service.waitForHealth((status) => status === 200, 120_000);
       expect(health.status).toBe('up');
