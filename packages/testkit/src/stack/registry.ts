@@ -1,4 +1,5 @@
 import { alertmanager, prometheus } from './servers/prometheus.js';
+import { auditCheckpointer } from './servers/audit-checkpointer.js';
 import { nats } from './servers/nats.js';
 import { postgres } from './servers/postgres.js';
 import { api, approvals, correlator, ingestion, worker } from './servers/services.js';
@@ -26,6 +27,6 @@ export const STACK_SERVERS: readonly ServerDefinition[] = [
 ];
 
 /** CortexOps' own processes, started by `make demo` after the stack. */
-export const SERVICE_SERVERS: readonly ServerDefinition[] = [ingestion, correlator, worker, approvals, api];
+export const SERVICE_SERVERS: readonly ServerDefinition[] = [ingestion, correlator, worker, approvals, api, auditCheckpointer];
 
 export const ALL_SERVERS: readonly ServerDefinition[] = [...STACK_SERVERS, ...SERVICE_SERVERS];
