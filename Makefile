@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PNPM := scripts/pnpm
 
-.PHONY: help bootstrap build lint up demo down status test test-unit test-integration bench
+.PHONY: help bootstrap build lint up demo down status test test-unit test-integration bench demo-failure
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,6 +25,9 @@ demo: up ## bring everything up, report each service's health, then inject a fai
 	@for port in $${CORTEXOPS_API_PORT:-8080} $${CORTEXOPS_INGESTION_PORT:-8081} $${CORTEXOPS_CORRELATOR_PORT:-8082} $${CORTEXOPS_WORKER_PORT:-8083} $${CORTEXOPS_APPROVALS_PORT:-8084}; do \
 	  curl -fsS "http://127.0.0.1:$$port/debug/healthz"; echo; done
 	@$(PNPM) --silent stack demo
+
+demo-failure: up ## chaos scenarios (servers killed, workers killed, changes that do not settle), each on private servers beside the stack; a PASS/FAIL table, exit 1 unless all pass
+	@$(PNPM) --silent exec tsx packages/testkit/src/chaos/cli.ts $(if $(ONLY),--only $(ONLY))
 
 down: bootstrap ## stop the services and the stack (data stays in the cache)
 	$(PNPM) --silent stack down
