@@ -97,6 +97,11 @@ export async function openGroupBuckets(js: JetStreamClient, jsm: JetStreamManage
   return { groups: await open(bucket), fingerprints: await open(`${bucket}_fingerprints`) };
 }
 
+/** A fingerprint's key in a replica's memory of the index: plain (its KV key, a hash, is computed only for a round trip). */
+function memoOf(signal: Signal): string {
+  return `${signal.cluster}\u0000${signal.fingerprint}`;
+}
+
 /** What {@link GroupStore} returns for a signal routed to its fingerprint's group that no longer holds it. */
 const NOT_HOME = { state: undefined, decision: undefined } as const;
 
@@ -123,9 +128,9 @@ export class GroupStore {
   private readonly watches = new Set<QueuedIterator<KvEntry>>();
   private following = false;
   private readonly cacheSize: number;
-  /** Fingerprint index key → the group key it named when this replica last read or wrote it (trusted `refreshMs`). */
+  /** Cluster and fingerprint → the group key the index named when this replica last read or wrote it (trusted `refreshMs`). */
   private readonly homes: LRUCache<string, string> | undefined;
-  /** Fingerprint index key → the group key this replica wrote there (written again after `refreshMs`, so it never expires while used). */
+  /** Cluster and fingerprint → the group key this replica wrote in the index (written again after `refreshMs`, so it never expires while used). */
   private readonly written: LRUCache<string, string> | undefined;
 
   private constructor(
@@ -275,13 +280,13 @@ export class GroupStore {
   private async homeOf(signal: Signal): Promise<string | undefined> {
     const index = this.options.fingerprints;
     if (index === undefined || this.homes === undefined) return undefined;
-    const key = fingerprintStoreKey(signal.cluster, signal.fingerprint);
-    const known = this.homes.get(key);
+    const memo = memoOf(signal);
+    const known = this.homes.get(memo);
     if (known !== undefined) return known;
-    const entry = await index.kv.get(key);
+    const entry = await index.kv.get(fingerprintStoreKey(signal.cluster, signal.fingerprint));
     if (entry === null || entry.operation !== 'PUT' || entry.length === 0) return undefined;
     const home = entry.string();
-    this.homes.set(key, home);
+    this.homes.set(memo, home);
     return home;
   }
 
@@ -289,11 +294,11 @@ export class GroupStore {
   private async noteHome(signal: Signal, groupKey: string): Promise<void> {
     const index = this.options.fingerprints;
     if (index === undefined || this.homes === undefined || this.written === undefined) return;
-    const key = fingerprintStoreKey(signal.cluster, signal.fingerprint);
-    if (this.written.get(key) === groupKey) return;
-    await index.kv.put(key, groupKey);
-    this.written.set(key, groupKey);
-    this.homes.set(key, groupKey);
+    const memo = memoOf(signal);
+    if (this.written.get(memo) === groupKey) return;
+    await index.kv.put(fingerprintStoreKey(signal.cluster, signal.fingerprint), groupKey);
+    this.written.set(memo, groupKey);
+    this.homes.set(memo, groupKey);
   }
 
   /**
@@ -312,7 +317,11 @@ export class GroupStore {
         const there = homeGrouping(state, signal);
         return there === undefined ? NOT_HOME : correlate(state, there, signal, nowMs, rules);
       });
-      if (routed.decision !== undefined) return { ...routed, decision: routed.decision, groupKey: home };
+      if (routed.decision !== undefined) {
+        // Keeps the index entry alive while the problem is decided there (it expires TTL after its last write).
+        await this.noteHome(signal, home);
+        return { ...routed, decision: routed.decision, groupKey: home };
+      }
     }
     let result = await this.applyIn(grouping, signal, nowMs, rules);
     if (onNode && signal.status === 'resolved' && result.decision.kind === 'ignored') result = await this.applyIn(groupingOf(signal, false), signal, nowMs, rules);
