@@ -50,21 +50,49 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-/** Runs every check on each report, concurrently and bounded in time, and remembers failures. */
+/** Live checks run at most this often by default, whatever the request rate (the report is shared meanwhile). */
+export const HEALTH_CACHE_MS = 2000;
+
+export interface HealthMonitorOptions {
+  readonly timeoutMs: number;
+  readonly metrics?: StandardMetrics;
+  /**
+   * A report is reused for this long, and concurrent requests share the one being made: `/debug/healthz` is
+   * unauthenticated, so a flood of requests must not become a flood of live checks (default {@link HEALTH_CACHE_MS};
+   * 0 checks on every report).
+   */
+  readonly cacheMs?: number;
+  readonly now?: () => number;
+}
+
+/**
+ * Runs every check, concurrently and bounded in time, remembers failures, and reuses a report for `cacheMs` (one live
+ * check of each dependency per interval, however many ask).
+ */
 export class HealthMonitor {
   private readonly checks: DependencyCheck[] = [];
   private readonly lastErrors = new Map<string, { message: string; at: string }>();
+  /** The report being made or last made, and when it was started. */
+  private latest: { readonly startedAt: number; readonly report: Promise<HealthReport> } | undefined;
 
   constructor(
     private readonly service: string,
-    private readonly options: { readonly timeoutMs: number; readonly metrics?: StandardMetrics },
+    private readonly options: HealthMonitorOptions,
   ) {}
 
   add(...checks: DependencyCheck[]): void {
     this.checks.push(...checks);
+    this.latest = undefined;
   }
 
-  async report(): Promise<HealthReport> {
+  report(): Promise<HealthReport> {
+    const now = (this.options.now ?? Date.now)();
+    const fresh = this.latest !== undefined && now - this.latest.startedAt < (this.options.cacheMs ?? HEALTH_CACHE_MS);
+    if (!fresh || this.latest === undefined) this.latest = { startedAt: now, report: this.live() };
+    return this.latest.report;
+  }
+
+  private async live(): Promise<HealthReport> {
     const entries = await Promise.all(this.checks.map(async (c) => [c.name, await this.run(c)] as const));
     const dependencies = Object.fromEntries(entries);
     const down = entries.some(([, h]) => h.required && h.status === 'down');

@@ -20,7 +20,8 @@ function setup() {
   destination.on('data', (chunk: Buffer) => lines.push(...chunk.toString().trim().split('\n')));
   const logger = createLogger({ service: 'test', level: 'info', destination });
   const { registry, metrics } = createMetricsRegistry('test');
-  const health = new HealthMonitor('test', { timeoutMs: 100, metrics });
+  // Every report live: these tests switch a dependency and look at once (the default cache is tested on its own).
+  const health = new HealthMonitor('test', { timeoutMs: 100, metrics, cacheMs: 0 });
   const http = createHttpServer({ logger, registry, health });
   return { logger, lines, registry, health, http };
 }
