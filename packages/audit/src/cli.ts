@@ -1,4 +1,5 @@
 #!/usr/bin/env -S node --import tsx
+import { resolve } from 'node:path';
 import { auditSpec, loadConfig, postgresSpec } from '@cortexops/config';
 import { redactCredentials } from '@cortexops/contracts';
 import { createLogger } from '@cortexops/observability';
@@ -8,7 +9,7 @@ import type { CheckpointKeys } from './checkpoint.js';
 import { FileCheckpointStore } from './checkpoint-file.js';
 import { AuditCheckpointer } from './checkpointer.js';
 import { AuditCheckpointError } from './errors.js';
-import { applicationRoleOf, migrate } from './migrate.js';
+import { type MigrationSet, applicationRoleOf, migrate, runMigrations } from './migrate.js';
 import { AuditStore } from './store.js';
 import type { VerifyResult } from './verify.js';
 
@@ -67,6 +68,16 @@ function print(result: VerifyResult): void {
   if (result.row) process.stdout.write(`row as stored: ${JSON.stringify(result.row)}\n`);
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function otherSet(spec: string): MigrationSet {
+  const match = /^([a-z][a-z0-9_]*):(.+)$/.exec(spec);
+  if (!match?.[1] || !match[2]) throw new Error(`--also ${JSON.stringify(spec)}: expected <name>:<directory>, the name in lowercase letters, digits and _`);
+  return { name: match[1], dir: resolve(match[2]), table: `${match[1]}_migrations` };
+}
+
 const program = new Command('cortexops-audit').description('the CortexOps audit store');
 const urlOption = ['--database-url <url>', 'PostgreSQL URL (default: CORTEXOPS_DATABASE_URL, or the local stack)'] as const;
 const fileOption = ['--checkpoint-file <path>', 'signed checkpoint of the chain head (default: CORTEXOPS_AUDIT_CHECKPOINT_FILE; key: CORTEXOPS_AUDIT_CHECKPOINT_KEY)'] as const;
@@ -119,10 +130,21 @@ program
   .description('bring the audit schema up to date as the owner role, and give the application role its rights')
   .option('--database-url <url>', "the owner role's PostgreSQL URL (default: CORTEXOPS_DATABASE_MIGRATION_URL, else CORTEXOPS_DATABASE_URL)")
   .option('--app-role <role>', "the services' role (default: CORTEXOPS_DATABASE_URL's user when it differs from the owner's)")
-  .action(async (options: UrlOptions & { appRole?: string }) => {
+  .option('--also <name:dir>', "another package's migrations to run first as the owner (bookkeeping table <name>_migrations), e.g. approvals:services/approvals/migrations", collect, [])
+  .action(async (options: UrlOptions & { appRole?: string; also: string[] }) => {
     const target = migrationTarget(options);
+    const others = options.also.map(otherSet);
     const pool = new pg.Pool({ connectionString: target.url, max: 1 });
     try {
+      const client = await pool.connect();
+      try {
+        for (const set of others) {
+          const ran = await runMigrations(client, set);
+          process.stdout.write(`${set.name}: ${ran.length === 0 ? 'up to date' : `ran ${ran.join(', ')}`}\n`);
+        }
+      } finally {
+        client.release();
+      }
       const ran = await migrate(pool, { appRole: target.appRole });
       process.stdout.write(ran.length === 0 ? 'audit schema up to date\n' : `ran: ${ran.join(', ')}\n`);
       process.stdout.write(target.appRole === undefined ? 'no application role: the services connect as the owner\n' : `application role ${target.appRole}: INSERT and SELECT on the audit trail\n`);

@@ -225,12 +225,16 @@ describe('audit roles', () => {
     await stop();
   });
 
-  it('migrate CLI — runs as the owner and grants the role of CORTEXOPS_DATABASE_URL; a password never reaches its output', async () => {
-    const result = await cli(['migrate'], {
-      CORTEXOPS_DATABASE_MIGRATION_URL: postgresRoleUrl(ctx, 'owner', db.name),
-      CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app', db.name),
-    });
+  it("migrate CLI — runs as the owner (another package's migrations too) and grants the role of CORTEXOPS_DATABASE_URL; a password never reaches its output", async () => {
+    const env = { CORTEXOPS_DATABASE_MIGRATION_URL: postgresRoleUrl(ctx, 'owner', db.name), CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app', db.name) };
+    await owner.query('DROP TABLE IF EXISTS knowledge_points, knowledge_collections, knowledge_migrations');
+    await owner.query('DROP SEQUENCE IF EXISTS knowledge_points_revision');
+    const result = await cli(['migrate', '--also', `knowledge:${fileURLToPath(new URL('../../../knowledge/migrations', import.meta.url))}`], env);
     expect(result).toMatchObject({ code: 0, stdout: expect.stringContaining(`application role ${POSTGRES_ROLES.app}`) as unknown });
+    expect(result.stdout).toContain('knowledge: ran 1767225600000_knowledge-points');
+    const tables = await owner.query<{ tableowner: string }>("SELECT DISTINCT tableowner FROM pg_tables WHERE tablename LIKE 'knowledge%'");
+    expect(tables.rows).toEqual([{ tableowner: POSTGRES_ROLES.owner }]);
+    expect((await cli(['migrate', '--also', 'Not A Name'], env)).code).toBe(2);
     const bad = await cli(['migrate'], { CORTEXOPS_DATABASE_MIGRATION_URL: postgresRoleUrl(ctx, 'owner', db.name).replace('postgres://', 'postgress://') });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('CORTEXOPS_DATABASE_MIGRATION_URL');
