@@ -39,3 +39,4 @@ export * from './node-exporter.js';
 export * from './faults.js';
 export * from './incident-watch.js';
 export { startAlertmanager, DROP_EVERYTHING_ALERTMANAGER_CONFIG, type StandaloneAlertmanager } from './alertmanager.js';
+export * from './upload.js';

@@ -1,6 +1,6 @@
-import { request as httpRequest } from 'node:http';
 import { PassThrough } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { chunkedUpload } from '@cortexops/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runService, type ServiceHandle } from '../../src/index.js';
 
@@ -99,39 +99,11 @@ describe('observability — bounded ingress on the shared HTTP server', () => {
   });
 
   it('a chunked 100 MB body to a JSON route is refused (413) once it passes the 1 MiB limit, the connection closed, the heap not grown by it', async () => {
-    const url = new URL(`${service.address}/echo`);
-    const chunk = Buffer.alloc(64 * 1024, ' ');
-    const total = 100 * 1024 * 1024;
-    const before = process.memoryUsage();
-    let peak = 0;
-    const sampler = setInterval(() => {
-      const now = process.memoryUsage();
-      peak = Math.max(peak, now.heapUsed + now.arrayBuffers - (before.heapUsed + before.arrayBuffers));
-    }, 5);
-    const outcome = await new Promise<{ status?: number; sent: number; connection?: string }>((resolve) => {
-      let sent = 0;
-      let answer: { status?: number; connection?: string } = {};
-      const req = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
-        answer = { ...(res.statusCode === undefined ? {} : { status: res.statusCode }), ...(res.headers.connection ? { connection: res.headers.connection } : {}) };
-        res.resume();
-        req.destroy();
-        resolve({ ...answer, sent });
-      });
-      req.on('error', () => resolve({ ...answer, sent }));
-      const pump = () => {
-        while (sent < total && answer.status === undefined && !req.destroyed) {
-          sent += chunk.length;
-          if (!req.write(chunk)) return void req.once('drain', pump);
-        }
-        if (sent >= total) req.end();
-      };
-      pump();
-    });
-    clearInterval(sampler);
-    console.log(`chunked 100 MB JSON body: answered ${outcome.status} after ${(outcome.sent / 1024 / 1024).toFixed(1)} MB sent; heap+buffers grew at most ${(peak / 1024 / 1024).toFixed(1)} MB`);
+    const outcome = await chunkedUpload(`${service.address}/echo`, { totalBytes: 100 * 1024 * 1024, headers: { 'content-type': 'application/json' } });
+    console.log(`chunked 100 MB JSON body: answered ${outcome.status} after ${(outcome.sentBytes / 1024 / 1024).toFixed(1)} MB sent; heap+buffers grew at most ${(outcome.peakGrowthBytes / 1024 / 1024).toFixed(1)} MB`);
     expect(outcome).toMatchObject({ status: 413, connection: 'close' });
-    expect(outcome.sent).toBeLessThan(total);
-    expect(peak).toBeLessThan(32 * 1024 * 1024);
+    expect(outcome.sentBytes).toBeLessThan(100 * 1024 * 1024);
+    expect(outcome.peakGrowthBytes).toBeLessThan(32 * 1024 * 1024);
     expect((await fetch(`${service.address}/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"ok":true}' })).status).toBe(200);
   });
 });

@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import {
@@ -13,6 +12,7 @@ import {
   remediationStateQuery,
   WORKFLOW_REFUSALS,
 } from '@cortexops/contracts';
+import { chunkedUpload } from '@cortexops/testkit';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acceptedUpdates, bearer, decisionBody, fixtureIncident, fixtureRequest, type Harness, PEOPLE, SECRETS, startHarness, startPendingWorkflow } from './harness.js';
@@ -174,48 +174,14 @@ describe('approvals — who may decide (issue 10)', () => {
   });
 
   it('Slack — a chunked 100 MB body is refused (413) without reading it into memory: heap and buffers grow by less than 32 MB', async () => {
-    const chunk = Buffer.alloc(64 * 1024, 'a');
-    const total = 100 * 1024 * 1024;
-    const before = process.memoryUsage();
-    let peak = 0;
-    const sampler = setInterval(() => {
-      const now = process.memoryUsage();
-      peak = Math.max(peak, now.heapUsed + now.arrayBuffers - (before.heapUsed + before.arrayBuffers));
-    }, 5);
-    const url = new URL(`${h.baseUrl}${HTTP_PATHS.slackEvents}`);
-    const outcome = await new Promise<{ status?: number; sent: number; error?: string }>((resolve) => {
-      let sent = 0;
-      let status: number | undefined;
-      const req = httpRequest(
-        {
-          host: url.hostname,
-          port: url.port,
-          path: url.pathname,
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded', 'transfer-encoding': 'chunked', 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)), 'x-slack-signature': 'v0=00' },
-        },
-        (res) => {
-          status = res.statusCode;
-          res.resume();
-          req.destroy();
-          resolve({ status, sent });
-        },
-      );
-      req.on('error', (error) => resolve({ ...(status === undefined ? {} : { status }), sent, error: error.message }));
-      const pump = () => {
-        while (sent < total && status === undefined && !req.destroyed) {
-          sent += chunk.length;
-          if (!req.write(chunk)) return void req.once('drain', pump);
-        }
-        if (sent >= total) req.end();
-      };
-      pump();
+    const outcome = await chunkedUpload(`${h.baseUrl}${HTTP_PATHS.slackEvents}`, {
+      totalBytes: 100 * 1024 * 1024,
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-slack-request-timestamp': String(Math.floor(Date.now() / 1000)), 'x-slack-signature': 'v0=00' },
     });
-    clearInterval(sampler);
-    expect(outcome.status, JSON.stringify(outcome)).toBe(413);
-    expect(outcome.sent).toBeLessThan(total);
-    expect(peak).toBeLessThan(32 * 1024 * 1024);
-    console.log(`chunked 100 MB Slack body: answered ${outcome.status} after ${(outcome.sent / 1024 / 1024).toFixed(1)} MB sent; heap+buffers grew at most ${(peak / 1024 / 1024).toFixed(1)} MB`);
+    console.log(`chunked 100 MB Slack body: answered ${outcome.status} after ${(outcome.sentBytes / 1024 / 1024).toFixed(1)} MB sent; heap+buffers grew at most ${(outcome.peakGrowthBytes / 1024 / 1024).toFixed(1)} MB`);
+    expect(outcome).toMatchObject({ status: 413, connection: 'close' });
+    expect(outcome.sentBytes).toBeLessThan(100 * 1024 * 1024);
+    expect(outcome.peakGrowthBytes).toBeLessThan(32 * 1024 * 1024);
     await expect.poll(async () => (await h.refusals()).map((r) => r.payload['code']), { timeout: 10_000 }).toContain('SLACK_TOO_LARGE');
     expect((await fetch(`${h.baseUrl}${HTTP_PATHS.health}`)).status).toBe(200);
   });
