@@ -112,6 +112,11 @@ export interface DryRunRequest {
   readonly plan: RemediationPlan;
   /** The remediation id of each action, as the apply will use it. */
   readonly remediationIds: readonly string[];
+  /**
+   * Which dry run of the workflow this is (`plan-<round>`, or `before-apply-<round>` for the one after an approval): its
+   * audit record's key, so the second dry run of the same plan is a record of its own, not a conflicting copy.
+   */
+  readonly phase?: string;
 }
 export interface PolicyCheckPlanRequest {
   readonly workflowId: string;

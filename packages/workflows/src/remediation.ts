@@ -182,10 +182,10 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     return policy;
   };
 
-  const dryRunPlan = async () => {
+  const dryRunPlan = async (phase: string) => {
     if (!plan) throw new Error('dry run without a plan');
     const current = plan;
-    const report = await orFail('dry run', () => analysis.dryRun({ workflowId, incident, plan: current, remediationIds: current.actions.map((_, i) => remediationIdOf(workflowId, i)) }));
+    const report = await orFail('dry run', () => analysis.dryRun({ workflowId, incident, plan: current, remediationIds: current.actions.map((_, i) => remediationIdOf(workflowId, i)), phase }));
     dryRun = report;
     return report;
   };
@@ -354,7 +354,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       }
       await stopIfSettled();
       await transition('DRY_RUNNING');
-      await dryRunPlan();
+      await dryRunPlan(`plan-${round}`);
       await transition('POLICY_CHECK');
       const verdict = await decide('plan');
       if (verdict.mode === 'observe') {
@@ -370,7 +370,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       // the rate limits) may say otherwise now. A changed dry run voids the approval and asks again.
       const approvedHash = dryRun?.planHash;
       await transition('DRY_RUNNING', 'again before applying the approved plan');
-      await dryRunPlan();
+      await dryRunPlan(`before-apply-${round}`);
       if (dryRun?.planHash === approvedHash) {
         await transition('POLICY_CHECK', 'again before applying');
         await decide('before-apply');

@@ -163,7 +163,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
       });
     },
 
-    async dryRun({ workflowId, incident, plan, remediationIds }: DryRunRequest): Promise<DryRunReport> {
+    async dryRun({ workflowId, incident, plan, remediationIds, phase }: DryRunRequest): Promise<DryRunReport> {
       return translated(async () => {
         const actions: DryRunReport['actions'][number][] = [];
         let error: DryRunReport['error'];
@@ -178,7 +178,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           }
         }
         const report: DryRunReport = { ok: error === undefined, actions, ...(error ? { error } : {}), planHash: planHashOf(actions) };
-        const attempt = report.planHash.slice(0, 16);
+        const attempt = `${phase === undefined ? '' : `${phase}/`}${report.planHash.slice(0, 16)}`;
         await record({ idempotencyKey: `${workflowId}/dryrun/${attempt}`, incidentId: incident.id, workflowId, kind: 'dryrun.completed', occurredAt: new Date().toISOString(), payload: { report } });
         return report;
       });

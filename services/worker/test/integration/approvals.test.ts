@@ -1,8 +1,8 @@
-import { ANNOTATIONS, type ApprovalRequest, HTTP_PATHS, type RemediationOutcome } from '@cortexops/contracts';
+import { ANNOTATIONS, approvalDecisionUpdate, type ApprovalRequest, HTTP_PATHS, type RemediationOutcome, WORKFLOW_REFUSALS } from '@cortexops/contracts';
 import { clickPayload, signSlackRequest, SlackStub } from '@cortexops/testkit';
-import type { WorkflowHandle } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { API_TOKEN, RemediationHarness, WAIT } from './harness.js';
+import { RemediationHarness, WAIT } from './harness.js';
 
 const SLACK = { botToken: 'xoxb-remediation-test-1f2e3d', signingSecret: 'remediation-signing-secret-9a8b7c', channel: 'C0APPROVALS' } as const;
 const ALICE = 'U0ALICE';
@@ -10,6 +10,8 @@ const OPERATOR = 'oncall@example.com';
 
 let h: RemediationHarness;
 let slack: SlackStub;
+/** The operator's personal approver token (issued with the approvals CLI): decisions through the API are theirs. */
+let operatorToken: string;
 
 beforeAll(async () => {
   slack = await SlackStub.start({});
@@ -20,9 +22,10 @@ beforeAll(async () => {
       CORTEXOPS_SLACK_SIGNING_SECRET: SLACK.signingSecret,
       CORTEXOPS_SLACK_CHANNEL: SLACK.channel,
       CORTEXOPS_SLACK_API_URL: `${slack.url}/api/`,
-      CORTEXOPS_APPROVERS: `${ALICE},${OPERATOR}`,
+      CORTEXOPS_SLACK_APPROVERS: ALICE,
     },
   });
+  operatorToken = await h.issueToken(OPERATOR);
 }, 300_000);
 
 afterAll(async () => {
@@ -33,7 +36,7 @@ afterAll(async () => {
 function api(path: string, init: { method?: string; body?: unknown } = {}): Promise<Response> {
   return fetch(`${h.approvals!.baseUrl}${path}`, {
     method: init.method ?? 'GET',
-    headers: { authorization: `Bearer ${API_TOKEN}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
 }
@@ -87,6 +90,26 @@ describe('remediation — approvals bound to the plan', () => {
     expect(trail.find((r) => r.kind === 'approval.decided')).toMatchObject({ actor: ALICE, payload: { decision: 'approve', planHash: request.planHash } });
     const states = trail.filter((r) => r.kind === 'workflow.state').map((r) => r.payload['to']);
     expect(states).toEqual(['DIAGNOSING', 'PLANNING', 'DRY_RUNNING', 'POLICY_CHECK', 'APPROVAL_PENDING', 'DRY_RUNNING', 'POLICY_CHECK', 'APPLYING', 'VERIFYING', 'RESOLVED']);
+  });
+
+  it('a bare Temporal client cannot approve — its unsigned decision (claiming to be an approver) is refused by the workflow, audited as approval.refused, and the request stays open; a signed one through the approvals service applies', async () => {
+    const { handle, incidentId, request } = await pendingRemediation('orders');
+    const forged = { requestId: request.requestId, planHash: request.planHash, decision: 'approve' as const, approver: OPERATOR, channel: 'http' as const, decidedAt: new Date().toISOString() };
+    const refused = await handle.executeUpdate(approvalDecisionUpdate, { args: [forged] }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect((refused as WorkflowUpdateFailedError).cause).toMatchObject({ type: WORKFLOW_REFUSALS.unsigned, message: expect.stringContaining('not signed by the approvals service') as unknown });
+    await expect
+      .poll(async () => (await h.trail(incidentId)).find((r) => r.kind === 'approval.refused'), WAIT)
+      .toMatchObject({ actor: `temporal:${OPERATOR}`, payload: { channel: 'temporal', code: WORKFLOW_REFUSALS.unsigned, update: 'approvalDecision', requestId: request.requestId } });
+    expect((await h.view(handle)).state).toBe('APPROVAL_PENDING');
+    expect(await memoryOf('orders')).toBe('1Gi');
+
+    const approved = await api(`${HTTP_PATHS.approvals}/${incidentId}`, { method: 'POST', body: { requestId: request.requestId, planHash: request.planHash, decision: 'approve' } });
+    expect(approved.status).toBe(200);
+    const outcome = (await handle.result()) as RemediationOutcome;
+    expect(outcome.state, outcome.outcome).toBe('RESOLVED');
+    expect(outcome.decisions).toMatchObject([{ approver: OPERATOR, channel: 'http' }]);
+    expect((await h.trail(incidentId)).find((r) => r.kind === 'approval.decided')).toMatchObject({ actor: OPERATOR });
   });
 
   it('approval via the HTTP API — the pending request is read with its id and plan hash, a decision for another plan is refused (409) and changes nothing, the right one applies: RESOLVED', async () => {

@@ -1,9 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore } from '@cortexops/audit';
 import {
+  type ApprovalDecision,
+  decisionSigningPayload,
   incidentWorkflowId,
   type OperatingMode,
   remediationStateQuery,
@@ -38,7 +42,16 @@ import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { connect, type NatsConnection } from 'nats';
 import { expect } from 'vitest';
 
+/** The worker's token to the approvals service (posts requests and notes; never decides). */
 export const API_TOKEN = 'remediation-test-token-0123456789abcdef';
+
+/**
+ * The approvals service's signing key in these tests: the worker verifies decisions with its public half; the
+ * approvals service (when a test starts one) signs with the private half, and {@link RemediationHarness.signed} stands
+ * in for it where a test delivers a decision to the workflow itself.
+ */
+const signing = generateKeyPairSync('ed25519');
+const VERIFY_KEY = signing.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
 /**
  * Short verification for tests: the rollout may take 30 s (a loaded CI machine schedules kwok pods slowly; a rollout
  * that cannot complete fails after that), then the change settles for 6 s, then five measurements 3 s apart, two must
@@ -128,9 +141,11 @@ export class RemediationHarness {
       CORTEXOPS_DATABASE_URL: database.url,
       CORTEXOPS_JS_STORAGE: options.jsStorage ?? 'memory',
     };
+    const signingKeyFile = join(policyDir, 'approvals-signing.pem');
+    writeFileSync(signingKeyFile, signing.privateKey.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
     let approvals: ServiceProcess | undefined;
     if (options.approvalsEnv) {
-      approvals = await spawnService('approvals', { ...common, CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN, ...options.approvalsEnv });
+      approvals = await spawnService('approvals', { ...common, CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN, CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: signingKeyFile, ...options.approvalsEnv });
       await approvals.waitForHealth((status) => status === 200, 120_000);
     }
     const correlator = await spawnService('correlator', { ...common, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
@@ -142,6 +157,7 @@ export class RemediationHarness {
       CORTEXOPS_POLICY_DATA: join(policyDir, 'data.json'),
       CORTEXOPS_ENVIRONMENTS: `${namespace}=${options.environment ?? 'development'}`,
       CORTEXOPS_MAX_MEMORY: '256Gi',
+      CORTEXOPS_APPROVALS_VERIFY_KEYS: VERIFY_KEY,
       // Without an approvals service the worker posts nothing (decisions come through the workflow update).
       ...(approvals ? { CORTEXOPS_APPROVALS_URL: approvals.baseUrl, CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN } : {}),
       ...options.workerEnv,
@@ -149,6 +165,20 @@ export class RemediationHarness {
     const harness = new RemediationHarness(ctx, nats, nc, client, connection, database, audit, namespace, temporalNamespace, policyDir, workerEnv, correlator, approvals);
     await harness.startWorker();
     return harness;
+  }
+
+  /** A decision signed as the approvals service signs it (for tests that deliver it to the workflow themselves). */
+  signed(decision: Omit<ApprovalDecision, 'signature'>): ApprovalDecision {
+    return { ...decision, signature: sign(null, Buffer.from(decisionSigningPayload(decision)), signing.privateKey).toString('hex') };
+  }
+
+  /** Issues a personal approver token with the approvals CLI (`cortexops-approve tokens create`), as an administrator would. */
+  async issueToken(name: string): Promise<string> {
+    const bin = join(this.ctx.repoRoot, 'services', 'approvals', 'bin', 'cortexops-approve.js');
+    const { stdout } = await promisify(execFile)(process.execPath, [bin, 'tokens', 'create', '--name', name, '--expires-in', '1', '--by', 'test-admin'], {
+      env: { ...process.env, CORTEXOPS_DATABASE_URL: this.database.url },
+    });
+    return stdout.trim();
   }
 
   /** Starts one more worker process (after a kill, or with other variables). */

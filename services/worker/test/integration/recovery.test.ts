@@ -128,7 +128,7 @@ describe('remediation — recovery (auto namespace)', () => {
     await h.nats.launcher.down(['nats']);
     try {
       await handle.executeUpdate(approvalDecisionUpdate, {
-        args: [{ requestId: approvalRequest!.requestId, planHash: approvalRequest!.planHash, decision: 'approve', approver: 'oncall@example.com', channel: 'cli', decidedAt: new Date().toISOString() }],
+        args: [h.signed({ requestId: approvalRequest!.requestId, planHash: approvalRequest!.planHash, decision: 'approve', approver: 'oncall@example.com', channel: 'cli', decidedAt: new Date().toISOString() })],
       });
       await expect.poll(async () => (await h.view(handle)).state, WAIT).toBe('APPLYING');
       const exited = once(killed.child, 'exit');
