@@ -35,6 +35,16 @@ export const alertmanagerWebhookSchema = z.object({
 export type AlertmanagerWebhook = z.output<typeof alertmanagerWebhookSchema>;
 export const AlertmanagerWebhook = defineContract('AlertmanagerWebhook', alertmanagerWebhookSchema);
 
+/**
+ * The webhook body as the receiver splits it: the group's fields checked, each alert only a JSON object here — each
+ * becomes its own TELEMETRY message, validated there as `AlertmanagerTelemetry` (a bad alert is dead-lettered alone).
+ */
+export const alertmanagerWebhookGroupSchema = alertmanagerWebhookSchema.extend({
+  alerts: z.array(z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object')).min(1),
+});
+export type AlertmanagerWebhookGroup = z.output<typeof alertmanagerWebhookGroupSchema>;
+export const AlertmanagerWebhookGroup = defineContract('AlertmanagerWebhookGroup', alertmanagerWebhookGroupSchema);
+
 /** TELEMETRY payload of source `alertmanager`: one alert with its group. */
 export const alertmanagerTelemetrySchema = z.object({
   groupKey: z.string().min(1).max(1024),
