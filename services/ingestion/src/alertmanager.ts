@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { AlertmanagerWebhook, HTTP_PATHS, kubernetesName, kubernetesNamespace, MAX_TELEMETRY_BYTES, type AlertmanagerAlert, type ObjectRef, type TelemetryEnvelope } from '@cortexops/contracts';
+import { AlertmanagerWebhookGroup, HTTP_PATHS, kubernetesName, kubernetesNamespace, MAX_TELEMETRY_BYTES, type ObjectRef, type TelemetryEnvelope } from '@cortexops/contracts';
 import { publishPipelined, type DeadLetterPublisher, type JetStreamLayout, type OutgoingMessage } from '@cortexops/messaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
@@ -31,23 +31,24 @@ export interface AlertmanagerRouteOptions {
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
 
 /** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
-function podOwners(alert: AlertmanagerAlert, owners: AlertmanagerRouteOptions['owners']): ObjectRef[] | Promise<ObjectRef[]> {
-  if (!owners || alert.labels.pod === undefined || alert.labels.namespace === undefined) return [];
-  const namespace = kubernetesNamespace.safeParse(alert.labels.namespace);
-  const pod = kubernetesName.safeParse(alert.labels.pod);
+function podOwners(alert: Record<string, unknown>, owners: AlertmanagerRouteOptions['owners']): ObjectRef[] | Promise<ObjectRef[]> {
+  const labels = alert.labels as Record<string, unknown> | undefined;
+  if (!owners || typeof labels !== 'object' || labels === null || labels.pod === undefined || labels.namespace === undefined) return [];
+  const namespace = kubernetesNamespace.safeParse(labels.namespace);
+  const pod = kubernetesName.safeParse(labels.pod);
   if (!namespace.success || !pod.success) return [];
   // The informer's cache answers at once; only a pod it has not shown waits for the API.
   return owners.resolver.fromCache(namespace.data, pod.data) ?? owners.resolver.ofPodWithin(namespace.data, pod.data, owners.timeoutMs);
 }
 
-function parse(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: false; rejection: Rejection } {
+function parse(body: Buffer): { ok: true; value: AlertmanagerWebhookGroup } | { ok: false; rejection: Rejection } {
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch (error) {
     return { ok: false, rejection: { status: 400, reason: `malformed JSON: ${(error as Error).message.slice(0, 200)}`, field: '(root)' } };
   }
-  const parsed = AlertmanagerWebhook.validate(json);
+  const parsed = AlertmanagerWebhookGroup.validate(json);
   if (!parsed.ok) {
     const first = parsed.error.issues[0];
     const field = first?.field ?? '(root)';
@@ -56,39 +57,50 @@ function parse(body: Buffer): { ok: true; value: AlertmanagerWebhook } | { ok: f
   return { ok: true, value: parsed.value };
 }
 
+/** An alert too large for one TELEMETRY message: dead-lettered alone, with its own bytes. */
+interface OversizedAlert {
+  readonly field: string;
+  readonly msgId: string;
+  readonly original: Buffer;
+  readonly reason: string;
+}
+
 /**
- * One TELEMETRY message per alert (its group, and the owners of the pod it names): each bounded like any telemetry
- * message, so one oversized alert makes the body bad instead of a message TELEMETRY would refuse.
+ * One TELEMETRY message per alert (its group, and the owners of the pod it names), each checked there on its own
+ * (`AlertmanagerTelemetry`: a bad alert is dead-lettered alone) and bounded here like any telemetry message.
  */
-async function toMessages(webhook: AlertmanagerWebhook, subject: string, cluster: string, owners: AlertmanagerRouteOptions['owners']): Promise<OutgoingMessage[] | Rejection> {
+async function split(webhook: AlertmanagerWebhookGroup, subject: string, cluster: string, owners: AlertmanagerRouteOptions['owners']): Promise<{ messages: OutgoingMessage[]; oversized: OversizedAlert[] }> {
   // Every lookup the cache cannot answer is started before any is awaited: the call waits for the slowest only.
   const chains = webhook.alerts.map((alert) => podOwners(alert, owners));
   const messages: OutgoingMessage[] = [];
+  const oversized: OversizedAlert[] = [];
   for (const [i, alert] of webhook.alerts.entries()) {
     const chain = chains[i] as ObjectRef[] | Promise<ObjectRef[]>;
     const ownerChain = Array.isArray(chain) ? chain : await chain;
-    const identity = `${webhook.groupKey}|${alert.fingerprint ?? JSON.stringify(alert.labels)}|${alert.status}|${alert.startsAt}|${alert.endsAt ?? ''}`;
+    // The same alert re-sent (Alertmanager retried the call) gets the same id: TELEMETRY stores it once.
+    const identity = JSON.stringify([webhook.groupKey, alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']);
     const id = sha256Hex(identity).slice(0, 32);
     const envelope: TelemetryEnvelope = {
       id,
       source: 'alertmanager',
       cluster,
-      occurredAt: alert.startsAt,
       payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}) },
     };
     const data = Buffer.from(JSON.stringify(envelope));
-    if (data.length > MAX_TELEMETRY_BYTES) return { status: 400, reason: `alert of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes per alert`, field: `alerts[${i}]` };
-    messages.push({ subject, data, msgId: `am-${id}` });
+    if (data.length > MAX_TELEMETRY_BYTES) oversized.push({ field: `alerts[${i}]`, msgId: `dl-am-${id}`, original: Buffer.from(JSON.stringify(alert)), reason: `alert of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes per alert` });
+    else messages.push({ subject, data, msgId: `am-${id}` });
   }
-  return messages;
+  return { messages, oversized };
 }
 
 /**
  * Alertmanager's webhook receiver (payload version 4), every request handled here. A body of up to `maxBytes` (a
- * 10,000-alert group is about 2.3 MB) is split into one `telemetry.alertmanager` message per alert, firing or resolved,
- * published pipelined; 200 only once TELEMETRY stored them all, else 503 so Alertmanager retries. A bad body is
- * dead-lettered with the reason and answered 400. A body over the limit, or one that does not fit the bytes in flight,
- * is refused unread with 503 (Alertmanager retries; counted in `cortexops_webhook_refused_total` and logged).
+ * 10,000-alert group is 2–8 MB) is split into one `telemetry.alertmanager` message per alert, firing or resolved,
+ * published pipelined; 200 only once TELEMETRY stored them all, else 503 so Alertmanager retries. Each alert is
+ * bounded on its own: one too large for a TELEMETRY message is dead-lettered alone, one that breaks the alert contract
+ * is dead-lettered by the consumer; the others go on. A bad body (not JSON, not version 4, no alerts ...) is
+ * dead-lettered with the reason and answered 400. A body over the limit, or one that does not fit the bytes in
+ * flight, is refused unread with 503 (Alertmanager retries; counted in `cortexops_webhook_refused_total`, logged).
  */
 export function registerAlertmanagerRoute(http: FastifyInstance, options: AlertmanagerRouteOptions): void {
   const { js, layout, cluster, deadLetter, counters, owners, maxBytes, refused } = options;
@@ -120,24 +132,28 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
       if (!read.ok) return refuse(request, reply, 'too_large', read.bytes);
       const body = read.body;
       const parsed = parse(body);
-      const messages = parsed.ok ? await toMessages(parsed.value, subject, cluster, owners) : parsed.rejection;
-      if (!Array.isArray(messages)) {
+      if (!parsed.ok) {
         counters.ingested('alertmanager', 'rejected');
         try {
-          await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, original: body, reason: messages.reason, field: messages.field });
+          await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, original: body, reason: parsed.rejection.reason, field: parsed.rejection.field });
         } catch (error) {
           request.log.error({ err: error }, 'dead letter unavailable');
           return reply.code(503).send({ error: 'dead letter unavailable' });
         }
-        return reply.code(messages.status).send({ error: messages.reason, field: messages.field });
+        return reply.code(parsed.rejection.status).send({ error: parsed.rejection.reason, field: parsed.rejection.field });
       }
+      const { messages, oversized } = await split(parsed.value, subject, cluster, owners);
       try {
+        for (const alert of oversized) {
+          counters.ingested('alertmanager', 'rejected');
+          await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, ...alert });
+        }
         await publishPipelined(js, messages, { expectStream: layout.streams.telemetry, window: options.publishWindow ?? 512 });
       } catch (error) {
-        request.log.error({ err: error }, 'TELEMETRY unavailable; Alertmanager will retry');
+        request.log.error({ err: error }, 'TELEMETRY or the dead letter unavailable; Alertmanager will retry');
         return reply.code(503).send({ error: 'telemetry stream unavailable' });
       }
-      return reply.code(200).send({ accepted: messages.length });
+      return reply.code(200).send({ accepted: messages.length, deadLettered: oversized.length });
     } finally {
       budget.release(reserved);
     }

@@ -9,6 +9,8 @@ const MAX_CACHED = 10_000;
 const MAX_CONCURRENT_READS = 16;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
+/** A pod neither the watch nor the API knows (gone, or never there): what was found is reused this long, not read again per alert. */
+const MISSING_TTL_MS = 60_000;
 /** After a failed list or a broken watch, the informer starts again after this long, doubling up to the maximum. */
 const INFORMER_RETRY_MS = { first: 2000, max: 60_000 } as const;
 
@@ -100,6 +102,10 @@ export class OwnerResolver {
   private readonly pods = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: POD_TTL_MS });
   private readonly replicaSets = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: POD_TTL_MS });
   private readonly reads: LimitFunction = pLimit(MAX_CONCURRENT_READS);
+  /** Chains of pods the watch does not hold, as the API and the shared bucket gave them (a pod the watch shows later wins). */
+  private readonly missing = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: MISSING_TTL_MS });
+  /** Reads in progress per pod: a body naming one unknown pod a thousand times reads it once. */
+  private readonly inFlight = new Map<string, Promise<ObjectRef[]>>();
 
   private constructor(
     private readonly core: CoreV1Api,
@@ -179,12 +185,23 @@ export class OwnerResolver {
       // A ReplicaSet the watch has not shown yet: read by ofPod.
       if (above !== undefined) return this.remember(namespace, name, [owner, ...above]);
     }
-    return this.pods.get(`${namespace}/${name}`);
+    const key = `${namespace}/${name}`;
+    return this.pods.get(key) ?? this.missing.get(key);
   }
 
   async ofPod(namespace: string, name: string): Promise<ObjectRef[]> {
     const cached = this.fromCache(namespace, name);
     if (cached) return cached;
+    const key = `${namespace}/${name}`;
+    let reading = this.inFlight.get(key);
+    if (!reading) {
+      reading = this.read(namespace, name).finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, reading);
+    }
+    return reading;
+  }
+
+  private async read(namespace: string, name: string): Promise<ObjectRef[]> {
     let pod = this.podCache.get(namespace, name);
     if (!pod) {
       try {
@@ -192,7 +209,9 @@ export class OwnerResolver {
         pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
       } catch {
         // The pod is gone: what a replica read while it lived, if anything.
-        return this.remembered(namespace, name);
+        const chain = await this.remembered(namespace, name);
+        this.missing.set(`${namespace}/${name}`, chain);
+        return chain;
       }
     }
     const owner = controllerOf(pod.metadata?.ownerReferences);

@@ -134,7 +134,8 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     const bad = [
       { body: '{not json', field: '(root)' },
       { body: JSON.stringify({ version: '3', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [] }), field: 'version' },
-      { body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: {}, startsAt: 'yesterday' }] }), field: 'alerts[0].labels' },
+      { body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [] }), field: 'alerts' },
+      { body: JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: ['not an alert'] }), field: 'alerts[0]' },
     ];
     for (const { body, field } of bad) {
       const response = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -143,19 +144,31 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
       const letter = await waitFor('webhook dead letter', async () => (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.stage === 'webhook' && d.original.toString() === body));
       expect(letter.field).toBe(field);
     }
-    // An empty body, and one alert too large for one TELEMETRY message: bad bodies too.
     const empty = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST' });
     expect(empty.status).toBe(400);
     expect(((await empty.json()) as { field: string }).field).toBe('(root)');
-    const hugeAlert = JSON.stringify({ version: '4', groupKey: 'g', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'Huge' }, annotations: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`a${i}`, 'x'.repeat(15_000)])), startsAt: new Date().toISOString() }] });
-    const huge = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: hugeAlert });
-    expect(huge.status).toBe(400);
-    const hugeAnswer = (await huge.json()) as { field: string; error: string };
-    expect(hugeAnswer.field).toBe('alerts[0]');
-    expect(hugeAnswer.error).toMatch(/exceeds the limit of \d+ bytes per alert/);
-    const letter = await waitFor('huge alert dead letter', async () => (await deadLetters(nc, names.streams.deadLetter)).find((d) => d.stage === 'webhook' && d.field === 'alerts[0]'));
-    expect(letter.original.toString()).toBe(hugeAlert);
     expect(counterValue(await metricsText(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'rejected' })).toBe(rejectedBefore + 5);
+  });
+
+  it('ingestion — each alert of a body is bounded alone: one too large for a TELEMETRY message and one breaking the alert contract are dead-lettered, the others arrive', async () => {
+    const startsAt = new Date().toISOString();
+    const huge = { status: 'firing', labels: { alertname: 'HugeAlert' }, annotations: Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`a${i}`, 'x'.repeat(15_000)])), startsAt };
+    const broken = { status: 'firing', labels: { severity: 'critical' }, startsAt: 'yesterday' };
+    const good = { status: 'firing', labels: { alertname: 'SplitGoodAlert', namespace: 'demo', deployment: 'checkout' }, startsAt };
+    const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="split"}', status: 'firing', receiver: 'r', alerts: [huge, broken, good] });
+    const response = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ accepted: 2, deadLettered: 1 });
+    await waitFor('the good alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.reason === 'SplitGoodAlert'));
+    const letters = await waitFor('two dead letters', async () => {
+      const all = await deadLetters(nc, names.streams.deadLetter);
+      const hugeLetter = all.find((d) => d.stage === 'webhook' && d.field === 'alerts[0]' && d.reason.includes('per alert'));
+      const brokenLetter = all.find((d) => d.stage === 'ingestion' && d.original.toString().includes('"severity":"critical"') && d.original.toString().includes('split'));
+      return hugeLetter && brokenLetter ? { hugeLetter, brokenLetter } : undefined;
+    });
+    expect(letters.hugeLetter.reason).toMatch(/exceeds the limit of \d+ bytes per alert/);
+    expect(JSON.parse(letters.hugeLetter.original.toString())).toEqual(huge);
+    expect(letters.brokenLetter.field).toBe('payload.alert.labels');
   });
 
   it('ingestion — a webhook body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES is refused unread with 503 (Alertmanager retries) and counted, with or without a declared length', async () => {
