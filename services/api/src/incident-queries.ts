@@ -37,17 +37,27 @@ interface Row {
   cursor_at: string;
 }
 
-/**
- * The incidents with the latest `workflow.state` of each from the audit trail (one index look-up per incident on
- * `audit_events (incident_id, sequence)`), most recently updated first, filtered, one keyset page at a time.
- */
-const SELECT = `
-SELECT i.record, s.state, s.at AS state_at, to_char(i.updated_at AT TIME ZONE 'UTC', ${CANONICAL_TS}) AS cursor_at
-FROM incidents i
-LEFT JOIN LATERAL (
+const CURSOR_AT = `to_char(i.updated_at AT TIME ZONE 'UTC', ${CANONICAL_TS}) AS cursor_at`;
+
+/** The latest `workflow.state` of incident `i` (one index look-up on `audit_events (incident_id, sequence)`). */
+const LATEST_STATE = `LEFT JOIN LATERAL (
   SELECT e.payload->>'to' AS state, e.occurred_at AS at FROM audit_events e
   WHERE e.incident_id = i.id AND e.kind = 'workflow.state' ORDER BY e.sequence DESC LIMIT 1
 ) s ON true`;
+
+const ORDER = 'ORDER BY i.updated_at DESC, i.id';
+
+/**
+ * The incidents, most recently updated first, filtered, one keyset page at a time, each with its workflow's latest
+ * state from the audit trail. Without a state filter the page is cut first and only its rows look their state up;
+ * filtering by state needs every candidate's state.
+ */
+function listSql(where: readonly string[], byState: boolean, limitParam: string): string {
+  const filter = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
+  if (byState) return `SELECT i.record, s.state, s.at AS state_at, ${CURSOR_AT} FROM incidents i ${LATEST_STATE} ${filter} ${ORDER} LIMIT ${limitParam}`;
+  return `SELECT i.record, s.state, s.at AS state_at, ${CURSOR_AT}
+FROM (SELECT * FROM incidents i ${filter} ${ORDER} LIMIT ${limitParam}) i ${LATEST_STATE} ${ORDER}`;
+}
 
 function summaryOf(row: Row): IncidentSummary {
   const r = row.record;
@@ -93,8 +103,7 @@ export class IncidentQueries {
       where.push(`(i.updated_at < ${at} OR (i.updated_at = ${at} AND i.id > ${id}))`);
     }
     values.push(filter.limit + 1);
-    const sql = `${SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY i.updated_at DESC, i.id LIMIT $${values.length}`;
-    const result = await this.pool.query<Row>(sql, values);
+    const result = await this.pool.query<Row>(listSql(where, filter.state !== undefined, `$${values.length}`), values);
     const rows = result.rows.slice(0, filter.limit);
     const last = rows[rows.length - 1];
     return {
@@ -104,7 +113,7 @@ export class IncidentQueries {
   }
 
   async summary(id: string): Promise<IncidentSummary | undefined> {
-    const result = await this.pool.query<Row>(`${SELECT} WHERE i.id = $1`, [id]);
+    const result = await this.pool.query<Row>(`SELECT i.record, s.state, s.at AS state_at, ${CURSOR_AT} FROM incidents i ${LATEST_STATE} WHERE i.id = $1`, [id]);
     const row = result.rows[0];
     return row ? summaryOf(row) : undefined;
   }
