@@ -22,6 +22,7 @@ import { kubeletEventSignal, enrolForRemediation, memoryLimitedDeployment } from
 import { spawnService, type ServiceProcess } from '../service-process.js';
 import { REPO_ROOT } from '../stack/context.js';
 import { kubectl } from '../stack/servers/kubernetes/kubectl.js';
+import { kwokNode } from '../stack/servers/kubernetes/kwok.js';
 import { kubeconfigPaths } from '../stack/servers/kubernetes/paths.js';
 import type { StackContext } from '../stack/types.js';
 import { createTestDatabase, createTestNamespace, natsUrl, sharedStack, privateStack, temporalAddress, uniqueName, type TestDatabase } from '../testing.js';
@@ -45,6 +46,9 @@ export interface EnvironmentOptions {
   readonly workerEnv?: Record<string, string>;
 }
 
+/** Keeps every other pod off a scenario's own node. */
+const CHAOS_TAINT = { key: 'cortexops.io/chaos', value: 'true', effect: 'NoSchedule' } as const;
+
 /** The on-call person who approves in the scenarios that wait for a human. */
 export const APPROVER = 'oncall@example.com';
 
@@ -62,7 +66,7 @@ const CHAOS_VERIFY = {
 
 export interface DeploymentJson {
   readonly metadata: { uid: string; generation: number; annotations?: Record<string, string> };
-  readonly spec: { replicas: number; template: { spec: { containers: { resources?: { limits?: { memory?: string } } }[] } } };
+  readonly spec: { replicas: number; template: { spec: { containers: { resources?: { limits?: { memory?: string } } }[] } & Record<string, unknown> } & Record<string, unknown> };
   readonly status?: { availableReplicas?: number; updatedReplicas?: number; observedGeneration?: number };
 }
 
@@ -188,9 +192,27 @@ export class ChaosEnvironment {
     await this.ownLauncher.up([name]);
   }
 
-  /** A Deployment of `replicas` Running kwok pods with one container limited to `memory`, available. */
-  async deploy(name: string, memory: string, replicas = 1): Promise<{ before: DeploymentJson; pods: string[] }> {
-    await kubectl(this.shared, ['apply', '-f', '-'], { stdin: JSON.stringify(memoryLimitedDeployment(this.namespace, name, memory, replicas)) });
+  /**
+   * A kwok node of the scenario's own (64Gi, tainted: nothing else lands on it), deleted with the scenario: what fits
+   * on it does not depend on what other runs left on the shared nodes.
+   */
+  async ownNode(): Promise<string> {
+    const name = uniqueName('kwok-chaos').replace(/_/g, '-');
+    const node = kwokNode(name);
+    this.scenario.defer(() => kubectl(this.shared, ['delete', 'node', name, '--ignore-not-found', '--wait=false']));
+    await kubectl(this.shared, ['create', '-f', '-'], { stdin: JSON.stringify({ ...node, spec: { taints: [CHAOS_TAINT] } }) });
+    await kubectl(this.shared, ['wait', '--for=condition=Ready', `node/${name}`, `--timeout=${Math.max(1, Math.floor(this.scenario.remainingMs() / 1000))}s`]);
+    this.scenario.step(`kwok node ${name} of its own (64Gi, tainted)`);
+    return name;
+  }
+
+  /** A Deployment of `replicas` Running kwok pods with one container limited to `memory` (on `node` when given), available. */
+  async deploy(name: string, memory: string, replicas = 1, node?: string): Promise<{ before: DeploymentJson; pods: string[] }> {
+    const manifest = memoryLimitedDeployment(this.namespace, name, memory, replicas);
+    const podSpec = manifest.spec.template.spec;
+    const pinned = node === undefined ? podSpec : { ...podSpec, nodeSelector: { 'kubernetes.io/hostname': node }, tolerations: [{ ...CHAOS_TAINT, operator: 'Equal' }] };
+    const deployment = { ...manifest, spec: { ...manifest.spec, template: { ...manifest.spec.template, spec: pinned } } };
+    await kubectl(this.shared, ['apply', '-f', '-'], { stdin: JSON.stringify(deployment) });
     await pollUntil(this.scenario, `Deployment ${this.namespace}/${name} available with ${replicas} pod(s)`, async () =>
       (await this.deployment(name)).status?.availableReplicas === replicas ? true : undefined,
     );

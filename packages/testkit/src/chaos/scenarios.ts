@@ -1,8 +1,10 @@
 import type { Scenario } from './runner.js';
+import { changeDoesNotStabilise } from './scenarios/no-stabilise.js';
 import { remediationLoop } from './scenarios/remediation-loop.js';
+import { workerKilledInApplying } from './scenarios/worker-killed.js';
 
 /** Every scenario of `make demo-failure`, in the order they run. */
-export const CHAOS_SCENARIOS: readonly Scenario[] = [remediationLoop];
+export const CHAOS_SCENARIOS: readonly Scenario[] = [remediationLoop, workerKilledInApplying, changeDoesNotStabilise];
 
 /** The scenarios named in `only` (all when empty); an unknown name is refused, naming the known ones. */
 export function selectScenarios(only: readonly string[]): Scenario[] {
