@@ -261,6 +261,17 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(readToken.status).toBe(401);
     });
 
+    it.each(['approve', 'reject', 'cancel'])('%s with a valid personal token reaches the approvals service, whose answer comes back as it is (no workflow: 404)', async (action) => {
+      const token = await sut.issueToken(`bob-${action}@example.com`);
+      const body = action === 'cancel' ? { reason: 'handled by hand' } : { comment: 'ok' };
+      const { status, body: answer } = await request<ErrorBody>(base(), `/v1/incidents/${pending.incident.id}/${action}`, { method: 'POST', token, body });
+      expect(status).toBe(404);
+      expect(answer.error).toBe('INCIDENT_NOT_FOUND');
+      const viaCli = await cli([action, pending.incident.id, '--api-url', base(), '--output', 'json', ...(action === 'cancel' ? ['--reason', 'by hand'] : [])], { CORTEXOPS_APPROVER_TOKEN: token });
+      expect(viaCli.code).toBe(1);
+      expect(JSON.parse(viaCli.out)).toMatchObject({ error: 'INCIDENT_NOT_FOUND', status: 404 });
+    });
+
     it('the approvals service kept each refused attempt in the audit trail', async () => {
       const client = new pg.Client({ connectionString: sut.db.url });
       await client.connect();

@@ -1,4 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { LOCAL_HOST } from '@cortexops/config';
 import { createTestDatabase, createTestNamespace, ensureServers, freePort, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
 import { runCli } from '../../src/cli.js';
@@ -11,6 +16,8 @@ export interface ApiUnderTest {
   readonly db: TestDatabase;
   /** A port nothing listens on: the health target that is down. */
   readonly deadPort: number;
+  /** Issues a personal approver token with the approvals CLI (`cortexops-approve tokens create`), as an administrator would. */
+  issueToken(name: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -25,7 +32,11 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
   const namespace = await createTestNamespace(ctx, 'api');
   const shared = Object.fromEntries(['CORTEXOPS_NATS_PORT', 'CORTEXOPS_TEMPORAL_PORT', 'CORTEXOPS_POSTGRES_PORT'].map((v) => [v, ctx.env[v]]));
   const common = { ...shared, CORTEXOPS_DATABASE_URL: db.url, CORTEXOPS_TEMPORAL_NAMESPACE: namespace };
-  const approvals = await spawnService('approvals', common);
+  // The approvals service signs every decision and cancel it delivers; without its key it delivers none (503).
+  const keyDir = mkdtempSync(join(tmpdir(), 'api-test-'));
+  const keyFile = join(keyDir, 'approvals-signing.pem');
+  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const approvals = await spawnService('approvals', { ...common, CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: keyFile });
   await approvals.waitForHealth((status) => status === 200);
   const deadPort = await freePort();
   const api = await spawnService('api', {
@@ -40,10 +51,18 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
     approvals,
     db,
     deadPort,
+    issueToken: async (name) => {
+      const bin = join(ctx.repoRoot, 'services', 'approvals', 'bin', 'cortexops-approve.js');
+      const { stdout } = await promisify(execFile)(process.execPath, [bin, 'tokens', 'create', '--name', name, '--expires-in', '1', '--by', 'test-admin'], {
+        env: { ...process.env, CORTEXOPS_DATABASE_URL: db.url },
+      });
+      return stdout.trim();
+    },
     stop: async () => {
       await api.terminate();
       await approvals.terminate();
       await db.drop();
+      rmSync(keyDir, { recursive: true, force: true });
     },
   };
 }
