@@ -6,7 +6,7 @@ export { InstallError, installOnce, installDebianPackage, installGoModule, insta
 export { runningPid, logFile } from './stack/process.js';
 export { ALL_SERVERS, SERVICE_SERVERS, STACK_SERVERS } from './stack/registry.js';
 export { VERSIONS } from './stack/versions.js';
-export { postgresUrl, postgresRoleUrl, postgresPassword, prepareRoles, POSTGRES_DATABASE, POSTGRES_ROLES, type PostgresRole } from './stack/servers/postgres.js';
+export { postgresUrl, postgresCaFile, postgresRoleUrl, postgresPassword, prepareRoles, POSTGRES_DATABASE, POSTGRES_ROLES, type PostgresRole } from './stack/servers/postgres.js';
 export { temporalCli } from './stack/servers/temporal.js';
 export { qdrant, qdrantBinary, qdrantUrl, QDRANT_DEFAULT_BIN } from './stack/servers/qdrant.js';
 export { embeddingModelDir, installEmbeddingModel } from './stack/embedding-model.js';

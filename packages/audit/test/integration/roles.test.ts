@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type StackContext, type TestDatabase, POSTGRES_ROLES, createTestDatabase, ensureServers, postgresRoleUrl, prepareRoles } from '@cortexops/testkit';
+import { type StackContext, type TestDatabase, POSTGRES_ROLES, createTestDatabase, ensureServers, postgresCaFile, postgresRoleUrl, prepareRoles } from '@cortexops/testkit';
 import pg from 'pg';
 import {
   AuditCheckpointError,
@@ -240,5 +240,35 @@ describe('audit roles', () => {
     expect(bad.stderr).toContain('CORTEXOPS_DATABASE_MIGRATION_URL');
     const password = new URL(postgresRoleUrl(ctx, 'owner', db.name)).password;
     expect(`${result.stdout}${result.stderr}${bad.stdout}${bad.stderr}`).not.toContain(password);
+  });
+});
+
+describe('audit roles — TLS to PostgreSQL', () => {
+  const tls = async (url: string): Promise<boolean> => {
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ ssl: boolean }>('SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()');
+      return rows[0]?.ssl ?? false;
+    } finally {
+      await client.end();
+    }
+  };
+
+  it('the application role connects with sslmode=verify-full against the stack certificate (by address and by name) and the store works over it; another CA is refused', async () => {
+    const url = postgresRoleUrl(ctx, 'app', db.name);
+    expect(await tls(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(postgresCaFile(ctx))}`)).toBe(true);
+    expect(await tls(url)).toBe(false);
+    const store = await AuditStore.create({ databaseUrl: `${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(postgresCaFile(ctx))}` });
+    try {
+      expect((await store.append(event(1))).sequence).toBe(1);
+    } finally {
+      await store.close();
+    }
+    const other = join(dir, 'other.crt');
+    await run('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=other', '-keyout', join(dir, 'other.key'), '-out', other]);
+    await expect(tls(`${url}?sslmode=verify-full&sslrootcert=${encodeURIComponent(other)}`)).rejects.toThrow(/certificate/i);
+    const byName = url.replace('127.0.0.1', 'localhost');
+    expect(await tls(`${byName}?sslmode=verify-full&sslrootcert=${encodeURIComponent(postgresCaFile(ctx))}`)).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -70,6 +70,46 @@ async function query(ctx: StackContext, database: string, sql: string, values: u
   } finally {
     await client.end();
   }
+}
+
+const tlsDir = (ctx: StackContext) => join(ctx.dataDir, 'postgres', 'tls');
+
+/**
+ * The local PostgreSQL's self-signed certificate (for 127.0.0.1 and localhost): a client verifies the server with it
+ * as its root (`?sslmode=verify-full&sslrootcert=<this file>`).
+ */
+export function postgresCaFile(ctx: StackContext): string {
+  return join(tlsDir(ctx), 'server.crt');
+}
+
+/**
+ * Generates the certificate once (openssl, P-256, ten years; the key 0600 and owned by the server's user) and turns
+ * TLS on — for a running server too (`ssl` is reloadable). Plain connections stay allowed on loopback.
+ */
+async function enableTls(ctx: StackContext, client: pg.Client): Promise<void> {
+  const dir = tlsDir(ctx);
+  const key = join(dir, 'server.key');
+  if (!existsSync(postgresCaFile(ctx)) || !existsSync(key)) {
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const temporaryKey = `${key}.${process.pid}`;
+    const temporaryCert = `${postgresCaFile(ctx)}.${process.pid}`;
+    await run('openssl', [
+      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
+      '-subj', '/CN=cortexops-local-postgres', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      '-keyout', temporaryKey, '-out', temporaryCert,
+    ]);
+    const owner = ownerFor({ unprivileged });
+    chmodSync(temporaryKey, 0o600);
+    if (owner) chownSync(temporaryKey, owner.uid, owner.gid);
+    renameSync(temporaryKey, key);
+    renameSync(temporaryCert, postgresCaFile(ctx));
+  }
+  const settings = { ssl: 'on', ssl_cert_file: postgresCaFile(ctx), ssl_key_file: key };
+  const current = await client.query<{ name: string; setting: string }>('SELECT name, setting FROM pg_settings WHERE name = ANY($1)', [Object.keys(settings)]);
+  const same = current.rows.every((row) => settings[row.name as keyof typeof settings] === row.setting) && current.rowCount === 3;
+  if (same) return;
+  for (const [name, value] of Object.entries(settings)) await client.query(`ALTER SYSTEM SET ${name} = ${pg.escapeLiteral(value)}`);
+  await client.query('SELECT pg_reload_conf()');
 }
 
 /** Runs `work` with a client of the superuser on `database`. */
@@ -190,6 +230,13 @@ async function migrateAsOwner(ctx: StackContext, database: string): Promise<void
 export async function prepareRoles(ctx: StackContext, database: string): Promise<void> {
   await withClient(postgresUrl(ctx, 'postgres'), async (admin) => {
     await ensureRoles(admin, ctx);
+    // One generation of the certificate at a time (a key of one run with the certificate of another would not load).
+    await admin.query("SELECT pg_advisory_lock(hashtext('cortexops-tls'))");
+    try {
+      await enableTls(ctx, admin);
+    } finally {
+      await admin.query("SELECT pg_advisory_unlock(hashtext('cortexops-tls'))");
+    }
     // One database set-up at a time: concurrent ALTER ... OWNER of one table fails.
     const lock = `cortexops-roles/${database}`;
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
