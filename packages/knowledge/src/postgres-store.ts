@@ -54,6 +54,8 @@ export class PostgresStore implements VectorStore {
   readonly backend = 'postgres';
   private readonly index = new ExactIndex();
   private seen = 0;
+  /** The table's oldest revision at the last catch-up. */
+  private oldest = 0;
 
   private constructor(
     private readonly pool: pg.Pool,
@@ -146,7 +148,10 @@ export class PostgresStore implements VectorStore {
       this.seen = Math.max(this.seen, revision);
     }
     const { rows: oldest } = await this.run<{ min: string | null }>('SELECT min(revision) AS min FROM knowledge_points WHERE collection = $1', [this.collection]);
-    this.index.dropBefore(oldest[0]?.min === null || oldest[0] === undefined ? this.seen + 1 : Number(oldest[0].min));
+    const min = oldest[0]?.min === null || oldest[0] === undefined ? this.seen + 1 : Number(oldest[0].min);
+    // Only a prune moves the oldest revision up; a scan of the copy is needed only then.
+    if (min > this.oldest) this.index.dropBefore(min);
+    this.oldest = min;
   }
 
   async search(vector: readonly number[] | Float32Array, options: SearchOptions): Promise<SearchHit[]> {
