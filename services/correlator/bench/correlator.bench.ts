@@ -329,16 +329,20 @@ try {
   rows.push(await baseline(nc, jsm, 'ack only (parse + validate, same consumer)', storm, () => 'acked'));
   process.stderr.write('phase: engine in memory\n');
   rows.push(await baseline(nc, jsm, 'engine in memory (no KV, no Temporal)', storm, inMemoryEngine()));
-  process.stderr.write('phase: engine + KV store\n');
-  const bucket = `${uniqueName('cbkv').replace(/[^a-z0-9]/g, '')}`;
-  // As the correlator opens them: TTL, and the fingerprint index beside the groups.
-  const ttlMs = stateTtlMs(RULES);
-  const buckets = await openGroupBuckets(nc.jetstream(), jsm, bucket, ttlMs);
-  const store = await GroupStore.create(buckets.groups, { follow: true, fingerprints: { kv: buckets.fingerprints, refreshMs: ttlMs / 2 } });
-  rows.push(await baseline(nc, jsm, 'engine + KV store (no Temporal)', storm, async (signal) => (await store.apply(signal, Date.parse(signal.receivedAt), RULES)).decision.kind));
-  store.close();
-  await jsm.streams.delete(`KV_${bucket}`);
-  await jsm.streams.delete(`KV_${bucket}_fingerprints`);
+  // As the correlator opens them (TTL, the fingerprint index beside the groups), and without the index (as before
+  // issue 9): what routing by fingerprint costs, in the same run.
+  for (const indexed of [false, true]) {
+    process.stderr.write(`phase: engine + KV store${indexed ? '' : ', no fingerprint index'}\n`);
+    const bucket = `${uniqueName('cbkv').replace(/[^a-z0-9]/g, '')}`;
+    const ttlMs = stateTtlMs(RULES);
+    const buckets = await openGroupBuckets(nc.jetstream(), jsm, bucket, ttlMs);
+    const store = await GroupStore.create(buckets.groups, { follow: true, ...(indexed ? { fingerprints: { kv: buckets.fingerprints, refreshMs: ttlMs / 2 } } : {}) });
+    const name = indexed ? 'engine + KV store (no Temporal)' : 'engine + KV store, no fingerprint index';
+    rows.push(await baseline(nc, jsm, name, storm, async (signal) => (await store.apply(signal, Date.parse(signal.receivedAt), RULES)).decision.kind));
+    store.close();
+    await jsm.streams.delete(`KV_${bucket}`);
+    await jsm.streams.delete(`KV_${bucket}_fingerprints`);
+  }
   process.stderr.write('phase: correlator\n');
   const service = await correlatorLatency(nc, jsm, env, storm);
   rows.push(service);
