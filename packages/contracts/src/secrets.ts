@@ -19,13 +19,16 @@ const SECRET_PARAMETER = /\b((?:ssl)?password|passwd|pwd|pass|secret|token|acces
  * `?password=[redacted]`). Hosts, paths and other parameters stay readable.
  */
 export function redactCredentials(text: string): string {
+  // Neither a user-info part nor a parameter without these: most strings return at once.
+  if (!text.includes('@') && !text.includes('=')) return text;
   return text
     .replace(AUTHORITY_USERINFO, `//${REDACTED}@`)
     .replace(BARE_USERINFO, `${REDACTED}@`)
     .replace(SECRET_PARAMETER, (_match, name: string) => `${name}=${REDACTED}`);
 }
 
-const SECRET_SUFFIXES = ['password', 'passwd', 'secret', 'token', 'apikey', 'privatekey', 'authorization', 'cookie', 'signature', 'credentials', 'checkpointkey', 'signingkey', 'hmackey'];
+const SECRET_NAME = /(?:password|passwd|secret|token|apikey|privatekey|authorization|cookie|signature|credentials|checkpointkey|signingkey|hmackey)$/;
+const SEPARATORS = /[-_]/g;
 
 /**
  * Whether a field of that name holds a secret: `password`, `dbPassword`, `slack_bot_token`, `signingSecret`,
@@ -33,6 +36,5 @@ const SECRET_SUFFIXES = ['password', 'passwd', 'secret', 'token', 'apikey', 'pri
  * contains such a word, like `tokens` or `tokenCount`, is not one).
  */
 export function isSecretField(name: string): boolean {
-  const key = name.toLowerCase().replace(/[-_]/g, '');
-  return SECRET_SUFFIXES.some((suffix) => key.endsWith(suffix));
+  return SECRET_NAME.test(name.toLowerCase().replace(SEPARATORS, ''));
 }
