@@ -148,7 +148,9 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
           counters.ingested('alertmanager', 'rejected');
           await deadLetter.publish({ subject: `http:${HTTP_PATHS.alertmanagerWebhook}`, ...alert });
         }
-        await publishPipelined(js, messages, { expectStream: layout.streams.telemetry, window: options.publishWindow ?? 512 });
+        // No expected-stream header per message: the server refuses overlapping stream subjects, so the telemetry
+        // prefix can only belong to TELEMETRY.
+        await publishPipelined(js, messages, { window: options.publishWindow ?? 512 });
       } catch (error) {
         request.log.error({ err: error }, 'TELEMETRY or the dead letter unavailable; Alertmanager will retry');
         return reply.code(503).send({ error: 'telemetry stream unavailable' });

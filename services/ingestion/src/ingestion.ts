@@ -5,11 +5,12 @@ import {
   ensureDurableConsumer,
   ensureJetStreamLayout,
   runPullConsumer,
+  type JetStreamLayout,
   type JetStreamLayoutOptions,
   type RunningConsumer,
 } from '@cortexops/messaging';
 import { natsCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
 import { registerAlertmanagerRoute } from './alertmanager.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
@@ -26,20 +27,16 @@ export interface IngestionOverrides {
   readonly dropsBucket?: string;
 }
 
-/**
- * The ingestion service: JetStream layout, the TELEMETRY consumer (validate, normalise, dedup, publish to
- * SIGNALS, dead-letter), the Alertmanager webhook and, when a kubeconfig is configured, the Kubernetes
- * Warning-event watcher (unless CORTEXOPS_INGESTION_WATCH_EVENTS=false) and pod-owner lookups for alerts. `stop()` stops the sources, drains the consumer (in-flight messages finish and are
- * acked), then drains the connection.
- */
-export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext, overrides: IngestionOverrides = {}): Promise<RunningService> {
-  // noAsyncTraces: no stack captured per request (a large share of the per-message cost); a timed-out
-  // publish still fails with PublishError naming its subject.
-  const nc: NatsConnection = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
-  context.logger.info({ server: nc.getServer() }, 'connected to NATS');
-  const jsm = await nc.jetstreamManager();
-  const js = nc.jetstream();
-  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+/** The TELEMETRY consumer (validate, normalise, dedup, publish to SIGNALS, dead-letter) with its drop accounting. */
+async function startConsumer(
+  js: JetStreamClient,
+  jsm: JetStreamManager,
+  layout: JetStreamLayout,
+  config: ServiceConfig<'ingestion'>,
+  context: ServiceContext,
+  counters: PipelineCounters,
+  overrides: IngestionOverrides,
+): Promise<{ readonly durable: string; stop(): Promise<void> }> {
   const durable = overrides.durable ?? CONSUMERS.ingestion;
   const consumerInfo = await ensureDurableConsumer(jsm, {
     stream: layout.streams.telemetry,
@@ -50,20 +47,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     description: 'ingestion: telemetry → signals',
   });
 
-  const dropped = new Counter({
-    name: METRICS.telemetryDroppedTotal,
-    help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
-    registers: [context.registry],
-  });
-  const counters: PipelineCounters = {
-    ingested: (source, outcome) => context.metrics.eventsIngested.inc({ source, outcome }),
-    dropped: (count) => {
-      dropped.inc(count);
-      context.logger.warn({ count }, 'TELEMETRY discarded messages before ingestion read them');
-    },
-  };
   const deadLetter = new DeadLetterPublisher(js, layout, 'ingestion');
-  const webhookDeadLetter = new DeadLetterPublisher(js, layout, 'webhook');
 
   const drops = await DropAccounting.start({
     kv: await js.views.kv(overrides.dropsBucket ?? KV_BUCKETS.ingestionDrops, { history: 1 }),
@@ -97,6 +81,44 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     },
   });
   void consumer.done.then(() => undefined);
+  return {
+    durable,
+    stop: async () => {
+      await consumer.stop();
+      await drops.stop();
+    },
+  };
+}
+
+/**
+ * The ingestion service: JetStream layout, the TELEMETRY consumer (validate, normalise, dedup, publish to SIGNALS,
+ * dead-letter; off with CORTEXOPS_INGESTION_CONSUME=false, a webhook-only replica), the Alertmanager webhook and, when
+ * a kubeconfig is configured, the owner informers and the Kubernetes Warning-event watcher (unless
+ * CORTEXOPS_INGESTION_WATCH_EVENTS=false). `stop()` stops the sources, drains the consumer (in-flight messages finish
+ * and are acked), then drains the connection.
+ */
+export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext, overrides: IngestionOverrides = {}): Promise<RunningService> {
+  // noAsyncTraces: no stack captured per request (a large share of the per-message cost); a timed-out
+  // publish still fails with PublishError naming its subject.
+  const nc: NatsConnection = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  context.logger.info({ server: nc.getServer() }, 'connected to NATS');
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+  const dropped = new Counter({
+    name: METRICS.telemetryDroppedTotal,
+    help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
+    registers: [context.registry],
+  });
+  const counters: PipelineCounters = {
+    ingested: (source, outcome) => context.metrics.eventsIngested.inc({ source, outcome }),
+    dropped: (count) => {
+      dropped.inc(count);
+      context.logger.warn({ count }, 'TELEMETRY discarded messages before ingestion read them');
+    },
+  };
+  const webhookDeadLetter = new DeadLetterPublisher(js, layout, 'webhook');
+  const consumer = config.consume ? await startConsumer(js, jsm, layout, config, context, counters, overrides) : undefined;
 
   // One owner cache (informers of pods and ReplicaSets) for the webhook and the watcher of this process.
   const owners = config.kubeconfig
@@ -130,15 +152,15 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     await watcher.start();
     context.logger.info({ kubeconfig: config.kubeconfig }, 'watching Kubernetes Warning events');
   }
-  context.logger.info({ streams: layout.streams, durable }, 'ingestion consuming TELEMETRY');
+  if (consumer) context.logger.info({ streams: layout.streams, durable: consumer.durable }, 'ingestion consuming TELEMETRY');
+  else context.logger.info({ streams: layout.streams }, 'webhook-only replica: not consuming TELEMETRY (CORTEXOPS_INGESTION_CONSUME=false)');
 
   return {
     checks: [natsCheck(nc)],
     stop: async () => {
       await watcher?.stop();
       await owners?.stop();
-      await consumer.stop();
-      await drops.stop();
+      await consumer?.stop();
       await nc.drain();
     },
   };

@@ -171,6 +171,22 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     expect(letters.brokenLetter.field).toBe('payload.alert.labels');
   });
 
+  it('ingestion — a webhook-only replica (CORTEXOPS_INGESTION_CONSUME=false) stores alerts on TELEMETRY and consumes nothing', async () => {
+    const durable = `${names.durable}_webhook_only`;
+    const webhookOnly = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false' }, { layout: names, durable });
+    try {
+      const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="WebhookOnly"}', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'WebhookOnlyAlert' }, startsAt: new Date().toISOString() }] });
+      const response = await fetch(`${webhookOnly.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(response.status).toBe(200);
+      // The test's consuming replica turns it into a signal; the webhook-only one has no consumer of its own.
+      await waitFor('the webhook-only replica\'s alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.reason === 'WebhookOnlyAlert'));
+      await expect(jsm.consumers.info(names.streams.telemetry, durable)).rejects.toThrow(/consumer not found/);
+      expect(webhookOnly.logs()).toContain('webhook-only replica');
+    } finally {
+      await webhookOnly.handle.shutdown('test done');
+    }
+  });
+
   it('ingestion — a webhook body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES is refused unread with 503 (Alertmanager retries) and counted, with or without a declared length', async () => {
     const limit = ingestion.config.webhookMaxBytes;
     const over = 'x'.repeat(limit + 1);
