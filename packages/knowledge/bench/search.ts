@@ -156,11 +156,18 @@ const advisor = LlmAdvisor.create(
   { registry: new Registry() },
 );
 const offline = LlmAdvisor.create({ baseURL: stub.baseURL, model: 'bench', bounds: { minReplicas: 1, maxReplicas: 20, maxMemory: '4Gi' } }, { registry: new Registry() });
+// Nothing listens on port 9 (discard) of loopback: every call is refused at once; the circuit opens after 3.
+const unreachable = LlmAdvisor.create(
+  { baseURL: 'http://127.0.0.1:9/v1', apiKey: 'sk-bench', model: 'bench', bounds: { minReplicas: 1, maxReplicas: 20, maxMemory: '4Gi' }, circuitCoolDownMs: 3_600_000 },
+  { registry: new Registry() },
+);
 try {
   await timings(20, () => advisor.advise(input));
   const heuristics = await timings(options.advice, async () => planRemediation(input));
   const noKey = await timings(options.advice, () => offline.advise(input));
   const llm = await timings(options.advice, () => advisor.advise(input));
+  const refusedFirst = await timings(3, () => unreachable.advise(input));
+  const circuitOpen = await timings(options.advice, () => unreachable.advise(input));
   out(`\nPlanning (${options.advice} plans per row; the local server answers at once)\n\n`);
   out(line(['planner', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms']) + line(Array(5).fill('---')));
   const row = (name: string, ms: number[]) =>
@@ -168,6 +175,8 @@ try {
   row('heuristics alone (baseline)', heuristics);
   row('advisor without a key (fallback)', noKey);
   row('advisor, model answering at once', llm);
+  row('advisor, model unreachable (first 3 calls: connection refused)', refusedFirst);
+  row('advisor, model unreachable (then: circuit open, no call)', circuitOpen);
 } finally {
   await stub.stop();
 }
