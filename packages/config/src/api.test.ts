@@ -15,6 +15,15 @@ describe('config — the api service', () => {
     expect(config.apiToken).toBeUndefined();
   });
 
+  it('adds the Kubernetes control plane (TLS) to the defaults when a CA is given', () => {
+    const names = load({ CORTEXOPS_API_HEALTH_CA_FILE: '/tmp/ca.crt', CORTEXOPS_KUBE_APISERVER_PORT: '7443' }).healthTargets;
+    expect(names.slice(-3)).toEqual([
+      { name: 'kube-apiserver', url: 'https://127.0.0.1:7443/readyz' },
+      { name: 'kube-controller-manager', url: 'https://127.0.0.1:10257/healthz' },
+      { name: 'kube-scheduler', url: 'https://127.0.0.1:10259/healthz' },
+    ]);
+  });
+
   it('reads name=url targets, and none', () => {
     expect(load({ CORTEXOPS_API_HEALTH_TARGETS: 'a=http://h:1/x, kube-apiserver=https://127.0.0.1:6443/readyz' }).healthTargets).toEqual([
       { name: 'a', url: 'http://h:1/x' },

@@ -12,11 +12,19 @@ const servicePort = (env: Env, service: keyof typeof SERVICE_PORT_DEFAULTS) => e
 
 /**
  * The local stack's components the api reports on besides its own connections (NATS, Temporal, PostgreSQL): the other
- * services' `/debug/healthz` and the plain-HTTP servers' readiness. The Kubernetes control plane answers over TLS with
- * the stack's own CA: add it with CORTEXOPS_API_HEALTH_TARGETS and CORTEXOPS_API_HEALTH_CA_FILE.
+ * services' `/debug/healthz` and the plain-HTTP servers' readiness; with CORTEXOPS_API_HEALTH_CA_FILE (the cluster CA)
+ * also the Kubernetes control plane, which answers over TLS.
  */
 function localHealthTargets(env: Env): string {
   const http = (port: string, path: string) => `http://${LOCAL_HOST}:${port}${path}`;
+  const https = (port: string, path: string) => `https://${LOCAL_HOST}:${port}${path}`;
+  const kubernetes = env.CORTEXOPS_API_HEALTH_CA_FILE
+    ? [
+        `kube-apiserver=${https(stackPort(env, 'CORTEXOPS_KUBE_APISERVER_PORT'), '/readyz')}`,
+        `kube-controller-manager=${https(stackPort(env, 'CORTEXOPS_KUBE_CONTROLLER_MANAGER_PORT'), '/healthz')}`,
+        `kube-scheduler=${https(stackPort(env, 'CORTEXOPS_KUBE_SCHEDULER_PORT'), '/healthz')}`,
+      ]
+    : [];
   return [
     ...(['ingestion', 'correlator', 'worker', 'approvals'] as const).map((s) => `${s}=${http(servicePort(env, s), '/debug/healthz')}`),
     `nats-jetstream=${http(stackPort(env, 'CORTEXOPS_NATS_MONITOR_PORT'), '/healthz?js-enabled-only=true')}`,
@@ -25,6 +33,7 @@ function localHealthTargets(env: Env): string {
     `etcd=${http(stackPort(env, 'CORTEXOPS_ETCD_PORT'), '/health')}`,
     `kwok=${http(stackPort(env, 'CORTEXOPS_KWOK_PORT'), '/healthz')}`,
     `kube-state-metrics=${http(stackPort(env, 'CORTEXOPS_KUBE_STATE_METRICS_PORT'), '/livez')}`,
+    ...kubernetes,
   ].join(',');
 }
 
@@ -73,5 +82,5 @@ export const apiSpec = {
     "approvals service the api forwards approve, reject and cancel to, with the caller's own credential",
   ),
   healthTargets: healthTargetsVar('CORTEXOPS_API_HEALTH_TARGETS', "what the api's /debug/healthz aggregates besides its own connections: name=url of each service and server, comma-separated (none: only its own)"),
-  healthCaFile: optionalStringVar('CORTEXOPS_API_HEALTH_CA_FILE', 'PEM CA bundle trusted for https health targets (e.g. the local Kubernetes CA)'),
+  healthCaFile: optionalStringVar('CORTEXOPS_API_HEALTH_CA_FILE', 'PEM CA bundle trusted for https health targets; set (e.g. the local cluster CA), the default targets include the Kubernetes control plane'),
 } as const;

@@ -29,7 +29,7 @@ function downDependencies(body: string): string {
     const down = Object.entries(report.dependencies ?? {}).filter(([, d]) => d.status === 'down');
     return down.map(([name, d]) => `${name} down${d.lastError ? ` (${d.lastError})` : ''}`).join('; ');
   } catch {
-    return body.slice(0, 200);
+    return body.trim().slice(0, 200);
   }
 }
 
@@ -44,7 +44,10 @@ export function healthTargetCheck(target: HealthTarget, ca?: string): Dependency
     required: false,
     check: async (signal) => {
       const { status, body } = await get(url, ca, signal);
-      if (status < 200 || status >= 300) throw new Error(`${url.origin}${url.pathname} answered ${status}${body ? `: ${downDependencies(body)}` : ''}`);
+      if (status < 200 || status >= 300) {
+        const reason = downDependencies(body);
+        throw new Error(`${url.origin}${url.pathname} answered ${status}${reason ? `: ${reason}` : ''}`);
+      }
     },
   };
 }

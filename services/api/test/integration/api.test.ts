@@ -214,9 +214,11 @@ describe('api — incidents, reviews, audit and manual actions against the real 
   });
 
   describe('aggregated /debug/healthz', () => {
-    it('reports every configured service and server: the approvals service up, a dead one down with its reason, the api still 200', async () => {
-      const health = await sut.api.waitForHealth((status, body) => status === 200 && body.dependencies.approvals?.status === 'up' && body.dependencies.gone?.status === 'down');
-      expect(Object.keys(health.dependencies).sort()).toEqual(['approvals', 'gone', 'nats', 'postgres', 'temporal']);
+    it('reports every configured service and server: the approvals service and the API server (TLS) up, a dead one down with its reason, the api still 200', async () => {
+      const health = await sut.api.waitForHealth(
+        (status, body) => status === 200 && body.dependencies.approvals?.status === 'up' && body.dependencies['kube-apiserver']?.status === 'up' && body.dependencies.gone?.status === 'down',
+      );
+      expect(Object.keys(health.dependencies).sort()).toEqual(['approvals', 'gone', 'kube-apiserver', 'nats', 'postgres', 'temporal']);
       expect(health.dependencies.gone?.lastError).toMatch(/ECONNREFUSED/);
     });
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_HOST } from '@cortexops/config';
-import { createTestDatabase, createTestNamespace, ensureServers, freePort, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
+import { apiserverUrl, createTestDatabase, createTestNamespace, ensureServers, freePort, kubeconfigPaths, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
 import { runCli } from '../../src/cli.js';
 
 export const READ_TOKEN = `test-api-read-token-${randomBytes(16).toString('hex')}`;
@@ -24,10 +24,10 @@ export interface ApiUnderTest {
 /**
  * The api as its own process (as `make up` starts it) on a fresh database of the shared PostgreSQL, with the real
  * approvals service (its own process, same database, a fresh Temporal namespace) for manual actions, and an aggregated
- * health over the approvals service and a port where nothing answers.
+ * health over the approvals service, a port where nothing answers and the local Kubernetes API server (TLS, its CA).
  */
 export async function startApiUnderTest(): Promise<ApiUnderTest> {
-  const ctx = await ensureServers(['nats', 'temporal', 'postgres']);
+  const ctx = await ensureServers(['nats', 'temporal', 'postgres', 'kube-apiserver']);
   const db = await createTestDatabase(ctx, 'api');
   const namespace = await createTestNamespace(ctx, 'api');
   const shared = Object.fromEntries(['CORTEXOPS_NATS_PORT', 'CORTEXOPS_TEMPORAL_PORT', 'CORTEXOPS_POSTGRES_PORT'].map((v) => [v, ctx.env[v]]));
@@ -43,7 +43,8 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
     ...common,
     CORTEXOPS_API_TOKEN: READ_TOKEN,
     CORTEXOPS_APPROVALS_URL: approvals.baseUrl,
-    CORTEXOPS_API_HEALTH_TARGETS: `approvals=${approvals.baseUrl}/debug/healthz,gone=http://${LOCAL_HOST}:${deadPort}/healthz`,
+    CORTEXOPS_API_HEALTH_TARGETS: `approvals=${approvals.baseUrl}/debug/healthz,gone=http://${LOCAL_HOST}:${deadPort}/healthz,kube-apiserver=${apiserverUrl(ctx)}/readyz`,
+    CORTEXOPS_API_HEALTH_CA_FILE: kubeconfigPaths(ctx).caCert,
   });
   await api.waitForHealth((status) => status === 200);
   return {
