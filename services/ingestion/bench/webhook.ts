@@ -1,8 +1,9 @@
 /**
  * The webhook against Alertmanager's own API v2, in the same run with the same client: batches of alerts naming pods
- * posted to a second Alertmanager (started here, its receiver drops everything) and to the ingestion service (its own
- * process, as deployed: TELEMETRY consumer running, owner chains from its informers). Both answer once they stored the
- * batch. Also the service's peak RSS for one 10,000-alert body.
+ * posted to a second Alertmanager (started here, its receiver drops everything) and to the ingestion service in its own
+ * process, owner chains from its informers: a webhook-only replica, and one whose TELEMETRY consumer turns the same
+ * alerts into signals meanwhile. Each answers once it stored the batch. Also the service's peak RSS for one 10,000-alert
+ * body.
  */
 import { readFileSync } from 'node:fs';
 import { HTTP_PATHS } from '@cortexops/contracts';
@@ -22,6 +23,9 @@ export interface WebhookBenchOptions {
 }
 
 export interface WebhookBenchResult {
+  /** A webhook-only replica (CORTEXOPS_INGESTION_CONSUME=false): only what Alertmanager waits for. */
+  readonly webhookOnlyAlertsPerSecond: number;
+  /** A replica that also consumes TELEMETRY (its consumer turning the same alerts into signals meanwhile). */
   readonly webhookAlertsPerSecond: number;
   readonly alertmanagerAlertsPerSecond: number;
   /** Peak RSS (VmHWM) of the service process after start-up and after one 10,000-alert body, in MiB. */
@@ -55,45 +59,67 @@ function batches<T>(items: readonly T[], size: number): T[][] {
   return Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 }
 
+function startService(options: WebhookBenchOptions, consume: boolean): Promise<ServiceProcess> {
+  return spawnService('ingestion', {
+    CORTEXOPS_NATS_URL: options.natsUrl,
+    CORTEXOPS_KUBECONFIG: options.kubeconfig,
+    CORTEXOPS_INGESTION_WATCH_EVENTS: 'false',
+    CORTEXOPS_INGESTION_CONSUME: String(consume),
+    NODE_OPTIONS: '--max-old-space-size=320 --max-semi-space-size=32',
+  });
+}
+
 export async function webhookVsAlertmanager(options: WebhookBenchOptions): Promise<WebhookBenchResult> {
   const alertmanager = await startAlertmanager();
-  let service: ServiceProcess | undefined;
+  const services: ServiceProcess[] = [];
   try {
-    service = await spawnService('ingestion', {
-      CORTEXOPS_NATS_URL: options.natsUrl,
-      CORTEXOPS_KUBECONFIG: options.kubeconfig,
-      CORTEXOPS_INGESTION_WATCH_EVENTS: 'false',
-      CORTEXOPS_LOG_LEVEL: 'warn',
-      NODE_OPTIONS: '--max-old-space-size=320 --max-semi-space-size=32',
-    });
-    await service.waitForHealth((status) => status === 200);
-    const pid = service.child.pid ?? 0;
-    const webhookUrl = `${service.baseUrl}${HTTP_PATHS.alertmanagerWebhook}`;
-
+    const url = (service: ServiceProcess) => `${service.baseUrl}${HTTP_PATHS.alertmanagerWebhook}`;
+    const bodies = (tag: string, round: number) => {
+      const groups = batches(kubePrometheusAlerts(options.alerts, options.pods, `${tag}${round}`), options.batch);
+      return { webhook: groups.map((g, i) => webhookBody(g, `${tag}${round}-${i}`)), api: groups.map(alertmanagerApiBody) };
+    };
+    const best = { webhookOnly: 0, webhook: 0, api: 0 };
+    // First nothing consumes: Alertmanager and the webhook-only replica alone on the machine, in turns.
+    const webhookOnly = await startService(options, false);
+    services.push(webhookOnly);
+    await webhookOnly.waitForHealth((status) => status === 200);
+    for (let round = 1; round <= options.rounds; round++) {
+      const a = await drive(`${alertmanager.url}/api/v2/alerts`, bodies('a', round).api, options.batch, options.concurrency);
+      const o = await drive(url(webhookOnly), bodies('o', round).webhook, options.batch, options.concurrency);
+      process.stderr.write(`round ${round}: Alertmanager API v2 ${a.toFixed(0)}, webhook-only replica ${o.toFixed(0)} alerts/s\n`);
+      best.api = Math.max(best.api, a);
+      best.webhookOnly = Math.max(best.webhookOnly, o);
+    }
+    // Then a replica that consumes too: it first works off what the webhook-only replica stored.
+    const consuming = await startService(options, true);
+    services.push(consuming);
+    await consuming.waitForHealth((status) => status === 200);
+    await options.settled(options.alerts * options.rounds);
+    const pid = consuming.child.pid ?? 0;
     // One group of 10,000 alerts in one body, exactly as Alertmanager sends it with max_alerts: 0.
     const started = peakRssMiB(pid);
     const large = webhookBody(kubePrometheusAlerts(10_000, options.pods, 'large'), 'outage');
     const t0 = performance.now();
-    await drive(webhookUrl, [large], 10_000, 1);
+    await drive(url(consuming), [large], 10_000, 1);
     const largeBodyMs = performance.now() - t0;
     const afterLargeBody = peakRssMiB(pid);
     await options.settled(10_000);
-
-    let webhook = 0;
-    let api = 0;
     for (let round = 1; round <= options.rounds; round++) {
-      const alerts = kubePrometheusAlerts(options.alerts, options.pods, `r${round}`);
-      const groups = batches(alerts, options.batch);
-      const w = await drive(webhookUrl, groups.map((g, i) => webhookBody(g, `g${round}-${i}`)), options.batch, options.concurrency);
+      const w = await drive(url(consuming), bodies('w', round).webhook, options.batch, options.concurrency);
       await options.settled(options.alerts);
-      const a = await drive(`${alertmanager.url}/api/v2/alerts`, groups.map(alertmanagerApiBody), options.batch, options.concurrency);
-      process.stderr.write(`round ${round}: webhook ${w.toFixed(0)} alerts/s, Alertmanager API v2 ${a.toFixed(0)} alerts/s\n`);
-      webhook = Math.max(webhook, w);
-      api = Math.max(api, a);
+      process.stderr.write(`round ${round}: consuming replica ${w.toFixed(0)} alerts/s\n`);
+      best.webhook = Math.max(best.webhook, w);
     }
-    return { webhookAlertsPerSecond: webhook, alertmanagerAlertsPerSecond: api, rssMiB: { started, afterLargeBody }, largeBodyBytes: Buffer.byteLength(large), largeBodyMs };
+    return {
+      webhookOnlyAlertsPerSecond: best.webhookOnly,
+      webhookAlertsPerSecond: best.webhook,
+      alertmanagerAlertsPerSecond: best.api,
+      rssMiB: { started, afterLargeBody },
+      largeBodyBytes: Buffer.byteLength(large),
+      largeBodyMs,
+    };
   } finally {
-    await service?.terminate();
+    for (const service of services) await service.terminate();
     await alertmanager.stop();
   }
 }
