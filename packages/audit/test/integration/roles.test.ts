@@ -107,6 +107,9 @@ describe('audit roles', () => {
     await expect(store.append({ ...event(2), payload: { forged: true } })).rejects.toBeInstanceOf(AuditConflictError);
     const who = await app.query<{ current_user: string; rolsuper: boolean }>('SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user');
     expect(who.rows[0]).toEqual({ current_user: POSTGRES_ROLES.app, rolsuper: false });
+    // Only the superuser is trusted on loopback: the roles need their passwords (SCRAM).
+    const guess = new pg.Client({ connectionString: postgresRoleUrl(ctx, 'owner', db.name).replace(/:[^:@/]+@/, ':guessed@') });
+    await expect(guess.connect()).rejects.toMatchObject({ code: '28P01' });
   });
 
   it('application role — UPDATE, DELETE, TRUNCATE, ALTER, trigger control and schema changes are refused by PostgreSQL', async () => {

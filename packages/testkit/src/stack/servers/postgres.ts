@@ -93,11 +93,17 @@ async function enableTls(ctx: StackContext, client: pg.Client): Promise<void> {
     mkdirSync(dir, { recursive: true, mode: 0o755 });
     const temporaryKey = `${key}.${process.pid}`;
     const temporaryCert = `${postgresCaFile(ctx)}.${process.pid}`;
-    await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
-      '-subj', '/CN=cortexops-local-postgres', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', temporaryKey, '-out', temporaryCert,
-    ]);
+    try {
+      await run('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '3650',
+        '-subj', '/CN=cortexops-local-postgres', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        '-keyout', temporaryKey, '-out', temporaryCert,
+      ]);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      ctx.log('postgres: openssl is not installed; PostgreSQL runs without TLS (plain connections on loopback)');
+      return;
+    }
     const owner = ownerFor({ unprivileged });
     chmodSync(temporaryKey, 0o600);
     if (owner) chownSync(temporaryKey, owner.uid, owner.gid);
