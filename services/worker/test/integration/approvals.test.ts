@@ -1,6 +1,16 @@
-import { ANNOTATIONS, approvalDecisionUpdate, type ApprovalRequest, HTTP_PATHS, type RemediationOutcome, WORKFLOW_REFUSALS } from '@cortexops/contracts';
-import { clickPayload, signSlackRequest, SlackStub } from '@cortexops/testkit';
-import { type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  ANNOTATIONS,
+  approvalDecisionUpdate,
+  type ApprovalRequest,
+  HTTP_PATHS,
+  incidentWorkflowId,
+  type RemediationOutcome,
+  TASK_QUEUES,
+  WORKFLOW_REFUSALS,
+  WORKFLOW_TYPES,
+} from '@cortexops/contracts';
+import { clickPayload, fixtureIncident, signSlackRequest, SlackStub } from '@cortexops/testkit';
+import { ApplicationFailure, type WorkflowHandle, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemediationHarness, WAIT } from './harness.js';
 
@@ -110,6 +120,27 @@ describe('remediation — approvals bound to the plan', () => {
     expect(outcome.state, outcome.outcome).toBe('RESOLVED');
     expect(outcome.decisions).toMatchObject([{ approver: OPERATOR, channel: 'http' }]);
     expect((await h.trail(incidentId)).find((r) => r.kind === 'approval.decided')).toMatchObject({ actor: OPERATOR });
+  });
+
+  it('a started workflow cannot carry its own plan — an input with anything beside the incident fails at once (InvalidWorkflowInput), nothing planned, audited or applied', async () => {
+    const incident = fixtureIncident('forged-plan', { target: { kind: 'Deployment', namespace: h.namespace, name: 'ghost' } });
+    const plan = { incidentId: incident.id, actions: [{ type: 'scale', kind: 'Deployment', namespace: h.namespace, name: 'ghost', replicas: 40 }], rationale: 'trust me', source: 'manual', risk: 'low' };
+    for (const [suffix, input] of [
+      ['plan', { incident, plan }],
+      ['proposals', { incident, proposals: [plan] }],
+      ['bad-incident', { incident: { ...incident, target: 'everything' } }],
+    ] as const) {
+      const handle = await h.client.workflow.start(WORKFLOW_TYPES.remediation, { taskQueue: TASK_QUEUES.remediation, workflowId: `${incidentWorkflowId(incident.id)}-${suffix}`, args: [input] });
+      const failure: unknown = await handle.result().then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+      expect(failure, suffix).toBeInstanceOf(WorkflowFailedError);
+      const cause = (failure as WorkflowFailedError).cause;
+      expect(cause, suffix).toBeInstanceOf(ApplicationFailure);
+      expect((cause as ApplicationFailure).type, suffix).toBe('InvalidWorkflowInput');
+    }
+    expect(await h.trail(incident.id)).toEqual([]);
   });
 
   it('approval via the HTTP API — the pending request is read with its id and plan hash, a decision for another plan is refused (409) and changes nothing, the right one applies: RESOLVED', async () => {
