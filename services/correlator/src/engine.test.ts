@@ -497,6 +497,19 @@ describe('correlator engine — state fixes (issue 9)', () => {
     expect(back.decision).toMatchObject({ kind: 'flap', incident: { id: idOf(opened.state!) } });
   });
 
+  it('re-fire — a Kubernetes event repeating under its first occurrence’s id keeps its incident open (quiet counts from the repeat); a redelivery changes nothing', () => {
+    const event = signal({ source: 'kubernetes', reason: 'BackOff', severity: 'critical', fingerprint: B });
+    const QUIET = RULES.eventQuietMs + quietRefreshMs(RULES);
+    const opened = run([{ s: event, at: T0 }]);
+    const repeatAt = T0 + RULES.eventQuietMs - 1000;
+    const repeat = correlate(opened.state, groupingOf(event), event, repeatAt, RULES);
+    expect(repeat.decision).toMatchObject({ kind: 'duplicate', incident: { id: idOf(opened.state!) } });
+    expect(repeat.state?.lastEventAtMs).toBe(repeatAt);
+    expect(tick(repeat.state!, T0 + QUIET, RULES)).toBeUndefined();
+    expect(tick(repeat.state!, repeatAt + QUIET, RULES)?.decision.kind).toBe('resolve');
+    expect(correlate(repeat.state, groupingOf(event), event, T0, RULES)).toMatchObject({ state: undefined, decision: { kind: 'duplicate' } });
+  });
+
   it('grouping vs the owner lookup — a resolved alert naming the Deployment closes the incident its firing opened on the Pod (the lookup had timed out)', () => {
     const pod = { object: { kind: 'Pod' as const, name: 'web-7d9f-x1' }, ownerChain: [] };
     const firing = signal({ source: 'alertmanager', fingerprint: A, ...pod });

@@ -407,11 +407,18 @@ export function workflowIncidentOf(decision: Decision): Incident | undefined {
  */
 export function correlate(previous: GroupState | undefined, grouping: Grouping, signal: Signal, nowMs: number, rules: CorrelationRules): CorrelationResult {
   const result = decide(previous, grouping, signal, nowMs, rules);
-  if (result.state === undefined) return result;
+  const fp = signal.fingerprint;
+  const event = signal.source === 'kubernetes' && signal.status === 'firing';
+  if (result.state === undefined) {
+    // A Kubernetes event repeats under the id of its first occurrence: a repeat received later than the group's last
+    // event says the problem goes on, so quiet counts from it (a redelivery carries its first time: nothing changes).
+    if (!event || result.decision.kind !== 'duplicate' || previous === undefined || !isOpen(previous) || previous.fingerprints[fp] !== 'firing') return result;
+    const noted = noteEvent(previous, fp, nowMs, rules);
+    return noted === previous ? result : { ...result, state: { ...noted, updatedAtMs: nowMs } };
+  }
   let state = result.state;
   if (result.decision.kind !== 'duplicate' && workflowIncidentOf(result.decision) !== undefined) state = { ...state, calledAtMs: nowMs };
-  const fp = signal.fingerprint;
-  if (signal.source === 'kubernetes' && signal.status === 'firing' && state.fingerprints[fp] === 'firing') state = noteEvent(state, fp, nowMs, rules);
+  if (event && state.fingerprints[fp] === 'firing') state = noteEvent(state, fp, nowMs, rules);
   return state === result.state ? result : { ...result, state };
 }
 
