@@ -78,8 +78,8 @@ export const ingestionSpec = {
   watchEvents: booleanVar('CORTEXOPS_INGESTION_WATCH_EVENTS', true, 'with a kubeconfig: watch Warning events (false: only read pod owners for alerts, e.g. the webhook replicas)'),
   fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
   consume: booleanVar('CORTEXOPS_INGESTION_CONSUME', true, 'consume TELEMETRY into SIGNALS (false: a webhook-only replica that scales with Alertmanager, another replica consumes)'),
-  webhookMaxBytes: intVar('CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES', 8 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, 'largest Alertmanager webhook body accepted (a 10,000-alert group is about 2.3 MB); a larger one is answered 503 and counted'),
-  webhookBytesInFlight: intVar('CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT', 16 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024, 'webhook bodies handled at once, in bytes (bounds memory); beyond it a call is answered 503 and Alertmanager retries'),
+  webhookMaxBytes: intVar('CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, 'largest Alertmanager webhook body accepted (a 10,000-alert group is 2.3 MB bare, about 8 MB with kube-prometheus annotations); a larger one is answered 503 and counted'),
+  webhookBytesInFlight: intVar('CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT', 32 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024, 'webhook bodies handled at once, in bytes (bounds memory); beyond it a call is answered 503 and Alertmanager retries'),
 } as const;
 
 /** Correlation rules of the correlator service (windows, thresholds, flapping, cooldown). */
