@@ -105,7 +105,8 @@ async function split(webhook: AlertmanagerWebhookGroup, subject: string, cluster
 export function registerAlertmanagerRoute(http: FastifyInstance, options: AlertmanagerRouteOptions): void {
   const { js, layout, cluster, deadLetter, counters, owners, maxBytes, refused } = options;
   const subject = layout.telemetrySubject('alertmanager');
-  const budget = new ByteBudget(options.bytesInFlight);
+  // At least one body of the largest size fits, whatever the settings say.
+  const budget = new ByteBudget(Math.max(options.bytesInFlight, maxBytes));
 
   const refuse = (request: FastifyRequest, reply: FastifyReply, reason: WebhookRefusal, bytes: number) => {
     refused(reason, bytes);
