@@ -274,6 +274,23 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(JSON.parse(viaCli.out)).toMatchObject({ error: 'INCIDENT_NOT_FOUND', status: 404 });
     });
 
+    it('approve through the api with a personal token: the waiting workflow takes the decision as that person and resolves', async () => {
+      const planHash = 'e'.repeat(64);
+      const waiting = await sut.startWaiting(pending.incident.id, planHash);
+      const token = await sut.issueToken('dana@example.com');
+      // A pinned plan other than the one waiting is refused by the api before anything is sent.
+      const mismatch = await request<ErrorBody>(base(), `/v1/incidents/${pending.incident.id}/approve`, { method: 'POST', token, body: { planHash: 'f'.repeat(12) } });
+      expect(mismatch.status).toBe(409);
+      expect(mismatch.body.error).toBe('PLAN_MISMATCH');
+      const approved = await cli(['approve', pending.incident.id, '--api-url', base(), '--plan-hash', planHash.slice(0, 12), '--comment', 'reviewed', '--output', 'json'], { CORTEXOPS_APPROVER_TOKEN: token });
+      expect(approved.code).toBe(0);
+      expect(JSON.parse(approved.out)).toMatchObject({ accepted: true, decision: 'approve' });
+      expect(await waiting.result()).toBe('RESOLVED');
+      // Decided: a second decision is refused by the workflow through the same path (the workflow has ended).
+      const again = await request<ErrorBody>(base(), `/v1/incidents/${pending.incident.id}/reject`, { method: 'POST', token, body: {} });
+      expect(again.status).toBeGreaterThanOrEqual(400);
+    });
+
     it('the approvals service kept each refused attempt in the audit trail', async () => {
       const client = new pg.Client({ connectionString: sut.db.url });
       await client.connect();

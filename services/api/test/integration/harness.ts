@@ -1,12 +1,17 @@
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_HOST } from '@cortexops/config';
 import { apiserverUrl, createTestDatabase, createTestNamespace, ensureServers, freePort, kubeconfigPaths, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
+import { type ApprovalRequest, incidentWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type WorkflowState } from '@cortexops/contracts';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
 import { runCli } from '../../src/cli.js';
+import type { WaitingInput } from './workflow/waiting.js';
 
 export const READ_TOKEN = `test-api-read-token-${randomBytes(16).toString('hex')}`;
 
@@ -16,6 +21,8 @@ export interface ApiUnderTest {
   readonly db: TestDatabase;
   /** A port nothing listens on: the health target that is down. */
   readonly deadPort: number;
+  /** Starts a workflow for `incidentId` waiting for approval of one plan (`workflow/waiting.ts`); resolves with its final state. */
+  startWaiting(incidentId: string, planHash: string): Promise<{ result(): Promise<WorkflowState> }>;
   /** Issues a personal approver token with the approvals CLI (`cortexops-approve tokens create`), as an administrator would. */
   issueToken(name: string): Promise<string>;
   stop(): Promise<void>;
@@ -35,7 +42,11 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
   // The approvals service signs every decision and cancel it delivers; without its key it delivers none (503).
   const keyDir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const keyFile = join(keyDir, 'approvals-signing.pem');
-  writeFileSync(keyFile, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const keys = generateKeyPairSync('ed25519');
+  writeFileSync(keyFile, keys.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  // The raw 32 bytes of the public key, as the workflow verifies with (the end of its SPKI DER).
+  const verifyKey = keys.publicKey.export({ type: 'spki', format: 'der' }).subarray(-32).toString('hex');
+  const temporal = await startWaitingWorker(`${LOCAL_HOST}:${ctx.env.CORTEXOPS_TEMPORAL_PORT ?? '7233'}`, namespace);
   const approvals = await spawnService('approvals', { ...common, CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: keyFile });
   await approvals.waitForHealth((status) => status === 200);
   const deadPort = await freePort();
@@ -52,6 +63,26 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
     approvals,
     db,
     deadPort,
+    startWaiting: async (incidentId, planHash) => {
+      const workflowId = incidentWorkflowId(incidentId);
+      const now = Date.now();
+      const request: ApprovalRequest = {
+        requestId: `${workflowId}/approval/1`,
+        planHash,
+        incidentId,
+        workflowId,
+        approvalsRequired: 1,
+        summary: 'raise the memory limit of Deployment demo/checkout to 384Mi',
+        plan: { incidentId, actions: [{ type: 'raise-memory-limit', kind: 'Deployment', namespace: 'demo', name: 'checkout', container: 'app', memory: '384Mi' }], rationale: 'OOMKilled', source: 'heuristic', risk: 'medium', verification: { checks: [{ type: 'rollout', name: 'rollout' }], stabilisationMs: 0, intervalMs: 1000, count: 1, failureLimit: 0, inconclusiveLimit: 0, minSamples: 1 }, createdAt: new Date(now).toISOString() },
+        dryRunDiff: '-  memory: 256Mi\n+  memory: 384Mi',
+        policy: { allow: true, mode: 'approve', requireApproval: true, reasons: ['approve mode'], violations: [] },
+        requestedAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + 10 * 60_000).toISOString(),
+      };
+      const input: WaitingInput = { incident: { id: incidentId }, request, verifyKeys: [verifyKey] };
+      const handle = await temporal.client.workflow.start(WORKFLOW_TYPES.remediation, { taskQueue: TASK_QUEUES.remediation, workflowId, args: [input] });
+      return { result: () => handle.result() as Promise<WorkflowState> };
+    },
     issueToken: async (name) => {
       const bin = join(ctx.repoRoot, 'services', 'approvals', 'bin', 'cortexops-approve.js');
       const { stdout } = await promisify(execFile)(process.execPath, [bin, 'tokens', 'create', '--name', name, '--expires-in', '1', '--by', 'test-admin'], {
@@ -62,6 +93,7 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
     stop: async () => {
       await api.terminate();
       await approvals.terminate();
+      await temporal.stop();
       await db.drop();
       rmSync(keyDir, { recursive: true, force: true });
     },
@@ -101,4 +133,28 @@ export async function cli(args: readonly string[], env: Record<string, string> =
   const err: string[] = [];
   const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env });
   return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+/** A worker running `workflow/waiting.ts` in the test's Temporal namespace, and a client of it. */
+async function startWaitingWorker(address: string, namespace: string): Promise<{ client: Client; stop(): Promise<void> }> {
+  const native = await NativeConnection.connect({ address });
+  const worker = await Worker.create({
+    connection: native,
+    namespace,
+    taskQueue: TASK_QUEUES.remediation,
+    workflowsPath: fileURLToPath(new URL('./workflow/waiting.ts', import.meta.url)),
+    // TypeScript ESM imports name `./x.js` for the source `./x.ts`.
+    bundlerOptions: { webpackConfigHook: (config) => ({ ...config, resolve: { ...config.resolve, extensionAlias: { '.js': ['.ts', '.js'] } } }) },
+  });
+  const running = worker.run();
+  const connection = await Connection.connect({ address });
+  return {
+    client: new Client({ connection, namespace }),
+    stop: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+      await connection.close();
+      await native.close();
+    },
+  };
 }
