@@ -2,7 +2,7 @@ export * from './errors.js';
 export * from './store.js';
 export { QdrantStore, type QdrantStoreOptions } from './qdrant-store.js';
 export { PostgresStore, DEFAULT_MAX_POINTS, type PostgresStoreOptions } from './postgres-store.js';
-export { migrate as migrateKnowledge } from './migrate.js';
+export { KNOWLEDGE_MIGRATIONS, migrate as migrateKnowledge } from './migrate.js';
 export { type Embedder, MAX_EMBED_BATCH, MAX_EMBED_CHARS } from './embedder.js';
 export { LocalEmbedder, type LocalEmbedderOptions } from './local-embedder.js';
 export { OpenAIEmbedder, type OpenAIEmbedderOptions } from './openai-embedder.js';
