@@ -143,6 +143,7 @@ export class ChaosEnvironment {
     };
     const correlator = await spawnService('correlator', { ...common, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
     scenario.defer(() => correlator.terminate());
+    scenario.diagnose(() => `--- correlator (last lines):\n${correlator.output().slice(-2500)}`);
     await correlator.waitForHealth((status) => status === 200, scenario.remainingMs());
     const workerEnv: Record<string, string> = {
       ...common,
@@ -173,6 +174,7 @@ export class ChaosEnvironment {
     const worker = await spawnService('worker', this.workerEnv);
     this.workers.push(worker);
     this.scenario.defer(() => worker.terminate());
+    this.scenario.diagnose(() => `--- worker pid ${worker.child.pid ?? '?'} (last lines):\n${worker.output().slice(-4000)}`);
     await worker.waitForHealth((status) => status === 200, this.scenario.remainingMs());
     return worker;
   }
@@ -264,10 +266,17 @@ export class ChaosEnvironment {
 
   /** Waits until the workflow is in `state` (shown as a progress line). */
   async waitForState(handle: WorkflowHandle, state: WorkflowState): Promise<RemediationStateView> {
-    const view = await pollUntil(this.scenario, `${handle.workflowId} in ${state}`, async () => {
-      const v = await this.view(handle);
-      return v.state === state ? v : undefined;
-    });
+    let last: WorkflowState | undefined;
+    const view = await pollUntil(
+      this.scenario,
+      `${handle.workflowId} in ${state}`,
+      async () => {
+        const v = await this.view(handle);
+        last = v.state;
+        return v.state === state ? v : undefined;
+      },
+      () => `it is ${last ?? 'not answering its state query'}`,
+    );
     this.scenario.step(`${handle.workflowId} is ${state}`);
     return view;
   }

@@ -7,8 +7,15 @@ const POLL_MS = 250;
  * Polls `read` until it returns a value, for as long as the scenario has time; fails naming `what` (and the last error
  * seen) when the scenario's deadline passes first.
  */
-export async function pollUntil<T>(scenario: Pick<ScenarioContext, 'signal' | 'remainingMs'>, what: string, read: () => Promise<T | undefined>): Promise<T> {
+export async function pollUntil<T>(
+  scenario: Pick<ScenarioContext, 'signal' | 'remainingMs' | 'step'>,
+  what: string,
+  read: () => Promise<T | undefined>,
+  /** What was seen instead, for the failure message. */
+  seen?: () => string,
+): Promise<T> {
   let last: unknown;
+  scenario.step(`waiting for ${what}`);
   while (!scenario.signal.aborted && scenario.remainingMs() > 0) {
     try {
       const value = await read();
@@ -18,5 +25,5 @@ export async function pollUntil<T>(scenario: Pick<ScenarioContext, 'signal' | 'r
     }
     await sleep(POLL_MS);
   }
-  throw new Error(`${what}: did not happen in time${last ? ` (last error: ${(last as Error).message})` : ''}`);
+  throw new Error(`${what}: did not happen in time${seen ? ` (${seen()})` : ''}${last ? ` (last error: ${(last as Error).message})` : ''}`);
 }

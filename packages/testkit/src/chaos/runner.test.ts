@@ -56,7 +56,7 @@ describe('chaos runner — verdicts, deadlines and cleanups', () => {
         200,
       ),
     );
-    expect(slow).toMatchObject({ result: 'FAIL', evidence: ['did not finish within 0.2 s'] });
+    expect(slow).toMatchObject({ result: 'FAIL', evidence: ['did not finish within 0.2 s (last step: set-up)'] });
     expect(slow.seconds).toBeLessThan(5);
     expect(signal?.aborted).toBe(true);
     expect(cleaned).toBe(true);

@@ -24,6 +24,8 @@ export interface ScenarioContext {
   readonly check: (what: string, holds: boolean, detail?: string) => void;
   /** The table's evidence for a PASS: the few facts that prove it (default: the checks' names). */
   readonly conclude: (summary: string) => void;
+  /** What to print when the scenario fails (e.g. the last lines a service logged). */
+  readonly diagnose: (describe: () => string) => void;
   /** Undone at the end, newest first, whether the scenario passed, failed or ran out of time. */
   readonly defer: (cleanup: () => Promise<unknown>) => void;
   /** Aborted when the scenario's time is up: loops stop waiting. */
@@ -70,11 +72,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const evidence: string[] = [];
   const names: string[] = [];
   let summary: string | undefined;
+  let lastStep = 'set-up';
+  const diagnostics: (() => string)[] = [];
   const cleanups: (() => Promise<unknown>)[] = [];
   const abort = new AbortController();
   const at = () => `${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s`;
   const ctx: ScenarioContext = {
-    step: (line) => log(`[${scenario.name}] ${at()}  ${line}`),
+    step: (line) => {
+      lastStep = line;
+      log(`[${scenario.name}] ${at()}  ${line}`);
+    },
     check: (what, holds, detail) => {
       const line = detail === undefined ? what : `${what} (${detail})`;
       if (!holds) throw new ScenarioFailure(`not so: ${line}`);
@@ -85,6 +92,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     conclude: (text) => {
       summary = text;
     },
+    diagnose: (describe) => diagnostics.push(describe),
     defer: (cleanup) => cleanups.push(cleanup),
     signal: abort.signal,
     remainingMs: () => Math.max(0, deadline - Date.now()),
@@ -95,7 +103,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       abort.abort();
-      reject(new ScenarioFailure(`did not finish within ${scenario.timeoutMs / 1000} s`));
+      reject(new ScenarioFailure(`did not finish within ${scenario.timeoutMs / 1000} s (last step: ${lastStep})`));
     }, scenario.timeoutMs);
   });
   const running = scenario.run(ctx);
@@ -104,8 +112,11 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
     await Promise.race([running, timedOut]);
   } catch (error) {
     result = 'FAIL';
-    evidence.push(error instanceof ScenarioFailure ? error.message : `error: ${message(error)}`);
-    log(`[${scenario.name}] ${at()}  FAIL: ${evidence.at(-1) ?? ''}`);
+    const text = error instanceof ScenarioFailure ? error.message : `error: ${message(error)}`;
+    // The table gets the first line; the progress shows all of it (a service's output, a stack trace).
+    evidence.push(text.split('\n')[0] ?? text);
+    log(`[${scenario.name}] ${at()}  FAIL: ${text}`);
+    for (const describe of diagnostics) log(describe());
   } finally {
     clearTimeout(timer);
   }
