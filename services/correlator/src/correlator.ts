@@ -128,6 +128,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
   const store = await GroupStore.create(buckets.groups, {
     follow: true,
     fingerprints: { kv: buckets.fingerprints, refreshMs: Math.floor(ttlMs / 2) },
+    ttlMs,
     onWatchError: (error) => context.logger.warn({ err: error }, 'KV watch stopped; the correlator reads node groups and writes every decision from now on'),
   });
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;

@@ -53,6 +53,8 @@ interface Versioned {
   readonly state: GroupState | undefined;
   /** KV revision the state was read or written at; 0 when the key does not exist. */
   readonly revision: number;
+  /** When that revision was written (the KV entry's time; now for this replica's own writes), if it exists. */
+  readonly storedAtMs?: number;
 }
 
 export interface GroupStoreOptions {
@@ -72,6 +74,11 @@ export interface GroupStoreOptions {
    * entry of a group still written never expires). Without it signals are grouped only by what they name.
    */
   readonly fingerprints?: { readonly kv: KV; readonly refreshMs: number };
+  /**
+   * The bucket's TTL: what this replica remembers of a group (and of a node's incident) is trusted only while KV can
+   * still hold it — a key not written for this long has expired there (no watch event says so).
+   */
+  readonly ttlMs?: number;
 }
 
 /** The correlator's two KV buckets: group states, and the fingerprint index (`<bucket>_fingerprints`). */
@@ -123,8 +130,8 @@ export class GroupStore {
   private readonly cache = new Map<string, Versioned>();
   /** One decision per group at a time in this replica. */
   private readonly queue = new KeyedQueue();
-  /** Node group store key → [revision, incident open]; filled by the watch and by this replica's own writes. */
-  private readonly nodes = new Map<string, readonly [number, boolean]>();
+  /** Node group store key → [revision, incident open, stored at]; filled by the watch and by this replica's own writes. */
+  private readonly nodes = new Map<string, readonly [number, boolean, number]>();
   private readonly watches = new Set<QueuedIterator<KvEntry>>();
   private following = false;
   private readonly cacheSize: number;
@@ -184,9 +191,10 @@ export class GroupStore {
     // Most entries are this replica's own writes coming back, or groups it does not remember: nothing to decode.
     if (!node && !newer) return;
     const state = decode(entry);
-    if (node) this.noteNode(entry.key, entry.revision, isOpen(state));
+    const storedAtMs = entry.created.getTime();
+    if (node) this.noteNode(entry.key, entry.revision, isOpen(state), storedAtMs);
     // Map.set on a present key keeps its place: seeing a write does not make a group recently used.
-    if (newer) this.cache.set(entry.key, { state, revision: entry.revision });
+    if (newer) this.cache.set(entry.key, { state, revision: entry.revision, storedAtMs });
   }
 
   /** Stops following the bucket. */
@@ -196,15 +204,29 @@ export class GroupStore {
     this.watches.clear();
   }
 
-  private noteNode(storeKey: string, revision: number, open: boolean): void {
+  private noteNode(storeKey: string, revision: number, open: boolean, storedAtMs: number): void {
     const known = this.nodes.get(storeKey);
-    if (known === undefined || known[0] < revision) this.nodes.set(storeKey, [revision, open]);
+    if (known === undefined || known[0] < revision) this.nodes.set(storeKey, [revision, open, storedAtMs]);
+  }
+
+  /** Whether something stored at `storedAtMs` may have expired from KV by now (see {@link GroupStoreOptions.ttlMs}). */
+  private expired(storedAtMs: number | undefined): boolean {
+    const ttl = this.options.ttlMs;
+    return ttl !== undefined && storedAtMs !== undefined && Date.now() - storedAtMs >= ttl;
+  }
+
+  /** The group this replica remembers, unless KV may have expired it since. */
+  private recall(storeKey: string): Versioned | undefined {
+    const cached = this.cache.get(storeKey);
+    if (cached === undefined || !this.expired(cached.storedAtMs)) return cached;
+    this.cache.delete(storeKey);
+    return undefined;
   }
 
   /** The group as stored in KV now (no cache). */
   async read(groupKey: string): Promise<Versioned> {
     const entry = await this.kv.get(groupStoreKey(groupKey));
-    return { state: decode(entry), revision: entry?.revision ?? 0 };
+    return { state: decode(entry), revision: entry?.revision ?? 0, ...(entry !== null ? { storedAtMs: entry.created.getTime() } : {}) };
   }
 
   /** Stores `next` only if the key is still at `revision` (0: does not exist); the new revision, or undefined on a conflict. */
@@ -226,7 +248,7 @@ export class GroupStore {
     this.cache.delete(storeKey);
     this.cache.set(storeKey, newest);
     if (this.cache.size > this.cacheSize) this.cache.delete(this.cache.keys().next().value as string);
-    if (storeKey.startsWith('n.') && versioned.revision > 0) this.noteNode(storeKey, versioned.revision, isOpen(versioned.state));
+    if (storeKey.startsWith('n.') && versioned.revision > 0) this.noteNode(storeKey, versioned.revision, isOpen(versioned.state), versioned.storedAtMs ?? Date.now());
   }
 
   /**
@@ -241,7 +263,7 @@ export class GroupStore {
     const storeKey = groupStoreKey(groupKey);
     return this.queue.run(groupKey, async () => {
       for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
-        const cached = this.cache.get(storeKey);
+        const cached = this.recall(storeKey);
         const current = cached ?? (await this.read(groupKey));
         const result = decide(current.state);
         if (result.state === undefined || logOnly(result, current.state)) {
@@ -255,7 +277,7 @@ export class GroupStore {
         }
         const revision = await this.write(groupKey, result.state, current.revision);
         if (revision !== undefined) {
-          this.remember(storeKey, { state: result.state, revision });
+          this.remember(storeKey, { state: result.state, revision, storedAtMs: Date.now() });
           return result;
         }
         this.cache.delete(storeKey);
@@ -272,7 +294,10 @@ export class GroupStore {
   /** Whether the node's incident is open (pods on it are then explained by it: topology). */
   async nodeIncidentOpen(cluster: string, node: string): Promise<boolean> {
     const groupKey = nodeGroupKey(cluster, node);
-    if (this.following) return this.nodes.get(groupStoreKey(groupKey))?.[1] ?? false;
+    if (this.following) {
+      const known = this.nodes.get(groupStoreKey(groupKey));
+      return known !== undefined && known[1] && !this.expired(known[2]);
+    }
     return isOpen((await this.read(groupKey)).state);
   }
 
@@ -373,7 +398,7 @@ export class GroupStore {
    */
   async tick(nowMs: number, rules: CorrelationRules): Promise<TickResult[]> {
     const due: string[] = [];
-    for (const { state } of this.cache.values()) if (state !== undefined && tick(state, nowMs, rules) !== undefined) due.push(state.key);
+    for (const { state, storedAtMs } of this.cache.values()) if (state !== undefined && !this.expired(storedAtMs) && tick(state, nowMs, rules) !== undefined) due.push(state.key);
     const resolved: TickResult[] = [];
     for (const groupKey of due) {
       const result = await this.transact<TickResult | { readonly state: undefined }>(groupKey, (state) => (state === undefined ? undefined : tick(state, nowMs, rules)) ?? { state: undefined });

@@ -2,7 +2,7 @@ import { ensureServers, natsUrl, uniqueName } from '@cortexops/testkit';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorrelationRules, DEFAULT_MAX_SIGNAL_IDS, groupingOf } from '../../src/engine.js';
-import { GroupStore } from '../../src/store.js';
+import { GroupStore, openGroupBuckets } from '../../src/store.js';
 import { makeSignal, T0, waitFor } from './support.js';
 
 const MINUTE = 60_000;
@@ -128,5 +128,21 @@ describe('correlator store — replicas and remembered state (real NATS KV)', ()
     // Another problem naming the Deployment is grouped by what it names, as before.
     const other = await b.apply(makeSignal('index-2', { ...pod, ownerChain: owners, atMs: T0 + 3000 }), T0 + 3000, RULES);
     expect(other).toMatchObject({ decision: { kind: 'open', incident: { target: { kind: 'Deployment', name: 'cart' } } } });
+  });
+
+  it('TTL — a replica does not trust what it remembers longer than KV keeps it: a node incident expired from KV no longer takes its pods’ signals', async () => {
+    const name = uniqueName('corstorettl').replace(/[^a-z0-9]/g, '');
+    buckets.push(name, `${name}_fingerprints`);
+    const ttlMs = 2000;
+    const { groups } = await openGroupBuckets(nc.jetstream(), await nc.jetstreamManager(), name, ttlMs);
+    const store = await GroupStore.create(groups, { follow: true, ttlMs });
+    stores.push(store);
+    const node = await store.apply(makeSignal('ttl-node', { namespace: undefined, object: { kind: 'Node', name: 'node-3' }, ownerChain: [], severity: 'critical', atMs: T0 }), T0, RULES);
+    expect(node.decision.kind).toBe('open');
+    expect(await store.nodeIncidentOpen('test', 'node-3')).toBe(true);
+    await waitFor('the node group expired from KV', async () => ((await store.read(node.groupKey)).state === undefined ? true : undefined), 30_000);
+    expect(await store.nodeIncidentOpen('test', 'node-3')).toBe(false);
+    const pod = await store.apply(makeSignal('ttl-pod', { ...base, namespace: 'ttl', node: 'node-3', severity: 'critical', atMs: T0 + 1000 }), T0 + 1000, RULES);
+    expect(pod).toMatchObject({ decision: { kind: 'open', incident: { target: { kind: 'Deployment', name: 'cart' } } } });
   });
 });
