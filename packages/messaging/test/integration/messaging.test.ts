@@ -9,6 +9,8 @@ import {
   ensureJetStreamLayout,
   InvalidMessagingOptionError,
   PermanentMessageError,
+  PublishError,
+  publishPipelined,
   publishWithId,
   resolveJetStreamLayout,
   runPullConsumer,
@@ -98,6 +100,32 @@ describe('messaging — JetStream layout', () => {
     const b = await publishWithId(js, layout.signalSubject('c', 'n'), Buffer.from('x'), 'same');
     expect(b.duplicate).toBe(true);
     expect(b.seq).toBe(a.seq);
+  });
+});
+
+describe('messaging — pipelined publish', () => {
+  it('messaging — publishPipelined stores every message once, with its id, whatever the window', async () => {
+    const layout = await isolatedLayout();
+    const subject = layout.telemetrySubject('custom');
+    const messages = Array.from({ length: 1000 }, (_, i) => ({ subject, data: Buffer.from(`m${i}`), msgId: `pipe-${i % 900}` }));
+    await publishPipelined(js, messages, { window: 64 });
+    // 100 ids repeat: stored once each.
+    expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(900);
+    await publishPipelined(js, messages.slice(0, 10), { window: 1 });
+    expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(900);
+    await publishPipelined(js, []);
+  });
+
+  it('messaging — publishPipelined refuses a bad window and fails with PublishError when no stream takes a subject', async () => {
+    const layout = await isolatedLayout();
+    for (const window of [0, -1, 1.5, Number.NaN]) {
+      await expect(publishPipelined(js, [], { window })).rejects.toBeInstanceOf(InvalidMessagingOptionError);
+    }
+    const nowhere = `${uniqueName('nowhere').replace(/[^a-z0-9]/g, '')}.x`;
+    const messages = [layout.telemetrySubject('custom'), nowhere, layout.telemetrySubject('custom')].map((subject, i) => ({ subject, data: Buffer.from('x'), msgId: `mixed-${i}` }));
+    await expect(publishPipelined(js, messages, { window: 1 })).rejects.toBeInstanceOf(PublishError);
+    // Window 1: the failure stopped it before the third message.
+    expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(1);
   });
 });
 
