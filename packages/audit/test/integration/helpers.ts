@@ -1,5 +1,5 @@
 import { type AuditEventInput, AuditStore } from '../../src/index.js';
-import { type TestDatabase, createTestDatabase, ensureServers } from '@cortexops/testkit';
+import { type TestDatabase, createTestDatabase, ensureServers, postgresRoleUrl, prepareRoles } from '@cortexops/testkit';
 import pg from 'pg';
 
 export interface Fixture {
@@ -10,10 +10,15 @@ export interface Fixture {
   dispose(): Promise<void>;
 }
 
-/** A fresh database with the audit schema, and a store on it. */
+/**
+ * A fresh database with the audit schema, migrated by the owner role, and a store on it connected as the
+ * application role — what the services run as; `sql` is the superuser's way past both.
+ */
 export async function openFixture(): Promise<Fixture> {
-  const db = await createTestDatabase(await ensureServers(['postgres']), 'audit');
-  const store = await AuditStore.create({ databaseUrl: db.url });
+  const ctx = await ensureServers(['postgres']);
+  const db = await createTestDatabase(ctx, 'audit');
+  await prepareRoles(ctx, db.name, { otherMigrations: false });
+  const store = await AuditStore.create({ databaseUrl: postgresRoleUrl(ctx, 'app', db.name) });
   const admin = new pg.Client({ connectionString: db.url });
   await admin.connect();
   return {

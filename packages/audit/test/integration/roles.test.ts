@@ -78,7 +78,7 @@ beforeAll(async () => {
 
 beforeEach(async () => {
   db = await createTestDatabase(ctx, 'audit_roles');
-  await prepareRoles(ctx, db.name);
+  await prepareRoles(ctx, db.name, { otherMigrations: false });
   store = await AuditStore.create({ databaseUrl: postgresRoleUrl(ctx, 'app', db.name) });
   owner = new pg.Client({ connectionString: postgresRoleUrl(ctx, 'owner', db.name) });
   app = new pg.Client({ connectionString: postgresRoleUrl(ctx, 'app', db.name) });

@@ -206,14 +206,14 @@ function otherMigrations(ctx: StackContext): MigrationSet[] {
  * other packages' tables (now and those the owner creates later), and the audit store's own step narrows the audit
  * tables to INSERT and SELECT (it runs last, so that nothing broader stays on them).
  */
-async function migrateAsOwner(ctx: StackContext, database: string): Promise<void> {
+async function migrateAsOwner(ctx: StackContext, database: string, sets: readonly MigrationSet[]): Promise<void> {
   const pool = new pg.Pool({ connectionString: postgresRoleUrl(ctx, 'owner', database), max: 1 });
   pool.on('error', () => {});
   try {
     const app = pg.escapeIdentifier(POSTGRES_ROLES.app);
     const client = await pool.connect();
     try {
-      for (const set of otherMigrations(ctx)) await runMigrations(client, set);
+      for (const set of sets) await runMigrations(client, set);
       await client.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${app}`);
       await client.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${app}`);
       await client.query(`ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${app}`);
@@ -227,28 +227,44 @@ async function migrateAsOwner(ctx: StackContext, database: string): Promise<void
   }
 }
 
+/** The cluster-wide part (roles, TLS), once per process and cluster; databases are prepared one by one. */
+const clusters = new Map<string, Promise<void>>();
+
+function clusterReady(ctx: StackContext, admin: pg.Client): Promise<void> {
+  const key = `${ctx.dataDir}:${stackPorts(ctx).postgresPort}`;
+  let ready = clusters.get(key);
+  if (!ready) {
+    ready = (async () => {
+      await ensureRoles(admin, ctx);
+      // One generation of the certificate at a time (a key of one run with the certificate of another would not load).
+      await admin.query("SELECT pg_advisory_lock(hashtext('cortexops-tls'))");
+      try {
+        await enableTls(ctx, admin);
+      } finally {
+        await admin.query("SELECT pg_advisory_unlock(hashtext('cortexops-tls'))");
+      }
+    })();
+    clusters.set(key, ready);
+    ready.catch(() => clusters.delete(key));
+  }
+  return ready;
+}
+
 /**
  * Makes `database` what the services expect (idempotent, safe to run from parallel processes): the two roles, the
  * database owned by the owner role, every migration run by it, the application role's rights. The stack runs it for
  * its `cortexops` database on every `make up` (an existing cluster gets the roles on its next start); tests run it
- * on their own databases to connect as the two roles.
+ * on their own databases to connect as the two roles (`otherMigrations: false`: the audit schema only).
  */
-export async function prepareRoles(ctx: StackContext, database: string): Promise<void> {
+export async function prepareRoles(ctx: StackContext, database: string, options: { readonly otherMigrations?: boolean } = {}): Promise<void> {
   await withClient(postgresUrl(ctx, 'postgres'), async (admin) => {
-    await ensureRoles(admin, ctx);
-    // One generation of the certificate at a time (a key of one run with the certificate of another would not load).
-    await admin.query("SELECT pg_advisory_lock(hashtext('cortexops-tls'))");
-    try {
-      await enableTls(ctx, admin);
-    } finally {
-      await admin.query("SELECT pg_advisory_unlock(hashtext('cortexops-tls'))");
-    }
+    await clusterReady(ctx, admin);
     // One database set-up at a time: concurrent ALTER ... OWNER of one table fails.
     const lock = `cortexops-roles/${database}`;
     await admin.query('SELECT pg_advisory_lock(hashtext($1))', [lock]);
     try {
       await withClient(postgresUrl(ctx, database), (client) => handToOwner(client, database));
-      await migrateAsOwner(ctx, database);
+      await migrateAsOwner(ctx, database, (options.otherMigrations ?? true) ? otherMigrations(ctx) : []);
     } finally {
       await admin.query('SELECT pg_advisory_unlock(hashtext($1))', [lock]);
     }
