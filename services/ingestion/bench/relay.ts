@@ -253,6 +253,8 @@ try {
   console.log(`| Alertmanager ${VERSIONS.alertmanager.version.split('-')[0]} API v2 (second Alertmanager, receiver drops everything) | ${web.alertmanagerAlertsPerSecond.toFixed(0)} | 1.00 |`);
   console.log(`| webhook → TELEMETRY, webhook-only replica (CORTEXOPS_INGESTION_CONSUME=false) | ${web.webhookOnlyAlertsPerSecond.toFixed(0)} | ${ratio.toFixed(2)} |`);
   console.log(`| webhook → TELEMETRY, replica also consuming TELEMETRY → SIGNALS meanwhile | ${web.webhookAlertsPerSecond.toFixed(0)} | ${(web.webhookAlertsPerSecond / web.alertmanagerAlertsPerSecond).toFixed(2)} |`);
+  const sorted = [...web.roundRatios].sort((x, y) => x - y);
+  console.log(`\nwebhook-only ÷ Alertmanager per round (back to back): ${web.roundRatios.map((r) => r.toFixed(2)).join(', ')}; median ${(sorted[Math.floor(sorted.length / 2)] ?? 0).toFixed(2)}`);
   console.log(`\none 10,000-alert webhook body (${(web.largeBodyBytes / 1e6).toFixed(1)} MB): answered in ${web.largeBodyMs.toFixed(0)} ms; service peak RSS ${mib(web.rssMiB.started)} after start-up, ${mib(web.rssMiB.afterLargeBody)} after the body`);
   console.log(`goal: webhook ≥ 1.0 × Alertmanager (webhook-only replica: ${ratio >= 1 ? 'met' : 'NOT met'})`);
 } finally {

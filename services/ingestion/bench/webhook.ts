@@ -28,6 +28,8 @@ export interface WebhookBenchResult {
   /** A replica that also consumes TELEMETRY (its consumer turning the same alerts into signals meanwhile). */
   readonly webhookAlertsPerSecond: number;
   readonly alertmanagerAlertsPerSecond: number;
+  /** Webhook-only ÷ Alertmanager of each round (the two measured back to back), for a loaded machine whose load moves. */
+  readonly roundRatios: readonly number[];
   /** Peak RSS (VmHWM) of the service process after start-up and after one 10,000-alert body, in MiB. */
   readonly rssMiB: { readonly started: number; readonly afterLargeBody: number };
   readonly largeBodyBytes: number;
@@ -79,16 +81,23 @@ export async function webhookVsAlertmanager(options: WebhookBenchOptions): Promi
       return { webhook: groups.map((g, i) => webhookBody(g, `${tag}${round}-${i}`)), api: groups.map(alertmanagerApiBody) };
     };
     const best = { webhookOnly: 0, webhook: 0, api: 0 };
+    const roundRatios: number[] = [];
     // First nothing consumes: Alertmanager and the webhook-only replica alone on the machine, in turns.
     const webhookOnly = await startService(options, false);
     services.push(webhookOnly);
     await webhookOnly.waitForHealth((status) => status === 200);
     for (let round = 1; round <= options.rounds; round++) {
-      const a = await drive(`${alertmanager.url}/api/v2/alerts`, bodies('a', round).api, options.batch, options.concurrency);
-      const o = await drive(url(webhookOnly), bodies('o', round).webhook, options.batch, options.concurrency);
+      // Back to back, in alternating order, so that a change of the machine's load favours neither.
+      const runA = () => drive(`${alertmanager.url}/api/v2/alerts`, bodies('a', round).api, options.batch, options.concurrency);
+      const runO = () => drive(url(webhookOnly), bodies('o', round).webhook, options.batch, options.concurrency);
+      const [a, o] = round % 2 === 1 ? [await runA(), await runO()] : await (async () => {
+        const first = await runO();
+        return [await runA(), first];
+      })();
       process.stderr.write(`round ${round}: Alertmanager API v2 ${a.toFixed(0)}, webhook-only replica ${o.toFixed(0)} alerts/s\n`);
       best.api = Math.max(best.api, a);
       best.webhookOnly = Math.max(best.webhookOnly, o);
+      roundRatios.push(o / a);
     }
     // Then a replica that consumes too: it first works off what the webhook-only replica stored.
     const consuming = await startService(options, true);
@@ -114,6 +123,7 @@ export async function webhookVsAlertmanager(options: WebhookBenchOptions): Promi
       webhookOnlyAlertsPerSecond: best.webhookOnly,
       webhookAlertsPerSecond: best.webhook,
       alertmanagerAlertsPerSecond: best.api,
+      roundRatios,
       rssMiB: { started, afterLargeBody },
       largeBodyBytes: Buffer.byteLength(large),
       largeBodyMs,
