@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { AuditStore } from '@cortexops/audit';
 import type { apiSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
@@ -22,7 +21,6 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const connection = await Connection.connect({ address: config.temporalAddress });
-  const ca = config.healthCaFile === undefined ? undefined : readFileSync(config.healthCaFile, 'utf8');
 
   await registerApiRoutes(context.http, {
     store,
@@ -32,7 +30,7 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
     logger: context.logger,
   });
   return {
-    checks: [natsCheck(nc), temporalCheck(connection), store.dependencyCheck(), ...config.healthTargets.map((target) => healthTargetCheck(target, ca))],
+    checks: [natsCheck(nc), temporalCheck(connection), store.dependencyCheck(), ...config.healthTargets.map((target) => healthTargetCheck(target, config.healthCaFile))],
     stop: async () => {
       await nc.drain();
       await connection.close();

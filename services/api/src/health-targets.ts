@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { HealthTarget } from '@cortexops/config';
@@ -35,14 +36,21 @@ function downDependencies(body: string): string {
 
 /**
  * One component of the aggregated `/debug/healthz`: up when its URL answers 2xx. Not required — a peer being down is
- * reported (with the peer's own reason) but does not make the api itself unhealthy.
+ * reported (with the peer's own reason) but does not make the api itself unhealthy. An https target is verified with
+ * the CA in `caFile` (read at each check: a cluster CA written after the api started, or replaced, is used as it is).
  */
-export function healthTargetCheck(target: HealthTarget, ca?: string): DependencyCheck {
+export function healthTargetCheck(target: HealthTarget, caFile?: string): DependencyCheck {
   const url = new URL(target.url);
   return {
     name: target.name,
     required: false,
     check: async (signal) => {
+      let ca: string | undefined;
+      if (caFile !== undefined && url.protocol === 'https:') {
+        ca = await readFile(caFile, 'utf8').catch((error: unknown) => {
+          throw new Error(`the CA file ${caFile} (CORTEXOPS_API_HEALTH_CA_FILE) is unreadable: ${(error as Error).message}`);
+        });
+      }
       const { status, body } = await get(url, ca, signal);
       if (status < 200 || status >= 300) {
         const reason = downDependencies(body);
