@@ -2,6 +2,8 @@ import type { ServiceName } from '@cortexops/contracts';
 import { booleanVar, type Env, enumVar, hostPortVar, intVar, listVar, loadConfig, optionalSecretVar, optionalStringVar, portVar, stringVar, urlVar, type ConfigOf } from './env.js';
 import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
 import { ed25519PublicKeysVar, replacedVar, slackUserListVar } from './approvals-identity.js';
+import { advisorSpec } from './advisor.js';
+import { knowledgeSpec } from './knowledge.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -137,7 +139,7 @@ export function servicePortVar(service: ServiceName) {
 export const serviceSpecs = {
   ingestion: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...ingestionSpec, port: servicePortVar('ingestion') },
   correlator: { ...commonSpec, ...natsSpec, ...jetstreamSpec, ...temporalSpec, ...correlatorSpec, port: servicePortVar('correlator') },
-  worker: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, ...policySpec, ...remediationSpec, port: servicePortVar('worker') },
+  worker: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, ...policySpec, ...remediationSpec, ...advisorSpec, ...knowledgeSpec, port: servicePortVar('worker') },
   approvals: { ...commonSpec, ...temporalSpec, ...postgresSpec, ...approvalsSpec, port: servicePortVar('approvals') },
   api: { ...commonSpec, ...natsSpec, ...temporalSpec, ...postgresSpec, port: servicePortVar('api') },
 } as const;
