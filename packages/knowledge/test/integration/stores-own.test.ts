@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, ensureServers, freePort, qdrantBinary, qdrantUrl, uniqueName, type StackContext, type TestDatabase } from '@cortexops/testkit';
+import { createTestDatabase, ensureServers, freePort, qdrantUrl, uniqueName, type StackContext, type TestDatabase } from '@cortexops/testkit';
 import { KNOWLEDGE_ERROR_CODES, PostgresStore, QdrantStore } from '../../src/index.js';
 import { codeOf } from './stores.js';
 
@@ -40,7 +40,7 @@ describe('embedded store — bounded table', () => {
   });
 });
 
-describe.runIf(qdrantBinary(process.env) !== undefined)('Qdrant store — its own', () => {
+describe('Qdrant store — its own', () => {
   let ctx: StackContext;
   beforeAll(async () => {
     ctx = await ensureServers(['qdrant']);
