@@ -20,7 +20,7 @@ describe('ingestion config — the webhook limits and the replica role', () => {
     expect(loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_CONSUME: 'false' }).consume).toBe(false);
   });
 
-  it.each([
+  it.each<Record<string, string>>([
     { CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: '1000' },
     { CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(128 * 1024 * 1024) },
     { CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: '8MiB' },
