@@ -40,3 +40,4 @@ export * from './faults.js';
 export * from './incident-watch.js';
 export { startAlertmanager, DROP_EVERYTHING_ALERTMANAGER_CONFIG, type StandaloneAlertmanager } from './alertmanager.js';
 export * from './upload.js';
+export * from './chaos/index.js';
