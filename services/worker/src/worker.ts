@@ -14,6 +14,7 @@ import { Counter } from 'prom-client';
 import { environmentOf as environmentLookup } from './activities/facts.js';
 import { ApprovalsClient } from './activities/messages.js';
 import { createRemediationActivities } from './activities/remediation.js';
+import { createAdvisor } from './advisor.js';
 import { approvalRefusalSinks } from './approval-refusals.js';
 import { workflowBundle } from './bundle.js';
 
@@ -101,6 +102,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   const prometheus = PrometheusClient.create({ baseUrl: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs, retries: config.prometheusRetries, logger: context.logger });
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   const js = nc.jetstream();
+  const bounds = { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory };
+  const { advisor, enabled: llmEnabled } = createAdvisor(config, context, bounds);
   const measured = new Counter({ name: METRICS.verificationMeasurementsTotal, help: 'Verification measurement rounds, by outcome', labelNames: ['outcome'] as const, registers: [context.registry] });
 
   const activities = createRemediationActivities({
@@ -110,6 +113,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     policy: engine,
     notices: { publish: async (subject, data, msgID) => void (await js.publish(subject, data, { msgID })) },
     approvals: new ApprovalsClient({ baseUrl: config.approvalsUrl, token: config.approvalsApiToken }),
+    advisor,
     settings: {
       approvalTimeoutMs: config.approvalTimeoutMs,
       rolloutTimeoutMs: config.verifyRolloutTimeoutMs,
@@ -127,7 +131,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
           inconclusiveLimit: config.verifyCount - Math.min(config.verifyMinSamples, config.verifyCount),
         },
       },
-      bounds: { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
+      bounds,
     },
     // DESIGN's cortexops_workflows_total{outcome}: remediation workflows that ended, by final state.
     onEnded: (state) => context.metrics.workflows.inc({ outcome: state.toLowerCase() }),
@@ -153,7 +157,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   });
   const running = worker.run();
   context.logger.info(
-    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, kubeconfig: config.workerKubeconfig ?? '(default chain)' },
+    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
     'worker polling',
   );
   return {

@@ -26,7 +26,7 @@ import {
   TERMINAL_STATES,
 } from '@cortexops/contracts';
 import type { AuditStore } from '@cortexops/audit';
-import { checkPlanAgainstIncident, planRemediation, type PlannerSettings } from '@cortexops/advisor';
+import { type Advice, type AdviceInput, checkPlanAgainstIncident, type PlannerSettings } from '@cortexops/advisor';
 import { type ClusterGateway, fromActionReceipt, type GatewayBounds, KubernetesGatewayError, toActionReceipt } from '@cortexops/k8s';
 import type { Logger } from '@cortexops/observability';
 import type { PolicyEngine } from '@cortexops/policy';
@@ -49,6 +49,8 @@ export interface RemediationDependencies {
   readonly policy: Pick<PolicyEngine, 'decide' | 'bundleHash'>;
   readonly notices: NoticePublisher;
   readonly approvals: Pick<ApprovalsClient, 'requestApproval' | 'postNote'>;
+  /** PLANNING's advisor: the LLM when configured and healthy, else (within the same call) the heuristics. */
+  readonly advisor: { advise(input: AdviceInput): Promise<Advice> };
   readonly settings: RemediationSettings & {
     readonly planner: PlannerSettings;
     /** The gateway's bounds: a plan whose parameters leave them is refused before its dry run. */
@@ -152,13 +154,16 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     async plan({ workflowId, incident, diagnosis }: PlanRequest): Promise<RemediationPlan> {
       return translated(async () => {
         const now = new Date().toISOString();
-        let plan = planRemediation({ incident, diagnosis, now, settings: settings.planner });
-        // Whatever proposed it (heuristics today, the LLM later), a plan that leaves the incident's own objects is refused.
+        const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner });
+        let plan = advice.plan;
+        // Whatever proposed it (the model or the heuristics), a plan that leaves the incident's own objects is refused.
         const problems = checkPlanAgainstIncident(plan, incident, { bounds: settings.bounds, diagnosis }).map((p) => `${p.code}: ${p.message}`);
         if (problems.length > 0) {
           plan = { incidentId: incident.id, actions: [], rationale: `the proposed plan was refused: ${problems.join('; ')}`.slice(0, 4000), source: plan.source, risk: plan.risk, createdAt: now };
         }
-        await record({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...(problems.length > 0 ? { refused: problems } : {}) } });
+        const origin = { origin: advice.origin, ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
+        deps.logger?.info({ incident: incident.id, ...origin, rule: plan.rule, actions: plan.actions.length }, 'planned');
+        await record({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } });
         return plan;
       });
     },
