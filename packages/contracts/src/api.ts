@@ -180,7 +180,15 @@ export const auditPageSchema = z.object({ records: z.array(auditRecordSchema), n
 
 /** `GET /v1/audit/verify`: the whole chain walked; the first bad row named when it breaks. */
 export const auditVerifyReportSchema = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), rows: z.int(), headSequence: z.int(), headHash: z.string(), durationMs: z.number() }),
+  z.object({
+    ok: z.literal(true),
+    rows: z.int(),
+    headSequence: z.int(),
+    headHash: z.string(),
+    /** The signed checkpoint the chain was checked against (CORTEXOPS_AUDIT_CHECKPOINT_FILE), when there is one. */
+    checkpointSequence: z.int().optional(),
+    durationMs: z.number(),
+  }),
   z.object({
     ok: z.literal(false),
     rows: z.int(),

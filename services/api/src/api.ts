@@ -1,5 +1,5 @@
-import { AuditStore } from '@cortexops/audit';
-import type { apiSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
+import { AuditCheckpointer, AuditStore, FileCheckpointStore } from '@cortexops/audit';
+import type { apiSpec, auditSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { Connection } from '@temporalio/client';
 import { connect } from 'nats';
@@ -9,7 +9,7 @@ import { healthTargetCheck } from './health-targets.js';
 import { IncidentQueries } from './incident-queries.js';
 import { registerApiRoutes } from './routes.js';
 
-export type ApiConfig = ServiceConfig<'api'> & ConfigOf<typeof apiSpec>;
+export type ApiConfig = ServiceConfig<'api'> & ConfigOf<typeof apiSpec> & Pick<ConfigOf<typeof auditSpec>, 'checkpointFile' | 'checkpointKey' | 'checkpointPreviousKey'>;
 
 /**
  * Incidents and their reviews from the audit store, audit queries and verification, manual actions forwarded to the
@@ -22,8 +22,14 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
   const connection = await Connection.connect({ address: config.temporalAddress });
 
+  // With a signed checkpoint kept outside PostgreSQL, verify also checks that the chain up to it was not rewritten.
+  const verifier =
+    config.checkpointFile !== undefined && config.checkpointKey !== undefined
+      ? new AuditCheckpointer(store, new FileCheckpointStore(config.checkpointFile), { current: config.checkpointKey, ...(config.checkpointPreviousKey ? { previous: config.checkpointPreviousKey } : {}) }, context.logger)
+      : store;
   await registerApiRoutes(context.http, {
     store,
+    verifier,
     incidents: new IncidentQueries(pool),
     approvals: new ApprovalsForwarder(config.apiApprovalsUrl),
     readToken: config.apiToken,

@@ -1,5 +1,5 @@
 import type { AuditStore } from '@cortexops/audit';
-import { AuditInputError } from '@cortexops/audit';
+import { AuditCheckpointError, AuditInputError, type VerifyResult } from '@cortexops/audit';
 import {
   API_PATHS,
   type AuditRecord,
@@ -27,8 +27,10 @@ import { incidentDetail } from './incident-view.js';
 import { incidentReview, reviewMarkdown } from './review.js';
 
 export interface ApiRoutesOptions {
-  readonly store: Pick<AuditStore, 'getIncident' | 'query' | 'verify' | 'listActionReceipts'>;
+  readonly store: Pick<AuditStore, 'getIncident' | 'query' | 'listActionReceipts'>;
   readonly incidents: IncidentQueries;
+  /** Walks the chain: the store itself, or a checkpointer that checks it against the last signed checkpoint. */
+  readonly verifier: { verify(): Promise<VerifyResult> };
   readonly approvals: ApprovalsForwarder;
   /** Bearer token of the read routes; without it they answer 503. */
   readonly readToken: string | undefined;
@@ -71,7 +73,7 @@ async function incidentRecords(store: ApiRoutesOptions['store'], incidentId: str
  * caller's own credential to the approvals service.
  */
 export async function registerApiRoutes(http: FastifyInstance, options: ApiRoutesOptions): Promise<void> {
-  const { store, incidents, approvals, readToken, logger } = options;
+  const { store, incidents, verifier, approvals, readToken, logger } = options;
 
   // Added before the swagger plugin, so that the document does not list itself.
   http.get(API_PATHS.openapi, async () => (http as unknown as SwaggerDecorated).swagger());
@@ -165,10 +167,20 @@ export async function registerApiRoutes(http: FastifyInstance, options: ApiRoute
         schema: { summary: 'Walk the whole hash chain; name the first bad row', security: bearer, response: { 200: auditVerifyReportSchema, ...errors } },
         handler: async () => {
           const started = performance.now();
-          const result = await store.verify();
-          const durationMs = Math.round(performance.now() - started);
-          if (result.ok) return { ok: true as const, rows: result.rows, headSequence: result.headSequence, headHash: result.headHash, durationMs };
-          return { ok: false as const, rows: result.rows, firstBadSequence: result.firstBadSequence, reason: result.reason, detail: result.detail, ...(result.row ? { row: { ...result.row } } : {}), durationMs };
+          const durationMs = () => Math.round(performance.now() - started);
+          let result: VerifyResult;
+          try {
+            result = await verifier.verify();
+          } catch (error) {
+            // A checkpoint that cannot be trusted (unreadable, malformed, its signature wrong) leaves the chain unconfirmed.
+            if (!(error instanceof AuditCheckpointError)) throw error;
+            return { ok: false as const, rows: 0, firstBadSequence: 0, reason: 'checkpoint-invalid', detail: error.message, durationMs: durationMs() };
+          }
+          if (result.ok) {
+            const checkpoint = result.checkpointSequence === undefined ? {} : { checkpointSequence: result.checkpointSequence };
+            return { ok: true as const, rows: result.rows, headSequence: result.headSequence, headHash: result.headHash, ...checkpoint, durationMs: durationMs() };
+          }
+          return { ok: false as const, rows: result.rows, firstBadSequence: result.firstBadSequence, reason: result.reason, detail: result.detail, ...(result.row ? { row: { ...result.row } } : {}), durationMs: durationMs() };
         },
       });
     });

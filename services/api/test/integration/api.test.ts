@@ -1,6 +1,9 @@
-import { AuditStore } from '@cortexops/audit';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AuditStore, signCheckpoint } from '@cortexops/audit';
 import type { AuditVerifyReport, IncidentDetail, IncidentList, IncidentReview } from '@cortexops/contracts';
-import { freePort } from '@cortexops/testkit';
+import { freePort, spawnService } from '@cortexops/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalsForwarder } from '../../src/approvals-forward.js';
@@ -388,6 +391,36 @@ describe('api — incidents, reviews, audit and manual actions against the real 
 
   // Last: it breaks the chain of this test's own database on purpose.
   describe('verify', () => {
+    it('with a signed checkpoint: checks the chain against it, and says when the checkpoint cannot be trusted or does not match', async () => {
+      const key = `checkpoint-key-${'k'.repeat(32)}`;
+      const dir = mkdtempSync(join(tmpdir(), 'api-checkpoint-'));
+      const file = join(dir, 'checkpoint.json');
+      const head = (await request<AuditVerifyReport>(base(), '/v1/audit/verify')).body;
+      if (!head.ok) throw new Error('the chain should be intact here');
+      writeFileSync(file, JSON.stringify(signCheckpoint({ sequence: head.headSequence, hash: head.headHash }, { current: key })));
+      const api = await spawnService('api', {
+        CORTEXOPS_DATABASE_URL: sut.db.url,
+        CORTEXOPS_API_TOKEN: READ_TOKEN,
+        CORTEXOPS_API_HEALTH_TARGETS: 'none',
+        CORTEXOPS_AUDIT_CHECKPOINT_FILE: file,
+        CORTEXOPS_AUDIT_CHECKPOINT_KEY: key,
+      });
+      try {
+        await api.waitForHealth((status) => status === 200);
+        const checked = await request<AuditVerifyReport>(api.baseUrl, '/v1/audit/verify');
+        expect(checked.body).toMatchObject({ ok: true, checkpointSequence: head.headSequence });
+        // Signed with another key: not trusted.
+        writeFileSync(file, JSON.stringify(signCheckpoint({ sequence: head.headSequence, hash: head.headHash }, { current: `another-key-${'z'.repeat(32)}` })));
+        expect((await request<AuditVerifyReport>(api.baseUrl, '/v1/audit/verify')).body).toMatchObject({ ok: false, reason: 'checkpoint-invalid' });
+        // Correctly signed, but the row it names has another hash: the chain up to it was rewritten.
+        writeFileSync(file, JSON.stringify(signCheckpoint({ sequence: head.headSequence, hash: 'f'.repeat(64) }, { current: key })));
+        expect((await request<AuditVerifyReport>(api.baseUrl, '/v1/audit/verify')).body).toMatchObject({ ok: false, reason: 'checkpoint-mismatch' });
+      } finally {
+        await api.terminate();
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('walks the intact chain, then names the first changed row; the CLI exits 0, then 1', async () => {
       const client = new pg.Client({ connectionString: sut.db.url });
       await client.connect();
