@@ -38,20 +38,29 @@ const LOCAL_VERIFICATION = {
 const API_TOKEN_BYTES = 32;
 
 /**
- * The bearer token the worker posts approval requests with and the approvals service checks: generated once per
- * cache (`<cache>/data/services/approvals-api-token`, mode 0600), never printed, never in the repository.
- * `CORTEXOPS_APPROVALS_API_TOKEN` in the stack's environment takes precedence.
+ * A bearer token generated once per cache (`<cache>/data/services/<file>`, mode 0600), never printed, never in the
+ * repository; `variable` in the stack's environment takes precedence.
  */
-export function approvalsApiToken(ctx: StackContext): string {
-  const configured = ctx.env.CORTEXOPS_APPROVALS_API_TOKEN;
+function generatedToken(ctx: StackContext, variable: string, file: string): string {
+  const configured = ctx.env[variable];
   if (configured) return configured;
   const dir = join(ctx.dataDir, 'services');
-  const file = join(dir, 'approvals-api-token');
-  if (!existsSync(file)) {
+  const path = join(dir, file);
+  if (!existsSync(path)) {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(file, `${randomBytes(API_TOKEN_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+    writeFileSync(path, `${randomBytes(API_TOKEN_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
   }
-  return readFileSync(file, 'utf8').trim();
+  return readFileSync(path, 'utf8').trim();
+}
+
+/** The bearer token the worker posts approval requests with and the approvals service checks (`approvals-api-token`). */
+export function approvalsApiToken(ctx: StackContext): string {
+  return generatedToken(ctx, 'CORTEXOPS_APPROVALS_API_TOKEN', 'approvals-api-token');
+}
+
+/** The api's read token (`api-token`): what `cortexops incidents|incident|review|verify` present. */
+export function apiReadToken(ctx: StackContext): string {
+  return generatedToken(ctx, 'CORTEXOPS_API_TOKEN', 'api-token');
 }
 
 /**
@@ -113,7 +122,10 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
     CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: approvalsSigningKeyFile(ctx),
   }),
   // Every service that reads or writes the audit store connects as the application role (postgres.ts).
-  api: (ctx) => orEnv(ctx, { CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app') }),
+  api: (ctx) => ({
+    ...orEnv(ctx, { CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app'), CORTEXOPS_API_HEALTH_CA_FILE: kubeconfigPaths(ctx).caCert }),
+    CORTEXOPS_API_TOKEN: apiReadToken(ctx),
+  }),
 };
 
 function serviceServer(service: ServiceName): ServerDefinition {
