@@ -1,14 +1,16 @@
 import { execFile } from 'node:child_process';
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { AuditStore } from '@cortexops/audit';
 import {
   type ActionReceipt,
   type AuditRecord,
   ANNOTATIONS,
+  HTTP_PATHS,
   type OperatingMode,
   remediationStateQuery,
   type RemediationStateView,
@@ -42,8 +44,33 @@ export interface EnvironmentOptions {
   readonly privateServers?: readonly KillableServer[];
   /** An approvals service of the scenario's own (and a personal token for {@link APPROVER}). */
   readonly approvals?: boolean;
+  /** An ingestion service of the scenario's own (Alertmanager webhook; pod owners read from the cluster, no event watch). */
+  readonly ingestion?: boolean;
+  /** Start no worker (incidents are counted, not remediated). */
+  readonly noWorker?: boolean;
   readonly correlatorEnv?: Record<string, string>;
   readonly workerEnv?: Record<string, string>;
+}
+
+/** One alert of a webhook notification, as kube-prometheus labels a pod's alert. */
+export interface WebhookAlert {
+  readonly status: 'firing' | 'resolved';
+  readonly labels: Record<string, string>;
+  readonly annotations: Record<string, string>;
+  readonly startsAt: string;
+  readonly fingerprint: string;
+}
+
+/** A firing alert `alertname` about `pod` of the scenario's namespace. */
+export function podAlert(namespace: string, pod: string, alertname: string, container = 'app'): WebhookAlert {
+  return {
+    status: 'firing',
+    labels: { alertname, namespace, pod, container, severity: 'critical' },
+    // No summary: the title is the alert name, which the heuristics read (a free-text summary they do not).
+    annotations: {},
+    startsAt: new Date().toISOString(),
+    fingerprint: createHash('sha256').update(`${alertname}/${namespace}/${pod}/${container}`).digest('hex').slice(0, 16),
+  };
 }
 
 /** Keeps every other pod off a scenario's own node. */
@@ -81,6 +108,7 @@ export class ChaosEnvironment {
   private readonly workers: ServiceProcess[] = [];
   private approvalsService: ServiceProcess | undefined;
   private approverToken: string | undefined;
+  private ingestionService: ServiceProcess | undefined;
 
   private constructor(
     private readonly scenario: ScenarioContext,
@@ -164,8 +192,17 @@ export class ChaosEnvironment {
       env.approverToken = (await approvalsCli(['tokens', 'create', '--name', APPROVER, '--expires-in', '1', '--by', 'cortexops-demo-failure'], { CORTEXOPS_DATABASE_URL: database.url })).trim();
       Object.assign(workerEnv, { CORTEXOPS_APPROVALS_URL: approvals.baseUrl, CORTEXOPS_APPROVALS_API_TOKEN: apiToken });
     }
-    await env.startWorker();
-    scenario.step(`CortexOps of its own: correlator${options.approvals ? ', approvals' : ''} and worker processes; Temporal namespace ${temporalNamespace}, Kubernetes namespace ${namespace} (${options.mode ?? 'auto'})`);
+    if (options.ingestion) {
+      // Its own NATS, the cluster's pod owners for alerts; the event watch stays off (it would take every namespace's
+      // Warning events, other runs' included).
+      const ingestion = await spawnService('ingestion', { ...common, CORTEXOPS_KUBECONFIG: kubeconfigPaths(shared).ingestion, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false' });
+      scenario.defer(() => ingestion.terminate());
+      scenario.diagnose(() => `--- ingestion (last lines):\n${ingestion.output().slice(-2500)}`);
+      await ingestion.waitForHealth((status) => status === 200, scenario.remainingMs());
+      env.ingestionService = ingestion;
+    }
+    if (!options.noWorker) await env.startWorker();
+    scenario.step(`CortexOps of its own: ${[options.ingestion && 'ingestion', 'correlator', options.approvals && 'approvals', !options.noWorker && 'worker'].filter(Boolean).join(', ')} processes; Temporal namespace ${temporalNamespace}, Kubernetes namespace ${namespace} (${options.mode ?? 'auto'})`);
     return env;
   }
 
@@ -252,6 +289,17 @@ export class ChaosEnvironment {
     return found;
   }
 
+  /** Every signal the incidents' workflows received (start and later signals). */
+  async signalsOf(incidentIds: readonly string[]): Promise<Signal[]> {
+    const records = await Promise.all(incidentIds.map((id) => workflowRecord(this.client, id)));
+    return records.flatMap((r) => r.signals);
+  }
+
+  /** kubectl as the cluster's administrator. */
+  kubectl(args: readonly string[]): Promise<string> {
+    return kubectl(this.shared, args);
+  }
+
   /** The incident workflow that received the signal `signalId` (whatever incident id the correlator chose). */
   async workflowOf(signalId: string): Promise<WorkflowHandle> {
     const workflowId = await pollUntil(this.scenario, `the incident workflow that received signal ${signalId} (correlator → Temporal)`, async () =>
@@ -333,6 +381,33 @@ export class ChaosEnvironment {
   async checkChainVerifies(): Promise<void> {
     const verified = await this.audit.verify();
     this.scenario.check('audit chain verifies', verified.ok, verified.ok ? `${verified.rows} rows` : `${verified.reason} at #${verified.firstBadSequence}`);
+  }
+
+  /**
+   * Posts an Alertmanager webhook notification (payload version 4) to the scenario's ingestion, and, as Alertmanager
+   * does, posts it again after a failed attempt until it is taken (200) or the scenario's time is up. Resolves with
+   * the number of attempts.
+   */
+  async notify(groupKey: string, alerts: readonly WebhookAlert[]): Promise<number> {
+    if (!this.ingestionService) throw new Error('the scenario has no ingestion service (start it with ingestion: true)');
+    const body = JSON.stringify({ version: '4', groupKey, status: 'firing', receiver: 'cortexops', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, alerts });
+    const url = `${this.ingestionService.baseUrl}${HTTP_PATHS.alertmanagerWebhook}`;
+    let attempts = 0;
+    let last = '';
+    while (!this.scenario.signal.aborted && this.scenario.remainingMs() > 0) {
+      attempts += 1;
+      try {
+        const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(10_000) });
+        if (response.ok) return attempts;
+        last = `${response.status} ${(await response.text()).slice(0, 200)}`;
+        if (response.status < 500) throw new Error(`the webhook refused ${groupKey}: ${last}`);
+      } catch (error) {
+        if ((error as Error).message.startsWith('the webhook refused')) throw error;
+        last = (error as Error).message;
+      }
+      await sleep(500);
+    }
+    throw new Error(`webhook notification ${groupKey} never taken (last: ${last})`);
   }
 
   /** Approves the plan waiting for `incidentId` through the approvals service, as the on-call person (the CLI with their token). */
