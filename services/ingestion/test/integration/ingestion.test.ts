@@ -171,6 +171,38 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     expect(letters.brokenLetter.field).toBe('payload.alert.labels');
   });
 
+  it('ingestion — a webhook call that does not fit the bytes in flight is refused unread with 503 (busy) and counted, and the next one is taken', async () => {
+    const small = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(64 * 1024), CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT: String(64 * 1024) }, { layout: names, durable: `${names.durable}_busy` });
+    try {
+      const post = (body: RequestInit['body']) => fetch(`${small.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' });
+      const alert = JSON.stringify({ version: '4', groupKey: '{}:{alertname="Busy"}', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'BusyAlert' }, startsAt: new Date().toISOString() }] });
+      // A chunked body (no declared length) holds a whole limit's worth of the budget until it ends.
+      let finish: () => void = () => undefined;
+      const held = post(
+        new ReadableStream({
+          start: (c) => {
+            c.enqueue(Buffer.from(alert.slice(0, 20)));
+            finish = () => {
+              c.enqueue(Buffer.from(alert.slice(20)));
+              c.close();
+            };
+          },
+        }),
+      );
+      const busy = await waitFor('a busy answer', async () => {
+        const response = await post(alert);
+        return response.status === 503 ? response : undefined;
+      });
+      expect(((await busy.json()) as { error: string }).error).toBe('too many webhook bytes in flight');
+      finish();
+      expect((await held).status).toBe(200);
+      expect((await post(alert)).status).toBe(200);
+      expect(counterValue(await (await fetch(`${small.baseUrl}/metrics`)).text(), METRICS.webhookRefusedTotal, { reason: 'busy' })).toBeGreaterThanOrEqual(1);
+    } finally {
+      await small.handle.shutdown('test done');
+    }
+  });
+
   it('ingestion — a webhook-only replica (CORTEXOPS_INGESTION_CONSUME=false) stores alerts on TELEMETRY and consumes nothing', async () => {
     const durable = `${names.durable}_webhook_only`;
     const webhookOnly = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false' }, { layout: names, durable });
