@@ -199,6 +199,19 @@ export interface RemediationActivities {
   publishRemediationNotice(request: { readonly incident: Incident; readonly remediatedAt: string }): Promise<void>;
   measure(request: MeasureRequest): Promise<Measurement>;
   revert(request: RevertRequest): Promise<RevertReport>;
+  /** Writes the finished incident to incident memory (idempotent by incident id; a no-op when the memory is off). */
+  rememberIncident(request: RememberIncidentRequest): Promise<{ readonly remembered: boolean; readonly detail: string }>;
+}
+
+/** A finished workflow, as incident memory keeps it. */
+export interface RememberIncidentRequest {
+  readonly workflowId: string;
+  readonly incident: Incident;
+  /** The final state. */
+  readonly state: WorkflowState;
+  readonly plan?: RemediationPlan;
+  readonly diagnosis?: Diagnosis;
+  readonly endedAt: string;
 }
 
 /** `<workflowId>-a<n>`: the remediation id of a plan's n-th action (n from 1), fixed for the workflow's life. */

@@ -122,6 +122,8 @@ export const remediationPlanSchema = z
     risk: riskLevel,
     verification: verificationSpecSchema.optional(),
     createdAt: isoTimestamp,
+    /** How the plan's action fared on past incidents of the same kind, from incident memory ("3 of 4 resolved"). */
+    trackRecord: z.object({ incidentKind: z.string().max(64), resolved: z.int().min(0), total: z.int().min(0) }).optional(),
   })
   .refine((p) => p.actions.length === 0 || p.verification !== undefined, { path: ['verification'], message: 'is required when the plan has actions' });
 export type RemediationPlan = z.output<typeof remediationPlanSchema>;
