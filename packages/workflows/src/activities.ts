@@ -37,3 +37,12 @@ export const applying = proxyActivities<Pick<RemediationActivities, 'apply'>>({ 
 
 /** A revert: a deleted pod's revert waits up to a minute for its controller to replace it. */
 export const reverting = proxyActivities<Pick<RemediationActivities, 'revert'>>({ startToCloseTimeout: '2 minutes', retry: CHANGE_RETRY });
+
+/**
+ * The finished incident written to incident memory (an embedding and one upsert, idempotent by incident id). A few
+ * attempts: the memory teaches later incidents, it never decides this one's outcome.
+ */
+export const remembering = proxyActivities<Pick<RemediationActivities, 'rememberIncident'>>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 seconds', maximumAttempts: 3, nonRetryableErrorTypes: PERMANENT },
+});

@@ -1,4 +1,4 @@
-import { ActivityFailure, ApplicationFailure, condition, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import {
   type ActionReceipt,
   type ApprovalDecision,
@@ -22,7 +22,7 @@ import {
   type VerificationResult,
   type WorkflowState,
 } from '@cortexops/contracts';
-import { analysis, applying, bookkeeping, messages, reverting } from './activities.js';
+import { analysis, applying, bookkeeping, messages, remembering, reverting } from './activities.js';
 import { approvalsOutstanding, setApprovalHandlers } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
 import { sinks } from './sinks.js';
@@ -420,6 +420,15 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     if (!(error instanceof Ended)) throw error;
     outcome = error.reason;
     await transition(error.state, error.reason);
+    // Added after workflows were running: a history from before replays without the activity.
+    if (patched('incident-memory')) {
+      const remembered = { workflowId, incident, state, endedAt: now(), ...(plan ? { plan } : {}), ...(diagnosis ? { diagnosis } : {}) };
+      await remembering.rememberIncident(remembered).catch((failure: unknown) => {
+        if (!(failure instanceof ActivityFailure)) throw failure;
+        // Not written: later incidents miss this one; its outcome stands.
+        return audit('remediation.escalated', { memory: 'not written', problem: failureMessage(failure) });
+      });
+    }
     const decision = allDecisions.at(-1);
     return {
       state,

@@ -1,7 +1,7 @@
 import { type Action, type ApprovalDecision, approvalRequestId, type ApprovalRequest, type CancelRequest, identifier, type RemediationNote, sha256Hex } from '@cortexops/contracts';
 import type { types } from '@slack/bolt';
 import { z } from 'zod';
-import { actionDetail, actionTarget, shortHash } from './plan-text.js';
+import { actionDetail, actionTarget, planOrigin, shortHash, trackRecordText } from './plan-text.js';
 
 export type KnownBlock = types.KnownBlock;
 
@@ -72,6 +72,12 @@ export function requestText(request: ApprovalRequest): string {
  * Block Kit of an approval request: summary, plan, dry-run difference, policy reasons, the request id and plan hash,
  * Approve / Reject (whose values name the request and the plan).
  */
+/** The track-record line of a plan's Slack section (empty without a record). */
+function trackRecordLine(plan: ApprovalRequest['plan']): string {
+  const text = trackRecordText(plan);
+  return text === undefined ? '' : `\n*Track record:* ${escapeMrkdwn(text)}`;
+}
+
 export function requestBlocks(request: ApprovalRequest): KnownBlock[] {
   const { plan, policy } = request;
   const reasons = [...policy.reasons.map((r) => `• ${escapeMrkdwn(r)}`), ...policy.violations.map((v) => `• :warning: ${escapeMrkdwn(v)}`)];
@@ -80,7 +86,7 @@ export function requestBlocks(request: ApprovalRequest): KnownBlock[] {
   return [
     { type: 'header', text: { type: 'plain_text', text: truncate(`Approval needed — incident ${request.incidentId}`, HEADER_LIMIT) } },
     section(`*Incident*\n${escapeMrkdwn(request.summary)}`),
-    section(`*Plan* (risk *${plan.risk}*${approvers}, from ${plan.source})\n${plan.actions.map(describeAction).join('\n')}\n_${escapeMrkdwn(plan.rationale)}_`),
+    section(`*Plan* (risk *${plan.risk}*${approvers}, from ${escapeMrkdwn(planOrigin(plan))})\n${plan.actions.map(describeAction).join('\n')}\n_${escapeMrkdwn(plan.rationale)}_${trackRecordLine(plan)}`),
     section(`*Dry-run difference*\n${codeBlock(request.dryRunDiff, SECTION_LIMIT - 30)}`),
     section(
       `*Policy* (${policy.allow ? 'allowed' : 'denied'}${policy.requireApproval ? ', approval required' : ''}, mode ${policy.mode})\n${reasons.length > 0 ? reasons.join('\n') : '_no reasons given_'}`,

@@ -16,6 +16,7 @@ import { ApprovalsClient } from './activities/messages.js';
 import { createRemediationActivities } from './activities/remediation.js';
 import { createAdvisor } from './advisor.js';
 import { approvalRefusalSinks } from './approval-refusals.js';
+import { createIncidentMemory } from './memory.js';
 import { workflowBundle } from './bundle.js';
 
 function workerRunningCheck(worker: Worker): DependencyCheck {
@@ -104,6 +105,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   const js = nc.jetstream();
   const bounds = { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory };
   const { advisor, enabled: llmEnabled } = createAdvisor(config, context, bounds);
+  const memory = await createIncidentMemory(config, pool, context.logger);
   const measured = new Counter({ name: METRICS.verificationMeasurementsTotal, help: 'Verification measurement rounds, by outcome', labelNames: ['outcome'] as const, registers: [context.registry] });
 
   const activities = createRemediationActivities({
@@ -114,6 +116,8 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     notices: { publish: async (subject, data, msgID) => void (await js.publish(subject, data, { msgID })) },
     approvals: new ApprovalsClient({ baseUrl: config.approvalsUrl, token: config.approvalsApiToken }),
     advisor,
+    ...(memory ? { memory } : {}),
+    similarIncidents: config.similarIncidents,
     settings: {
       approvalTimeoutMs: config.approvalTimeoutMs,
       rolloutTimeoutMs: config.verifyRolloutTimeoutMs,
@@ -157,7 +161,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   });
   const running = worker.run();
   context.logger.info(
-    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
+    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, incidentMemory: memory ? config.incidentMemory : 'off', llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
     'worker polling',
   );
   return {

@@ -26,7 +26,8 @@ import {
   TERMINAL_STATES,
 } from '@cortexops/contracts';
 import type { AuditStore } from '@cortexops/audit';
-import { type Advice, type AdviceInput, checkPlanAgainstIncident, type PlannerSettings } from '@cortexops/advisor';
+import { type Advice, type AdviceInput, checkPlanAgainstIncident, planRemediation, type PlannerSettings } from '@cortexops/advisor';
+import type { IncidentMemoryStore } from '@cortexops/knowledge';
 import { type ClusterGateway, fromActionReceipt, type GatewayBounds, KubernetesGatewayError, toActionReceipt } from '@cortexops/k8s';
 import type { Logger } from '@cortexops/observability';
 import type { PolicyEngine } from '@cortexops/policy';
@@ -36,6 +37,7 @@ import type { ApprovalsClient } from './messages.js';
 import { policyCounts } from './facts.js';
 import { translated } from './failures.js';
 import { planHashOf } from './plan-hash.js';
+import { describeIncident, memoryRecord } from '../memory.js';
 
 export interface NoticePublisher {
   /** Publishes once per `msgId` (JetStream de-duplication). */
@@ -51,6 +53,10 @@ export interface RemediationDependencies {
   readonly approvals: Pick<ApprovalsClient, 'requestApproval' | 'postNote'>;
   /** PLANNING's advisor: the LLM when configured and healthy, else (within the same call) the heuristics. */
   readonly advisor: { advise(input: AdviceInput): Promise<Advice> };
+  /** Incident memory: similar past incidents for planning, finished incidents written. Absent: off. */
+  readonly memory?: Pick<IncidentMemoryStore, 'similar' | 'successRate' | 'remember'>;
+  /** How many similar incidents planning reads (default 3). */
+  readonly similarIncidents?: number;
   readonly settings: RemediationSettings & {
     readonly planner: PlannerSettings;
     /** The gateway's bounds: a plan whose parameters leave them is refused before its dry run. */
@@ -100,6 +106,39 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         return { name: template, query, value: sample.kind === 'value' ? sample.value : null, detail: sample.kind === 'value' ? 'measured' : sample.kind === 'error' ? sample.message : sample.kind };
       }),
     );
+  };
+
+  /** The heuristics' rule for the incident: the kind of failure memory files it under ('unknown' without a diagnosis). */
+  const incidentKindOf = (incident: Incident, diagnosis: Diagnosis | undefined): string => {
+    if (diagnosis === undefined) return 'unknown';
+    try {
+      return planRemediation({ incident, diagnosis, now: new Date().toISOString(), settings: settings.planner }).rule ?? 'unknown';
+    } catch {
+      return 'unknown';
+    }
+  };
+
+  /** The most similar past incidents; none when the memory is off or fails (planning never waits on it). */
+  const recall = async (incident: Incident, diagnosis: Diagnosis) => {
+    if (deps.memory === undefined) return [];
+    try {
+      return await deps.memory.similar({ ...describeIncident(incident, diagnosis), excludeIncidentId: incident.id, limit: deps.similarIncidents ?? 3 });
+    } catch (error) {
+      deps.logger?.warn({ err: error, incident: incident.id }, 'incident memory: similar incidents unreadable');
+      return [];
+    }
+  };
+
+  const trackRecordOf = async (plan: RemediationPlan, incidentKind: string): Promise<RemediationPlan['trackRecord']> => {
+    const action = plan.actions[0];
+    if (deps.memory === undefined || action === undefined) return undefined;
+    try {
+      const rate = await deps.memory.successRate(action.type, incidentKind);
+      return { incidentKind, resolved: rate.resolved, total: rate.total };
+    } catch (error) {
+      deps.logger?.warn({ err: error, incident: plan.incidentId }, 'incident memory: success rate unreadable');
+      return undefined;
+    }
   };
 
   return {
@@ -154,14 +193,17 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     async plan({ workflowId, incident, diagnosis }: PlanRequest): Promise<RemediationPlan> {
       return translated(async () => {
         const now = new Date().toISOString();
-        const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner });
-        let plan = advice.plan;
+        const similar = await recall(incident, diagnosis);
+        const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner, similar });
+        let plan: RemediationPlan = advice.plan;
         // Whatever proposed it (the model or the heuristics), a plan that leaves the incident's own objects is refused.
         const problems = checkPlanAgainstIncident(plan, incident, { bounds: settings.bounds, diagnosis }).map((p) => `${p.code}: ${p.message}`);
         if (problems.length > 0) {
           plan = { incidentId: incident.id, actions: [], rationale: `the proposed plan was refused: ${problems.join('; ')}`.slice(0, 4000), source: plan.source, risk: plan.risk, createdAt: now };
         }
-        const origin = { origin: advice.origin, ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
+        const trackRecord = await trackRecordOf(plan, incidentKindOf(incident, diagnosis));
+        if (trackRecord !== undefined) plan = { ...plan, trackRecord };
+        const origin = { origin: advice.origin, similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
         deps.logger?.info({ incident: incident.id, ...origin, rule: plan.rule, actions: plan.actions.length }, 'planned');
         await record({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } });
         return plan;
@@ -274,6 +316,16 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         if (phase === 'verification') deps.onMeasured?.(measurement.outcome);
         return measurement;
       });
+    },
+
+    async rememberIncident(request) {
+      if (deps.memory === undefined) return { remembered: false, detail: 'incident memory is off' };
+      const memory = deps.memory;
+      const record = memoryRecord(request, incidentKindOf(request.incident, request.diagnosis));
+      if (record === undefined) return { remembered: false, detail: `${request.state} of a ${request.incident.target.kind} is not kept` };
+      // Keyed by the incident id: a retry (or the same incident ending again) replaces the point.
+      await translated(() => memory.remember(record));
+      return { remembered: true, detail: `${record.incidentKind}: ${record.outcome}` };
     },
 
     async revert({ workflowId, receipt }: RevertRequest): Promise<RevertReport> {

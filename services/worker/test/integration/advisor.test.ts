@@ -1,5 +1,6 @@
 import { LLM_FALLBACK_REASONS, type RemediationOutcome } from '@cortexops/contracts';
-import { OpenAIStub, type ChatReply } from '@cortexops/testkit';
+import { ensureServers, installEmbeddingModel, OpenAIStub, type ChatReply } from '@cortexops/testkit';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemediationHarness, WAIT } from './harness.js';
 
@@ -20,11 +21,15 @@ beforeAll(async () => {
   stub = await OpenAIStub.start();
   stub.chat = (request) => {
     const text = JSON.stringify(request.messages);
-    for (const [workload, reply] of replies) if (text.includes(workload)) return reply;
+    // The newest test's workload first: an older one's name may appear among the similar past incidents.
+    for (const [workload, reply] of [...replies].reverse()) if (text.includes(workload)) return reply;
     return { status: 500 };
   };
+  const modelDir = await installEmbeddingModel(await ensureServers(['postgres']));
   h = await RemediationHarness.start('advisor', {
     workerEnv: {
+      // Incident memory: the embedded store in the test's database, the local model.
+      CORTEXOPS_EMBEDDING_MODEL_DIR: modelDir,
       CORTEXOPS_LLM_BASE_URL: stub.baseURL,
       CORTEXOPS_LLM_API_KEY: 'sk-test-advisor',
       CORTEXOPS_LLM_MODEL: 'stub-model',
@@ -59,13 +64,29 @@ async function planned(workload: string) {
   const trail = await h.trail(incidentId);
   const proposed = trail.find((r) => r.kind === 'plan.proposed')!;
   const planning = trail.find((r) => r.kind === 'workflow.state' && r.payload['to'] === 'PLANNING')!;
-  return { handle, incidentId, payload: proposed.payload as { plan: { source: string; rule?: string; rationale: string; actions: { memory?: string }[] }; origin: string; fallback?: { reason: string } }, planningMs: Date.parse(proposed.occurredAt) - Date.parse(planning.occurredAt) };
+  type Payload = { plan: { source: string; rule?: string; rationale: string; actions: { memory?: string }[]; trackRecord?: unknown }; origin: string; fallback?: { reason: string }; similar: { incidentId: string; outcome: string }[] };
+  return { handle, incidentId, payload: proposed.payload as Payload, planningMs: Date.parse(proposed.occurredAt) - Date.parse(planning.occurredAt) };
 }
+
+/** The incident memory points of the test's database (the embedded store). */
+async function remembered(incidentId: string): Promise<{ outcome: string; kind: string; action: string | null }[]> {
+  const client = new pg.Client({ connectionString: h.database.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ outcome: string; kind: string; action: string | null }>('SELECT outcome, kind, action FROM knowledge_points WHERE key = $1 AND vector IS NOT NULL', [`incident:${incidentId}`]);
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+let cartIncident = '';
 
 describe('worker — PLANNING through the LLM advisor', () => {
   it('advisor — the model answers a valid plan: its origin is the model, its rationale audited, and the remediation applies it to RESOLVED', async () => {
     replies.set('cart', { content: proposal(h.namespace, 'cart', '2Gi'), usage: { prompt_tokens: 1000, completion_tokens: 100 } });
-    const { handle, payload } = await planned('cart');
+    const { handle, payload, incidentId } = await planned('cart');
+    cartIncident = incidentId;
     expect(payload.origin).toBe('llm');
     expect(payload.plan.source).toBe('llm');
     expect(payload.plan.rule).toBe('llm:stub-model');
@@ -76,6 +97,8 @@ describe('worker — PLANNING through the LLM advisor', () => {
     const metrics = await (await fetch(`${h.worker.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/cortexops_llm_tokens_total\{kind="prompt"[^}]*\} ([1-9]\d*)/);
     expect(metrics).toMatch(/cortexops_llm_requests_total\{outcome="ok"[^}]*\} [1-9]/);
+    // The workflow wrote the finished incident to incident memory, once, keyed by its id.
+    expect(await remembered(incidentId)).toEqual([{ outcome: 'resolved', kind: 'oom-killed', action: 'raise-memory-limit' }]);
   });
 
   it('advisor — the model answers past the timeout: the heuristic plan within the timeout, saying why, and the remediation goes on', async () => {
@@ -86,6 +109,11 @@ describe('worker — PLANNING through the LLM advisor', () => {
     expect(payload.plan.source).toBe('heuristic');
     expect(payload.plan.actions[0]?.memory).toBe('1536Mi');
     expect(payload.plan.rationale).toContain('LLM advisor not used: timeout');
+    // Incident memory: the resolved OOM of the first test is the most similar, shown to the model and counted.
+    expect(payload.similar[0]).toMatchObject({ incidentId: cartIncident, outcome: 'resolved' });
+    const messages = stub.callsTo('/chat/completions').at(-1)?.body['messages'] as { content: string }[];
+    expect(messages.map((m) => m.content).join('\n')).toMatch(/"similarPastIncidents":\[\{"similarity":[0-9.]+,"title":"[^"]*","kind":"oom-killed","action":"raise-memory-limit","outcome":"resolved"\}/);
+    expect(payload.plan.trackRecord).toEqual({ incidentKind: 'oom-killed', resolved: 1, total: 1 });
     // Not blocked: the plan came within the timeout plus the activity's own work, not after the stub's answer.
     expect(planningMs).toBeLessThan(LLM_TIMEOUT_MS * 4);
     await expect.poll(async () => (await h.view(handle)).history.map((s) => s.state), WAIT).toContain('APPLYING');
