@@ -23,6 +23,7 @@ import { connect, type NatsConnection } from 'nats';
 import { kubeletEventSignal, enrolForRemediation, memoryLimitedDeployment } from '../remediation.js';
 import { spawnService, type ServiceProcess } from '../service-process.js';
 import { REPO_ROOT } from '../stack/context.js';
+import { runningPid } from '../stack/process.js';
 import { kubectl } from '../stack/servers/kubernetes/kubectl.js';
 import { kwokNode } from '../stack/servers/kubernetes/kwok.js';
 import { kubeconfigPaths } from '../stack/servers/kubernetes/paths.js';
@@ -225,6 +226,14 @@ export class ChaosEnvironment {
   /** Stops (SIGINT/SIGTERM as `make down` would) or starts again one of the scenario's private servers. */
   async stopServer(name: 'nats' | KillableServer): Promise<void> {
     await this.ownLauncher.down([name]);
+  }
+
+  /** Kills (SIGKILL) one of the scenario's private servers: no shutdown, no flush. Resolves with its pid. */
+  killServer(name: 'nats' | KillableServer): number {
+    const pid = runningPid(this.own, name);
+    if (pid === undefined) throw new Error(`${name} of the scenario is not running`);
+    process.kill(pid, 'SIGKILL');
+    return pid;
   }
 
   async startServer(name: 'nats' | KillableServer): Promise<void> {

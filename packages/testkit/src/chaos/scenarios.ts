@@ -1,5 +1,6 @@
 import type { Scenario } from './runner.js';
 import { changeDoesNotStabilise } from './scenarios/no-stabilise.js';
+import { natsKilledDuringStorm } from './scenarios/nats-storm.js';
 import { podDeletions } from './scenarios/pod-deletions.js';
 import { postgresRestarted } from './scenarios/postgres-restart.js';
 import { remediationLoop } from './scenarios/remediation-loop.js';
@@ -7,7 +8,7 @@ import { temporalRestarted } from './scenarios/temporal-restart.js';
 import { workerKilledInApplying } from './scenarios/worker-killed.js';
 
 /** Every scenario of `make demo-failure`, in the order they run. */
-export const CHAOS_SCENARIOS: readonly Scenario[] = [remediationLoop, workerKilledInApplying, changeDoesNotStabilise, podDeletions, postgresRestarted, temporalRestarted];
+export const CHAOS_SCENARIOS: readonly Scenario[] = [remediationLoop, workerKilledInApplying, changeDoesNotStabilise, podDeletions, postgresRestarted, temporalRestarted, natsKilledDuringStorm];
 
 /** The scenarios named in `only` (all when empty); an unknown name is refused, naming the known ones. */
 export function selectScenarios(only: readonly string[]): Scenario[] {
