@@ -246,4 +246,12 @@ describe('pipeline — fingerprint window claims', () => {
     window.release(signal);
     expect(window.claim(signal, 2)).toBe(true);
   });
+
+  it('pipeline — firing, resolved, firing again inside the window: each status change is published (a re-fire)', () => {
+    const window = new FingerprintWindow(60_000);
+    const firing = normalise(alert('firing'), receivedAt);
+    const resolved = normalise(alert('resolved'), receivedAt);
+    expect([window.claim(firing, 0), window.claim(resolved, 10), window.claim(firing, 20), window.claim(firing, 30)]).toEqual([true, true, true, false]);
+    expect(window.claim(resolved, 40)).toBe(true);
+  });
 });

@@ -54,6 +54,8 @@ export class FingerprintWindow {
     if (this.windowMs === 0) return;
     const key = this.key(signal);
     this.seen.delete(key);
+    // A change of status ends the other status's window: firing → resolved → firing inside the window is a re-fire.
+    this.seen.delete(this.key({ ...signal, status: signal.status === 'firing' ? 'resolved' : 'firing' }));
     this.seen.set(key, now);
     // Map iteration is insertion order: the oldest entries come first.
     for (const [k, at] of this.seen) {
