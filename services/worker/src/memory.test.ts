@@ -54,7 +54,7 @@ describe('worker — incident memory records', () => {
       metrics: [],
       problems: [],
       observedAt: '2026-11-30T10:00:00.000Z',
-    } as unknown as RememberIncidentRequest['diagnosis']);
+    });
     expect(described.signals).toHaveLength(20);
     expect(described.signals.every((s) => s.length <= 512)).toBe(true);
     expect(IncidentMemory.validate(memoryRecord(request({ diagnosis: { events: [], pods: [] } as unknown as RememberIncidentRequest['diagnosis'] }), 'oom-killed')).ok).toBe(true);
