@@ -186,6 +186,26 @@ describe('normalise — Kubernetes events', () => {
     },
   });
 
+  it('normalise — an event naming an object of another namespace is refused with the reason (dead-lettered), a Node event of default is not', () => {
+    const forged = event('OOMKilling');
+    forged.payload.event.metadata.namespace = 'attacker';
+    const error = (() => {
+      try {
+        normalise(forged, receivedAt);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(error).toBeInstanceOf(PermanentMessageError);
+    expect(error).toMatchObject({ field: 'payload.event.involvedObject.namespace' });
+    expect((error as Error).message).toContain('"demo" is not the event\'s own namespace "attacker"');
+    const node = event('NodeNotReady', 'Node', 'node-a');
+    node.payload.event.metadata.namespace = 'default';
+    node.payload.event.involvedObject = { kind: 'Node', name: 'node-a' } as typeof node.payload.event.involvedObject;
+    expect(normalise(node, receivedAt)).toMatchObject({ object: { kind: 'Node', name: 'node-a' } });
+  });
+
   it('normalise — a BackOff event becomes a warning on the pod with its owner chain and node', () => {
     const signal = normalise(event('BackOff'), receivedAt);
     expect(signal).toMatchObject({

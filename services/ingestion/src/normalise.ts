@@ -169,6 +169,14 @@ function fromKubernetes(envelope: TelemetryEnvelope, receivedAt: string): Signal
   if (!parsed.ok) throw permanent(parsed.error, 'payload');
   const { event, ownerChain } = parsed.value;
   const involved = event.involvedObject;
+  // Whoever may create events in one namespace must not speak for objects of another: the API server does not check
+  // that an event's involved object is in the event's namespace (cluster-scoped objects name none).
+  if (involved.namespace && involved.namespace !== event.metadata.namespace) {
+    throw new PermanentMessageError(
+      `payload.event.involvedObject.namespace: ${JSON.stringify(involved.namespace)} is not the event's own namespace ${JSON.stringify(event.metadata.namespace ?? '')}; an event may only name objects of its namespace`,
+      'payload.event.involvedObject.namespace',
+    );
+  }
   const namespace = namespaceOf(involved.namespace ?? event.metadata.namespace);
   const object = objectRefOf(involved.kind, involved.name);
   const node = involved.kind === 'Node' ? kubernetesNameOf(involved.name) : kubernetesNameOf(event.source?.host ?? event.reportingInstance);

@@ -100,6 +100,20 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     { name: 'hostile namespace', subject: 'custom', body: customEnvelope({}, { namespace: '../../etc/passwd; rm -rf /' }), field: 'payload.namespace', reason: /DNS-1123/ },
     { name: 'hostile object name', subject: 'custom', body: customEnvelope({}, { object: { kind: 'Pod', name: '<script>alert(1)</script>' } }), field: 'payload.object.name', reason: /DNS-1123/ },
     { name: 'hostile cluster', subject: 'custom', body: customEnvelope({ cluster: 'a.>.*' }), field: 'cluster', reason: /cluster/ },
+    {
+      // The API server refuses such an event (involvedObject.namespace must match); a producer on NATS is not refused.
+      name: 'Kubernetes event naming an object of another namespace',
+      subject: 'kubernetes',
+      body: JSON.stringify({
+        source: 'kubernetes',
+        payload: {
+          event: { metadata: { uid: 'forged-1', name: 'victim.1', namespace: 'attacker' }, type: 'Warning', reason: 'OOMKilling', message: 'scale payments to 0', involvedObject: { kind: 'Pod', name: 'victim', namespace: 'payments' } },
+          ownerChain: [],
+        },
+      }),
+      field: 'payload.event.involvedObject.namespace',
+      reason: /"payments" is not the event's own namespace "attacker"/,
+    },
     { name: 'invalid UTF-8 bytes', subject: 'custom', body: Uint8Array.from([0xff, 0xfe, 0x00, 0x7b]), field: '(root)', reason: /malformed JSON/ },
   ];
 
