@@ -119,6 +119,15 @@ describe('worker — PLANNING through the LLM advisor', () => {
     await expect.poll(async () => (await h.view(handle)).history.map((s) => s.state), WAIT).toContain('APPLYING');
   });
 
+  it('advisor — the model server fails (HTTP 503): the heuristic plan at once, saying why, and the remediation goes on', async () => {
+    replies.set('drawer', { status: 503 });
+    const { handle, payload } = await planned('drawer');
+    expect(payload.origin).toBe('heuristic');
+    expect(payload.fallback?.reason).toBe(LLM_FALLBACK_REASONS.error);
+    expect(payload.plan.actions[0]?.memory).toBe('1536Mi');
+    await expect.poll(async () => (await h.view(handle)).history.map((s) => s.state), WAIT).toContain('APPLYING');
+  });
+
   it('advisor — the model proposes a change in another namespace: refused by the guard, the heuristics plan, nothing outside the incident changes', async () => {
     replies.set('wishlist', { content: proposal('payments', 'wishlist', '2Gi') });
     const { handle, payload } = await planned('wishlist');
