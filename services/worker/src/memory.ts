@@ -1,6 +1,6 @@
 import type { ServiceConfig } from '@cortexops/config';
 import { type IncidentMemory, type MemoryOutcome, type RememberIncidentRequest, type WorkflowState, WORKLOAD_KINDS } from '@cortexops/contracts';
-import { IncidentMemoryStore, LocalEmbedder, PostgresStore, QdrantStore, type IncidentDescription } from '@cortexops/knowledge';
+import { IncidentMemoryStore, loadRunbooks, LocalEmbedder, PostgresStore, QdrantStore, type IncidentDescription } from '@cortexops/knowledge';
 import type { Logger } from '@cortexops/observability';
 import type pg from 'pg';
 
@@ -24,7 +24,12 @@ export async function createIncidentMemory(config: ServiceConfig<'worker'>, pool
       config.incidentMemory === 'qdrant'
         ? await QdrantStore.create({ url: config.qdrantUrl ?? 'http://127.0.0.1:6333', collection: COLLECTION, dimension: embedder.dimension })
         : await PostgresStore.create({ pool, collection: COLLECTION, dimension: embedder.dimension });
-    return IncidentMemoryStore.create({ store, embedder });
+    const memory = IncidentMemoryStore.create({ store, embedder });
+    if (config.runbooksDir !== undefined) {
+      // Idempotent (a chunk's key is its file and position); a runbook that cannot be read leaves the memory on.
+      await memory.indexRunbooks(await loadRunbooks(config.runbooksDir)).catch((error: unknown) => logger.warn({ err: error, dir: config.runbooksDir }, 'runbooks not indexed'));
+    }
+    return memory;
   } catch (error) {
     logger.error({ err: error }, 'incident memory off: it could not start');
     return undefined;

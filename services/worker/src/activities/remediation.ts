@@ -19,6 +19,7 @@ import {
   type RemediationSettings,
   type RevertReport,
   type RevertRequest,
+  type SimilarIncident,
   type TargetRef,
   type TransitionRecord,
   remediationNoticeSubject,
@@ -54,7 +55,7 @@ export interface RemediationDependencies {
   /** PLANNING's advisor: the LLM when configured and healthy, else (within the same call) the heuristics. */
   readonly advisor: { advise(input: AdviceInput): Promise<Advice> };
   /** Incident memory: similar past incidents for planning, finished incidents written. Absent: off. */
-  readonly memory?: Pick<IncidentMemoryStore, 'similar' | 'successRate' | 'remember'>;
+  readonly memory?: Pick<IncidentMemoryStore, 'similar' | 'successRate' | 'remember' | 'runbooks'>;
   /** How many similar incidents planning reads (default 3). */
   readonly similarIncidents?: number;
   readonly settings: RemediationSettings & {
@@ -118,14 +119,19 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     }
   };
 
-  /** The most similar past incidents; none when the memory is off or fails (planning never waits on it). */
-  const recall = async (incident: Incident, diagnosis: Diagnosis) => {
-    if (deps.memory === undefined) return [];
+  /** The most similar past incidents and the closest runbook sections; none when the memory is off or fails (planning never waits on it). */
+  const recall = async (incident: Incident, diagnosis: Diagnosis): Promise<Pick<AdviceInput, 'similar' | 'runbooks'> & { similar: SimilarIncident[] }> => {
+    if (deps.memory === undefined) return { similar: [] };
+    const described = describeIncident(incident, diagnosis);
     try {
-      return await deps.memory.similar({ ...describeIncident(incident, diagnosis), excludeIncidentId: incident.id, limit: deps.similarIncidents ?? 3 });
+      const [similar, runbooks] = await Promise.all([
+        deps.memory.similar({ ...described, excludeIncidentId: incident.id, limit: deps.similarIncidents ?? 3 }),
+        deps.memory.runbooks({ ...described, limit: 3 }),
+      ]);
+      return { similar, runbooks: runbooks.map((r) => ({ heading: r.heading, text: r.text })) };
     } catch (error) {
       deps.logger?.warn({ err: error, incident: incident.id }, 'incident memory: similar incidents unreadable');
-      return [];
+      return { similar: [] };
     }
   };
 
@@ -193,8 +199,9 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     async plan({ workflowId, incident, diagnosis }: PlanRequest): Promise<RemediationPlan> {
       return translated(async () => {
         const now = new Date().toISOString();
-        const similar = await recall(incident, diagnosis);
-        const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner, similar });
+        const recalled = await recall(incident, diagnosis);
+        const similar = recalled.similar;
+        const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner, ...recalled });
         let plan: RemediationPlan = advice.plan;
         // Whatever proposed it (the model or the heuristics), a plan that leaves the incident's own objects is refused.
         const problems = checkPlanAgainstIncident(plan, incident, { bounds: settings.bounds, diagnosis }).map((p) => `${p.code}: ${p.message}`);
@@ -203,7 +210,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         }
         const trackRecord = await trackRecordOf(plan, incidentKindOf(incident, diagnosis));
         if (trackRecord !== undefined) plan = { ...plan, trackRecord };
-        const origin = { origin: advice.origin, similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
+        const origin = { origin: advice.origin, ...(recalled.runbooks ? { runbooks: recalled.runbooks.map((r) => r.heading) } : {}), similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
         deps.logger?.info({ incident: incident.id, ...origin, rule: plan.rule, actions: plan.actions.length }, 'planned');
         await record({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } });
         return plan;

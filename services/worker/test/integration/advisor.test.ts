@@ -1,5 +1,6 @@
 import { LLM_FALLBACK_REASONS, type RemediationOutcome } from '@cortexops/contracts';
 import { ensureServers, installEmbeddingModel, OpenAIStub, type ChatReply } from '@cortexops/testkit';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RemediationHarness, WAIT } from './harness.js';
@@ -25,11 +26,13 @@ beforeAll(async () => {
     for (const [workload, reply] of [...replies].reverse()) if (text.includes(workload)) return reply;
     return { status: 500 };
   };
-  const modelDir = await installEmbeddingModel(await ensureServers(['postgres']));
+  const ctx = await ensureServers(['postgres']);
+  const modelDir = await installEmbeddingModel(ctx);
   h = await RemediationHarness.start('advisor', {
     workerEnv: {
       // Incident memory: the embedded store in the test's database, the local model.
       CORTEXOPS_EMBEDDING_MODEL_DIR: modelDir,
+      CORTEXOPS_RUNBOOKS_DIR: join(ctx.repoRoot, 'deploy', 'runbooks'),
       CORTEXOPS_LLM_BASE_URL: stub.baseURL,
       CORTEXOPS_LLM_API_KEY: 'sk-test-advisor',
       CORTEXOPS_LLM_MODEL: 'stub-model',
@@ -114,6 +117,8 @@ describe('worker — PLANNING through the LLM advisor', () => {
     const messages = stub.callsTo('/chat/completions').at(-1)?.body['messages'] as { content: string }[];
     expect(messages.map((m) => m.content).join('\n')).toMatch(/"similarPastIncidents":\[\{"similarity":[0-9.]+,"title":"[^"]*","kind":"oom-killed","action":"raise-memory-limit","outcome":"resolved"\}/);
     expect(payload.plan.trackRecord).toEqual({ incidentKind: 'oom-killed', resolved: 1, total: 1 });
+    // The runbook sections of deploy/runbooks closest to the incident are in the prompt too.
+    expect(messages.map((m) => m.content).join('\n')).toMatch(/"runbooks":\[\{"heading":"[^"]+","text":/);
     // Not blocked: the plan came within the timeout plus the activity's own work, not after the stub's answer.
     expect(planningMs).toBeLessThan(LLM_TIMEOUT_MS * 4);
     await expect.poll(async () => (await h.view(handle)).history.map((s) => s.state), WAIT).toContain('APPLYING');
