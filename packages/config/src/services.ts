@@ -81,6 +81,7 @@ export const ingestionSpec = {
   fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
   consume: booleanVar('CORTEXOPS_INGESTION_CONSUME', true, 'consume TELEMETRY into SIGNALS (false: a webhook-only replica that scales with Alertmanager, another replica consumes)'),
   webhookMaxBytes: intVar('CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES', 16 * 1024 * 1024, 64 * 1024, 64 * 1024 * 1024, 'largest Alertmanager webhook body accepted (a 10,000-alert group is 2.3 MB bare, about 8 MB with kube-prometheus annotations); a larger one is answered 503 and counted'),
+  webhookTokenFile: optionalStringVar('CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE', "file holding the bearer token Alertmanager sends (its webhook http_config.authorization.credentials_file; re-read when it changes); calls without it get 401. Unset: the webhook takes unauthenticated calls (warned at start)"),
   webhookBytesInFlight: intVar('CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT', 32 * 1024 * 1024, 64 * 1024, 256 * 1024 * 1024, 'webhook bodies handled at once, in bytes (bounds memory); beyond it a call is answered 503 and Alertmanager retries'),
 } as const;
 

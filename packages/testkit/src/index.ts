@@ -10,6 +10,7 @@ export { postgresUrl, postgresCaFile, postgresRoleUrl, postgresPassword, prepare
 export { temporalCli } from './stack/servers/temporal.js';
 export { qdrant, qdrantBinary, qdrantUrl, QDRANT_DEFAULT_BIN } from './stack/servers/qdrant.js';
 export { embeddingModelDir, installEmbeddingModel } from './stack/embedding-model.js';
+export { webhookTokenFile } from './stack/tokens.js';
 export * from './testing.js';
 export * from './service-process.js';
 export {

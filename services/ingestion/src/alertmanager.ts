@@ -7,9 +7,10 @@ import { ByteBudget, readBounded } from './body.js';
 import { sha256Hex } from './normalise.js';
 import type { OwnerResolver } from './owners.js';
 import type { PipelineCounters } from './pipeline.js';
+import type { WebhookToken } from './webhook-auth.js';
 
-/** Why a call was refused whole, unread: its body is over the limit, or the bytes in flight are. */
-export type WebhookRefusal = 'too_large' | 'busy';
+/** Why a call was refused whole, unread: no valid credential, its body is over the limit, or the bytes in flight are. */
+export type WebhookRefusal = 'unauthenticated' | 'too_large' | 'busy';
 
 export interface AlertmanagerRouteOptions {
   readonly js: JetStreamClient;
@@ -26,6 +27,8 @@ export interface AlertmanagerRouteOptions {
   readonly owners?: { readonly resolver: OwnerResolver; readonly timeoutMs: number };
   /** TELEMETRY publishes in flight per call. */
   readonly publishWindow?: number;
+  /** The bearer token every call must carry; without it the webhook takes unauthenticated calls. */
+  readonly token?: WebhookToken;
 }
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
@@ -101,6 +104,7 @@ async function split(webhook: AlertmanagerWebhookGroup, subject: string, cluster
  * is dead-lettered by the consumer; the others go on. A bad body (not JSON, not version 4, no alerts ...) is
  * dead-lettered with the reason and answered 400. A body over the limit, or one that does not fit the bytes in
  * flight, is refused unread with 503 (Alertmanager retries; counted in `cortexops_webhook_refused_total`, logged).
+ * With a token configured, a call without it is refused first: 401, nothing read, published or dead-lettered.
  */
 export function registerAlertmanagerRoute(http: FastifyInstance, options: AlertmanagerRouteOptions): void {
   const { js, layout, cluster, deadLetter, counters, owners, maxBytes, refused } = options;
@@ -118,6 +122,13 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     // No body at all (no content type) reads as empty: malformed JSON, like any other bad body.
     const stream = request.body instanceof Readable ? request.body : Readable.from([]);
+    if (options.token && !options.token.accepts(request.headers.authorization)) {
+      // Nothing of an unauthenticated call is read, published or dead-lettered; it is counted and logged.
+      stream.resume();
+      refused('unauthenticated', 0);
+      request.log.warn({ remote: request.ip, credential: request.headers.authorization === undefined ? 'none' : 'wrong' }, 'Alertmanager webhook call refused: no valid bearer token');
+      return reply.code(401).header('www-authenticate', 'Bearer realm="cortexops-ingestion"').send({ error: 'unauthenticated: the webhook needs Authorization: Bearer <token>' });
+    }
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
     if (declared > maxBytes) {
       stream.resume(); // read and discard, so the client reads the answer

@@ -12,7 +12,8 @@ import {
 import { natsCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
-import { registerAlertmanagerRoute } from './alertmanager.js';
+import { registerAlertmanagerRoute, type WebhookRefusal } from './alertmanager.js';
+import { WebhookToken } from './webhook-auth.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
 import { OwnerResolver, podOwnersBucket } from './owners.js';
 import { DropAccounting } from './drops.js';
@@ -129,10 +130,14 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     : undefined;
   const refused = new Counter({
     name: METRICS.webhookRefusedTotal,
-    help: 'Alertmanager webhook calls answered 503 unread (Alertmanager retries them): reason too_large (body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES) or busy (over CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT)',
+    help: 'Alertmanager webhook calls refused unread: reason unauthenticated (401: no valid bearer token, never retried), too_large (503: body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES) or busy (503: over CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT); Alertmanager retries a 503',
     labelNames: ['reason'],
     registers: [context.registry],
   });
+  for (const reason of ['unauthenticated', 'too_large', 'busy'] satisfies WebhookRefusal[]) refused.inc({ reason }, 0);
+  const token = config.webhookTokenFile === undefined ? undefined : new WebhookToken(config.webhookTokenFile);
+  if (token === undefined) context.logger.warn('Alertmanager webhook: no CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE, so anyone who reaches the port can post alerts');
+  else if (token.problem() !== undefined) context.logger.error({ problem: token.problem() }, 'Alertmanager webhook: the token file authenticates nobody; every call is refused until it does');
   registerAlertmanagerRoute(context.http, {
     js,
     layout,
@@ -142,6 +147,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     maxBytes: config.webhookMaxBytes,
     bytesInFlight: config.webhookBytesInFlight,
     refused: (reason) => refused.inc({ reason }),
+    ...(token ? { token } : {}),
     ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}),
   });
 

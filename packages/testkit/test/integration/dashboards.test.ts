@@ -7,7 +7,7 @@ import { HTTP_PATHS, SERVICE_NAMES } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries, metricFamily, ruleQueries, selectors, withGrafanaVariables, type NamedQuery } from '../../src/grafana/queries.js';
 import { METRIC_GAPS } from '../../src/grafana/metric-gaps.js';
-import { installDebianPackage, REPO_ROOT, runDemo, sharedStack, stackPorts, VERSIONS, type StackContext } from '../../src/index.js';
+import { installDebianPackage, REPO_ROOT, runDemo, sharedStack, stackPorts, VERSIONS, webhookTokenFile, type StackContext } from '../../src/index.js';
 
 const DASHBOARDS_DIR = join(REPO_ROOT, 'deploy', 'grafana', 'dashboards');
 const RULES_DIR = join(REPO_ROOT, 'deploy', 'prometheus', 'rules');
@@ -75,7 +75,9 @@ beforeAll(async () => {
   // Fails unless the incident ends RESOLVED (the automatic path through every service: a verification, a resolved outcome).
   await runDemo(ctx, { timeoutMs: 180_000, log: () => undefined });
   const { port } = loadConfig({ port: servicePortVar('ingestion') }, ctx.env);
-  const bad = await fetch(`http://${LOCAL_HOST}:${port}${HTTP_PATHS.alertmanagerWebhook}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"alerts":"not a list"}' });
+  // With the stack's webhook token (what its Alertmanager sends): a bad body, not a refused caller, makes the dead letter.
+  const authorization = `Bearer ${readFileSync(webhookTokenFile(ctx), 'utf8').trim()}`;
+  const bad = await fetch(`http://${LOCAL_HOST}:${port}${HTTP_PATHS.alertmanagerWebhook}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: '{"alerts":"not a list"}' });
   expect(bad.status).toBe(400);
   const after = Date.now() / 1000;
   const deadline = Date.now() + 60_000;

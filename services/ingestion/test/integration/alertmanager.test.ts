@@ -1,6 +1,6 @@
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LOCAL_HOST } from '@cortexops/config';
-import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, natsUrl, privateStack, stackPorts, uniqueName, type PrivateStack, type StackContext } from '@cortexops/testkit';
+import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, natsUrl, privateStack, stackPorts, uniqueName, webhookTokenFile, type PrivateStack, type StackContext } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
@@ -37,7 +37,8 @@ beforeAll(async () => {
   const pod = pods.items.find((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet'));
   if (!pod?.metadata?.name) throw new Error(`no pod of ${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT} in the local cluster`);
   demoPod = { name: pod.metadata.name, replicaSet: pod.metadata.ownerReferences!.find((o) => o.kind === 'ReplicaSet')!.name };
-  ingestionEnv = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' };
+  // The private Alertmanager sends the token of its stack's file (deploy/alertmanager's http_config): ingestion demands it.
+  ingestionEnv = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' };
   ingestion = await startIngestion();
   nc = await connect({ servers: natsUrl(stack.ctx) });
 });

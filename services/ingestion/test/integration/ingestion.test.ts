@@ -1,3 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
 import { ensureServers, natsUrl } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
@@ -214,6 +218,40 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
       expect(counterValue(await (await fetch(`${small.baseUrl}/metrics`)).text(), METRICS.webhookRefusedTotal, { reason: 'busy' })).toBeGreaterThanOrEqual(1);
     } finally {
       await small.handle.shutdown('test done');
+    }
+  });
+
+  it('ingestion — with a token file, a call without the bearer token (or with another) gets 401, is counted and never published or dead-lettered; a rotated file takes over at once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cortexops-webhook-token-'));
+    const tokenFile = join(dir, 'token');
+    const [token, rotated] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
+    writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+    const guarded = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: tokenFile }, { layout: names, durable: `${names.durable}_guarded` });
+    try {
+      const alertname = `Forged${randomBytes(4).toString('hex')}`;
+      const body = JSON.stringify({ version: '4', groupKey: `{}:{alertname="${alertname}"}`, status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname, severity: 'critical', namespace: 'payments' }, startsAt: new Date().toISOString() }] });
+      const post = (authorization?: string) =>
+        fetch(`${guarded.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) }, body });
+      const telemetryBefore = await streamCount(jsm, names.streams.telemetry);
+      const lettersBefore = (await deadLetters(nc, names.streams.deadLetter)).length;
+      const refusals = [await post(), await post(`Bearer ${rotated}`), await post(`Basic ${Buffer.from(`x:${token}`).toString('base64')}`), await post(`Bearer ${token.slice(0, -1)}`)];
+      expect(refusals.map((r) => r.status)).toEqual([401, 401, 401, 401]);
+      expect(refusals[0]?.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      const metrics = await (await fetch(`${guarded.baseUrl}/metrics`)).text();
+      expect(counterValue(metrics, METRICS.webhookRefusedTotal, { reason: 'unauthenticated' })).toBe(4);
+      expect(await streamCount(jsm, names.streams.telemetry)).toBe(telemetryBefore);
+      expect((await deadLetters(nc, names.streams.deadLetter)).length).toBe(lettersBefore);
+      expect(guarded.logs()).not.toContain(token);
+
+      expect((await post(`Bearer ${token}`)).status).toBe(200);
+      expect(await streamCount(jsm, names.streams.telemetry)).toBe(telemetryBefore + 1);
+      // Rotation: the file is rewritten (as a mounted Secret is); the old token stops working without a restart.
+      writeFileSync(tokenFile, `${rotated}\n`);
+      await waitFor('the rotated token', async () => ((await post(`Bearer ${token}`)).status === 401 ? true : undefined));
+      expect((await post(`Bearer ${rotated}`)).status).toBe(200);
+    } finally {
+      await guarded.handle.shutdown('test done');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -6,6 +6,7 @@ import { stackPorts } from '../context.js';
 import { installDebianPackage } from '../install.js';
 import { httpOk } from '../probes.js';
 import { syncRuleFiles } from './prometheus-rule-files.js';
+import { webhookTokenFile } from '../tokens.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 import { VERSIONS } from '../versions.js';
 
@@ -22,6 +23,7 @@ export function templateVariables(ctx: StackContext): Record<string, string> {
     PROMETHEUS_PORT: String(p.prometheusPort),
     ALERTMANAGER_PORT: String(p.alertmanagerPort),
     KUBE_STATE_METRICS_PORT: String(p.kubeStateMetricsPort),
+    WEBHOOK_TOKEN_FILE: webhookTokenFile(ctx),
   };
   for (const service of SERVICE_NAMES) {
     const { port } = loadConfig({ port: servicePortVar(service) }, ctx.env);

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_HOST, loadConfig, servicePortVar } from '@cortexops/config';
@@ -7,6 +7,7 @@ import { stackPorts } from '../context.js';
 import { httpOk } from '../probes.js';
 import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
 import { writeLocalPolicyData } from '../local-policy.js';
+import { generatedToken, webhookTokenFile } from '../tokens.js';
 import { postgresRoleUrl } from './postgres.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
@@ -33,25 +34,6 @@ const LOCAL_VERIFICATION = {
   CORTEXOPS_VERIFY_COUNT: '4',
   CORTEXOPS_VERIFY_MIN_SAMPLES: '2',
 } as const;
-
-/** Bytes of the generated approvals API token (hex: twice as many characters; the config asks for at least 32). */
-const API_TOKEN_BYTES = 32;
-
-/**
- * A bearer token generated once per cache (`<cache>/data/services/<file>`, mode 0600), never printed, never in the
- * repository; `variable` in the stack's environment takes precedence.
- */
-function generatedToken(ctx: StackContext, variable: string, file: string): string {
-  const configured = ctx.env[variable];
-  if (configured) return configured;
-  const dir = join(ctx.dataDir, 'services');
-  const path = join(dir, file);
-  if (!existsSync(path)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    writeFileSync(path, `${randomBytes(API_TOKEN_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-  }
-  return readFileSync(path, 'utf8').trim();
-}
 
 /** The bearer token the worker posts approval requests with and the approvals service checks (`approvals-api-token`). */
 export function approvalsApiToken(ctx: StackContext): string {
@@ -98,7 +80,7 @@ const orEnv = (ctx: StackContext, values: Record<string, string>): Record<string
  * key; for the approvals service the same token and the signing key.
  */
 const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
-  ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion }),
+  ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion, CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(ctx) }),
   worker: (ctx) => {
     const ports = stackPorts(ctx);
     return {
