@@ -1,25 +1,30 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { StackContext } from './types.js';
 
 /** Bytes of a generated token (hex: twice as many characters; the services ask for at least 32). */
 const TOKEN_BYTES = 32;
 
-/** A token file generated once per cache (`<cache>/data/services/<file>`, mode 0600), never printed or committed. */
-export function generatedTokenFile(ctx: StackContext, file: string): string {
-  const dir = join(ctx.dataDir, 'services');
-  const path = join(dir, file);
+/**
+ * A random secret written once to `path` (hex of `bytes` random bytes, mode 0600, its directory 0700), never printed or
+ * committed; a file already there stands (another process of the same cache may have written it first). Returns `path`.
+ */
+export function secretFile(path: string, bytes = TOKEN_BYTES): string {
   if (!existsSync(path)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
     try {
-      writeFileSync(path, `${randomBytes(TOKEN_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+      writeFileSync(path, `${randomBytes(bytes).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
     } catch (error) {
-      // Another process of the same cache wrote it first: theirs stands.
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
   }
   return path;
+}
+
+/** A token file generated once per cache: `<cache>/data/services/<file>`. */
+export function generatedTokenFile(ctx: StackContext, file: string): string {
+  return secretFile(join(ctx.dataDir, 'services', file));
 }
 
 /** The token of a generated file; `variable` in the stack's environment takes precedence. */

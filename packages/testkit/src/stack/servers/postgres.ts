@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,6 +10,7 @@ import { installDebianPackage } from '../install.js';
 import { ownerFor } from '../process.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 import { VERSIONS } from '../versions.js';
+import { secretFile } from '../tokens.js';
 
 const run = promisify(execFile);
 const { package: pkg, version } = VERSIONS.postgres;
@@ -42,18 +42,7 @@ const PASSWORD_BYTES = 24;
  * printed). Rotate: delete the file and run `make up` (the set-up sets the new one), then restart the services.
  */
 export function postgresPassword(ctx: StackContext, role: PostgresRole): string {
-  const dir = join(ctx.dataDir, 'postgres', 'roles');
-  const file = join(dir, `${POSTGRES_ROLES[role]}.password`);
-  if (!existsSync(file)) {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    try {
-      writeFileSync(file, `${randomBytes(PASSWORD_BYTES).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
-    } catch (error) {
-      // Another process (a parallel test file's set-up) wrote it first: use theirs.
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-  }
-  return readFileSync(file, 'utf8').trim();
+  return readFileSync(secretFile(join(ctx.dataDir, 'postgres', 'roles', `${POSTGRES_ROLES[role]}.password`), PASSWORD_BYTES), 'utf8').trim();
 }
 
 /** The URL of `role` (with its password) on `database`. */
