@@ -6,6 +6,7 @@ import { HTTP_PATHS, type ServiceName } from '@cortexops/contracts';
 import { stackPorts } from '../context.js';
 import { httpOk } from '../probes.js';
 import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
+import { embeddingModelDir, installEmbeddingModel } from '../embedding-model.js';
 import { writeLocalPolicyData } from '../local-policy.js';
 import { generatedToken, webhookTokenFile } from '../tokens.js';
 import { postgresRoleUrl } from './postgres.js';
@@ -90,6 +91,9 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
         CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app'),
         CORTEXOPS_PROMETHEUS_URL: `http://${LOCAL_HOST}:${ports.prometheusPort}`,
         CORTEXOPS_APPROVALS_URL: `http://${LOCAL_HOST}:${servicePort(ctx, 'approvals')}`,
+        // The incident memory: the embedded store in PostgreSQL, the local model (installed with the worker), the runbooks.
+        CORTEXOPS_EMBEDDING_MODEL_DIR: embeddingModelDir(ctx),
+        CORTEXOPS_RUNBOOKS_DIR: join(ctx.repoRoot, 'deploy', 'runbooks'),
         CORTEXOPS_ENVIRONMENTS: `${DEMO_NAMESPACE}=development`,
         CORTEXOPS_POLICY_DATA: writeLocalPolicyData(ctx),
         ...LOCAL_VERIFICATION,
@@ -118,7 +122,10 @@ function serviceServer(service: ServiceName): ServerDefinition {
     group: 'services',
     dependsOn: SERVICE_DEPENDENCIES[service],
     ports: (ctx) => [{ variable, port: servicePort(ctx, service) }],
-    install: async () => {},
+    // The worker embeds incidents for its memory with the local model (packages/knowledge).
+    install: async (ctx) => {
+      if (service === 'worker') await installEmbeddingModel(ctx);
+    },
     command: (ctx) => ({
       command: process.execPath,
       args: ['--import', 'tsx', join(ctx.repoRoot, 'services', service, 'src', 'main.ts')],
