@@ -26,7 +26,7 @@ import {
   RemediationNotice,
   TERMINAL_STATES,
 } from '@cortexops/contracts';
-import type { AuditStore } from '@cortexops/audit';
+import { AuditConflictError, type AuditStore } from '@cortexops/audit';
 import { type Advice, type AdviceInput, checkPlanAgainstIncident, planRemediation, type PlannerSettings } from '@cortexops/advisor';
 import type { IncidentMemoryStore } from '@cortexops/knowledge';
 import { type ClusterGateway, fromActionReceipt, type GatewayBounds, KubernetesGatewayError, toActionReceipt } from '@cortexops/k8s';
@@ -96,7 +96,23 @@ const METRIC_TEMPLATES = {
  */
 export function createRemediationActivities(deps: RemediationDependencies): RemediationActivities {
   const { audit, gateway, prometheus, settings } = deps;
-  const record = (event: Omit<AuditEvent, 'actor' | 'payload'> & { actor?: string; payload: Record<string, unknown> }) => audit.append({ actor: 'worker', ...event });
+  type StepRecord = Omit<AuditEvent, 'actor' | 'payload'> & { actor?: string; payload: Record<string, unknown> };
+  const record = (event: StepRecord) => audit.append({ actor: 'worker', ...event });
+  /**
+   * Records a step and returns its value. A retry of the step recomputes it (a newer clock, reading or model answer);
+   * when its first attempt's record is already stored under the same key, the stored value is returned instead: the
+   * workflow goes on with what the audit trail says it did, never with something the trail does not hold.
+   */
+  const recordStep = async <T>(event: StepRecord, field: string, value: T): Promise<T> => {
+    try {
+      await record(event);
+      return value;
+    } catch (error) {
+      if (!(error instanceof AuditConflictError) || error.existing.payload[field] === undefined) throw error;
+      deps.logger?.info({ key: error.idempotencyKey, differs: error.fields }, 'a retried step goes on with the record of its first attempt');
+      return error.existing.payload[field] as T;
+    }
+  };
 
   const diagnosisMetrics = async (target: TargetRef): Promise<Diagnosis['metrics']> => {
     const templates = target.kind in METRIC_TEMPLATES ? METRIC_TEMPLATES[target.kind as keyof typeof METRIC_TEMPLATES] : [];
@@ -191,8 +207,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         const diagnosis: Diagnosis = { target: incident.target, ...inspection, metrics, observedAt };
         // The incident record (api, reviews) is kept beside its audit trail; a newer record is never overwritten.
         await audit.upsertIncident(incident);
-        await record({ idempotencyKey: `${workflowId}/diagnosis`, incidentId: incident.id, workflowId, kind: 'diagnosis.completed', occurredAt: observedAt, payload: { diagnosis } });
-        return diagnosis;
+        return recordStep({ idempotencyKey: `${workflowId}/diagnosis`, incidentId: incident.id, workflowId, kind: 'diagnosis.completed', occurredAt: observedAt, payload: { diagnosis } }, 'diagnosis', diagnosis);
       });
     },
 
@@ -212,8 +227,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         if (trackRecord !== undefined) plan = { ...plan, trackRecord };
         const origin = { origin: advice.origin, ...(recalled.runbooks ? { runbooks: recalled.runbooks.map((r) => r.heading) } : {}), similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
         deps.logger?.info({ incident: incident.id, ...origin, rule: plan.rule, actions: plan.actions.length }, 'planned');
-        await record({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } });
-        return plan;
+        return recordStep({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } }, 'plan', plan);
       });
     },
 
@@ -233,8 +247,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         }
         const report: DryRunReport = { ok: error === undefined, actions, ...(error ? { error } : {}), planHash: planHashOf(actions) };
         const attempt = `${phase === undefined ? '' : `${phase}/`}${report.planHash.slice(0, 16)}`;
-        await record({ idempotencyKey: `${workflowId}/dryrun/${attempt}`, incidentId: incident.id, workflowId, kind: 'dryrun.completed', occurredAt: new Date().toISOString(), payload: { report } });
-        return report;
+        return recordStep({ idempotencyKey: `${workflowId}/dryrun/${attempt}`, incidentId: incident.id, workflowId, kind: 'dryrun.completed', occurredAt: new Date().toISOString(), payload: { report } }, 'report', report);
       });
     },
 
@@ -273,8 +286,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           bundleHash: deps.policy.bundleHash(),
           decidedAt: now,
         };
-        await record({ idempotencyKey: `${workflowId}/policy-decision/${phase}/${dryRun.planHash.slice(0, 16)}`, incidentId: incident.id, workflowId, kind: 'policy.decision', actor: 'policy', occurredAt: now, payload: { phase, planHash: dryRun.planHash, verdict } });
-        return verdict;
+        return recordStep({ idempotencyKey: `${workflowId}/policy-decision/${phase}/${dryRun.planHash.slice(0, 16)}`, incidentId: incident.id, workflowId, kind: 'policy.decision', actor: 'policy', occurredAt: now, payload: { phase, planHash: dryRun.planHash, verdict } }, 'verdict', verdict);
       });
     },
 
@@ -319,9 +331,9 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
           }),
         );
         const measurement: Measurement = { round, at: new Date().toISOString(), outcome: roundOutcome(checks), checks };
-        await record({ idempotencyKey: `${workflowId}/measured/${phase}/${round}`, incidentId: incident.id, workflowId, kind: 'verification.measured', occurredAt: measurement.at, payload: { phase, target: `${target.kind} ${target.namespace ?? ''}/${target.name}`, measurement } });
-        if (phase === 'verification') deps.onMeasured?.(measurement.outcome);
-        return measurement;
+        const recorded = await recordStep({ idempotencyKey: `${workflowId}/measured/${phase}/${round}`, incidentId: incident.id, workflowId, kind: 'verification.measured', occurredAt: measurement.at, payload: { phase, target: `${target.kind} ${target.namespace ?? ''}/${target.name}`, measurement } }, 'measurement', measurement);
+        if (phase === 'verification') deps.onMeasured?.(recorded.outcome);
+        return recorded;
       });
     },
 
