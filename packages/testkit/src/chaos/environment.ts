@@ -298,6 +298,18 @@ export class ChaosEnvironment {
     return found;
   }
 
+  /**
+   * A Deployment `name` (one pod, limit `memory`, on `node` when given) whose pod is OOM-killed, reported as ingestion
+   * reports the kubelet's event; resolves with the incident's workflow.
+   */
+  async oomIncident(name: string, memory: string, node?: string) {
+    const { before, pods } = await this.deploy(name, memory, 1, node);
+    const signal = this.signal(name, pods[0]!, 'OOMKilling');
+    await this.publish(signal);
+    const handle = await this.workflowOf(signal.id);
+    return { before, pod: pods[0]!, signal, handle, incidentId: handle.workflowId.replace(/^incident-/, '') };
+  }
+
   /** Every signal the incidents' workflows received (start and later signals). */
   async signalsOf(incidentIds: readonly string[]): Promise<Signal[]> {
     const records = await Promise.all(incidentIds.map((id) => workflowRecord(this.client, id)));

@@ -29,10 +29,8 @@ export const llmProviderDown: Scenario = {
 
     const runs: { name: string; before: DeploymentJson; handle: Awaited<ReturnType<ChaosEnvironment['workflowOf']>> }[] = [];
     for (const name of WORKLOADS) {
-      const { before, pods } = await env.deploy(name, '1Gi');
-      const signal = env.signal(name, pods[0]!, 'OOMKilling');
-      await env.publish(signal);
-      runs.push({ name, before, handle: await env.workflowOf(signal.id) });
+      const { before, handle } = await env.oomIncident(name, '1Gi');
+      runs.push({ name, before, handle });
     }
     const allowed = new Set<string>([LLM_FALLBACK_REASONS.error, LLM_FALLBACK_REASONS.timeout, LLM_FALLBACK_REASONS.circuitOpen]);
     for (const { name, before, handle } of runs) {

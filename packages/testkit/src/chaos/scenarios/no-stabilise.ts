@@ -14,11 +14,7 @@ export const changeDoesNotStabilise: Scenario = {
   async run(ctx) {
     const env = await ChaosEnvironment.start(ctx, 'unstable');
     const node = await env.ownNode();
-    const { before, pods } = await env.deploy('catalog', '48Gi', 1, node);
-    const signal = env.signal('catalog', pods[0]!, 'OOMKilling');
-    await env.publish(signal);
-    const handle = await env.workflowOf(signal.id);
-    const incidentId = handle.workflowId.replace(/^incident-/, '');
+    const { before, handle, incidentId } = await env.oomIncident('catalog', '48Gi', node);
     await env.waitForState(handle, 'VERIFYING');
     const view = await env.finalView(handle);
 

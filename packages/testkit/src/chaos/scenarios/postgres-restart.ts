@@ -17,11 +17,7 @@ export const postgresRestarted: Scenario = {
   async run(ctx) {
     // Not "postgres" in the name: the policy asks for an approval for anything that looks like a database.
     const env = await ChaosEnvironment.start(ctx, 'pg-restart', { privateServers: ['postgres'] });
-    const { before, pods } = await env.deploy('storefront', '1Gi');
-    const signal = env.signal('storefront', pods[0]!, 'OOMKilling');
-    await env.publish(signal);
-    const handle = await env.workflowOf(signal.id);
-    const incidentId = handle.workflowId.replace(/^incident-/, '');
+    const { before, handle, incidentId } = await env.oomIncident('storefront', '1Gi');
     await env.waitForState(handle, 'VERIFYING');
 
     await env.stopServer('postgres');

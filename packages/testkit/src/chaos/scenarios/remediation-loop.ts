@@ -15,13 +15,8 @@ export const remediationLoop: Scenario = {
   async run(ctx) {
     // Flapping off: the recurrence right after the resolution would otherwise re-open the first incident.
     const env = await ChaosEnvironment.start(ctx, 'loop', { correlatorEnv: { CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: '0' } });
-    const { before, pods } = await env.deploy('orders', '1Gi');
-    const pod = pods[0]!;
-    ctx.step(`Deployment ${env.namespace}/orders (1Gi) running; first occurrence: OOMKilling on ${pod}`);
-
-    const first = env.signal('orders', pod, 'OOMKilling');
-    await env.publish(first);
-    const handle = await env.workflowOf(first.id);
+    const { before, pod, signal: first, handle } = await env.oomIncident('orders', '1Gi');
+    ctx.step(`Deployment ${env.namespace}/orders (1Gi): first occurrence, OOMKilling on ${pod}`);
     const resolved = await env.finalView(handle);
     ctx.check('first occurrence RESOLVED', resolved.state === 'RESOLVED', resolved.outcome);
     await env.checkAppliedOnce(handle, 'orders', before, '1536Mi');

@@ -17,11 +17,7 @@ export const temporalRestarted: Scenario = {
   timeoutMs: 300_000,
   async run(ctx) {
     const env = await ChaosEnvironment.start(ctx, 'temporal', { privateServers: ['temporal'], mode: 'approve', approvals: true });
-    const { before, pods } = await env.deploy('inventory', '1Gi');
-    const signal = env.signal('inventory', pods[0]!, 'OOMKilling');
-    await env.publish(signal);
-    const handle = await env.workflowOf(signal.id);
-    const incidentId = handle.workflowId.replace(/^incident-/, '');
+    const { before, handle, incidentId } = await env.oomIncident('inventory', '1Gi');
     await env.waitForState(handle, 'APPROVAL_PENDING');
     // The request is in the view once the workflow has asked (posted it to the approvals service).
     const waiting = await pollUntil(ctx, 'the approval request', async () => ((await env.view(handle)).approvalRequest ? env.view(handle) : undefined));

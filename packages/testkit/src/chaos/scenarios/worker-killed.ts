@@ -14,11 +14,7 @@ export const workerKilledInApplying: Scenario = {
   timeoutMs: 300_000,
   async run(ctx) {
     const env = await ChaosEnvironment.start(ctx, 'applying', { mode: 'approve', approvals: true });
-    const { before, pods } = await env.deploy('ledger', '1Gi');
-    const signal = env.signal('ledger', pods[0]!, 'OOMKilling');
-    await env.publish(signal);
-    const handle = await env.workflowOf(signal.id);
-    const incidentId = handle.workflowId.replace(/^incident-/, '');
+    const { before, handle, incidentId } = await env.oomIncident('ledger', '1Gi');
     await env.waitForState(handle, 'APPROVAL_PENDING');
 
     await env.stopServer('nats');
