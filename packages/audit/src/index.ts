@@ -18,3 +18,4 @@ export { MIN_CHECKPOINT_KEY_LENGTH, checkpointKeyId, openCheckpoint, signCheckpo
 export { FileCheckpointStore } from './checkpoint-file.js';
 export { AuditCheckpointer, type CheckpointOutcome, type VerifiableChain } from './checkpointer.js';
 export type { AuditRow } from './rows.js';
+export { withClient } from './client.js';

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Logger } from '@cortexops/observability';
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { withClient } from './client.js';
 import { AuditMigrationRefusedError } from './errors.js';
 
 /** The SQL migrations of this package (node-pg-migrate format: `-- Up Migration` / `-- Down Migration`). */
@@ -132,12 +133,9 @@ export async function runMigrations(client: pg.ClientBase, set: MigrationSet, lo
  * up-to-date schema; with migrations pending that role is refused ({@link AuditMigrationRefusedError}).
  */
 export async function migrate(pool: pg.Pool, options: MigrateOptions = {}): Promise<string[]> {
-  const client = await pool.connect();
-  try {
+  return withClient(pool, async (client) => {
     const names = await runMigrations(client, AUDIT_MIGRATIONS, options.logger);
     if (options.appRole !== undefined) await grantApplicationRole(client, options.appRole);
     return names;
-  } finally {
-    client.release();
-  }
+  });
 }

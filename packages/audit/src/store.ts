@@ -16,6 +16,7 @@ import {
 } from '@cortexops/contracts';
 import { type DependencyCheck, type Logger, postgresCheck } from '@cortexops/observability';
 import pg from 'pg';
+import { withClient } from './client.js';
 import { AuditConflictError, AuditInputError, AuditNotFoundError, AuditSchemaMissingError } from './errors.js';
 import { type ChainedFields, canonicalJson, hashRow } from './hash.js';
 import { type AuditEventInput, type PreparedEvent, canonicalTimestamp, prepareEvent, prepareJson, storableStringProblem } from './input.js';
@@ -197,18 +198,17 @@ export class AuditStore implements AuditWriter {
   }
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw isUndefinedTable(error) ? new AuditSchemaMissingError({ cause: error }) : error;
-    } finally {
-      client.release();
-    }
+    return withClient(this.pool, async (client) => {
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw isUndefinedTable(error) ? new AuditSchemaMissingError({ cause: error }) : error;
+      }
+    });
   }
 
   private async run<R extends pg.QueryResultRow>(sql: string, values: unknown[] = []): Promise<pg.QueryResult<R>> {
@@ -347,14 +347,13 @@ export class AuditStore implements AuditWriter {
 
   /** Re-checks the chain (against a checkpoint, when given); see {@link verifyChain}. */
   async verify(options: VerifyOptions = {}): Promise<VerifyResult> {
-    const client = await this.pool.connect();
-    try {
-      return await verifyChain(client, options);
-    } catch (error) {
-      throw isUndefinedTable(error) ? new AuditSchemaMissingError({ cause: error }) : error;
-    } finally {
-      client.release();
-    }
+    return withClient(this.pool, async (client) => {
+      try {
+        return await verifyChain(client, options);
+      } catch (error) {
+        throw isUndefinedTable(error) ? new AuditSchemaMissingError({ cause: error }) : error;
+      }
+    });
   }
 
   // ---- incidents ---------------------------------------------------------------------------
