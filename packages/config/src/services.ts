@@ -65,6 +65,7 @@ export const jetstreamSpec = {
   signalsMaxBytes: intVar('CORTEXOPS_SIGNALS_MAX_BYTES', 512 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'SIGNALS stream byte limit'),
   signalsMaxAgeMs: intVar('CORTEXOPS_SIGNALS_MAX_AGE_MS', 7 * 24 * 3600 * 1000, 1000, Number.MAX_SAFE_INTEGER, 'SIGNALS stream age limit'),
   deadLetterMaxAgeMs: intVar('CORTEXOPS_DEADLETTER_MAX_AGE_MS', 14 * 24 * 3600 * 1000, 1000, Number.MAX_SAFE_INTEGER, 'dead-letter stream age limit'),
+  deadLetterMaxBytes: intVar('CORTEXOPS_DEADLETTER_MAX_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, 'dead-letter stream byte limit (the oldest letters discarded beyond it: a flood of bad input cannot fill the disk)'),
   duplicateWindowMs: intVar('CORTEXOPS_JS_DUPLICATE_WINDOW_MS', 120_000, 100, 24 * 3600 * 1000, 'Nats-Msg-Id de-duplication window of every stream'),
   ackWaitMs: intVar('CORTEXOPS_JS_ACK_WAIT_MS', 30_000, 100, 3600 * 1000, 'how long a delivered message may stay unacknowledged before redelivery'),
   batchSize: intVar('CORTEXOPS_JS_BATCH_SIZE', 256, 1, 10_000, 'messages a pull consumer asks for at once'),

@@ -105,6 +105,7 @@ export function resolveJetStreamLayout(options: JetStreamLayoutOptions = {}): Je
         discard: DiscardPolicy.Old,
         storage,
         max_age: nanos(settings.deadLetterMaxAgeMs),
+        max_bytes: settings.deadLetterMaxBytes,
         duplicate_window: duplicateWindow,
       },
     }),

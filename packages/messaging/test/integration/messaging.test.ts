@@ -144,6 +144,19 @@ describe('messaging — pull consumer', () => {
     expect((await jsm.streams.info(layout.streams.deadLetter)).state.messages).toBe(0);
   });
 
+  it('messaging — the dead-letter stream is bounded in bytes: a flood of bad input keeps the newest letters within the limit', async () => {
+    const limit = 64 * 1024;
+    const layout = await isolatedLayout({ deadLetterMaxBytes: limit });
+    expect((await jsm.streams.info(layout.streams.deadLetter)).config.max_bytes).toBe(limit);
+    const letters = new DeadLetterPublisher(js, layout, 'ingestion');
+    for (let i = 0; i < 40; i++) await letters.publish({ subject: layout.telemetrySubject('flood'), original: Buffer.alloc(4096, i), reason: `bad input ${i}`, field: '(root)' });
+    const state = (await jsm.streams.info(layout.streams.deadLetter)).state;
+    expect(state.bytes).toBeLessThanOrEqual(limit);
+    expect(state.messages).toBeLessThan(40);
+    const newest = decodeDeadLetter((await jsm.streams.getMessage(layout.streams.deadLetter, { seq: state.last_seq })).data);
+    expect(newest?.reason).toBe('bad input 39');
+  });
+
   it('messaging — a permanent failure and an exhausted retry budget dead-letter the original bytes with the reason', async () => {
     const layout = await isolatedLayout();
     const running = await consume(layout, (msg) => {
