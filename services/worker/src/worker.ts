@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import type { ServiceConfig } from '@cortexops/config';
-import { METRICS, TASK_QUEUES } from '@cortexops/contracts';
+import { MEASUREMENT_OUTCOMES, METRICS, TASK_QUEUES, TERMINAL_STATES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
 import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
@@ -107,6 +107,9 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   const { advisor, enabled: llmEnabled } = createAdvisor(config, context, bounds);
   const memory = await createIncidentMemory(config, pool, context.logger);
   const measured = new Counter({ name: METRICS.verificationMeasurementsTotal, help: 'Verification measurement rounds, by outcome', labelNames: ['outcome'] as const, registers: [context.registry] });
+  // Every label value from the start: a dashboard or an alert over a rate of 0 sees a series, not nothing.
+  for (const outcome of MEASUREMENT_OUTCOMES) measured.inc({ outcome }, 0);
+  for (const state of TERMINAL_STATES) context.metrics.workflows.inc({ outcome: state.toLowerCase() }, 0);
 
   const activities = createRemediationActivities({
     audit,

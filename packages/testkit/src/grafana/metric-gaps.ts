@@ -12,30 +12,10 @@ export interface MetricGap {
 }
 
 export const METRIC_GAPS: Readonly<Record<string, MetricGap>> = {
-  cortexops_llm_tokens_total: {
-    service: 'worker',
-    kind: 'uninitialised',
-    needs: 'llmTokens.inc({ kind }, 0) at start for every kind the advisor counts (e.g. prompt, completion)',
-  },
-  cortexops_workflows_total: {
-    service: 'worker',
-    kind: 'uninitialised',
-    needs: 'workflows.inc({ outcome }, 0) at start for every terminal state in lower case (TERMINAL_STATES: resolved, rolled_back, denied, rejected, expired, failed, escalated, observed, cancelled)',
-  },
-  cortexops_verification_measurements_total: {
-    service: 'worker',
-    kind: 'uninitialised',
-    needs: 'measured.inc({ outcome }, 0) at start for MEASUREMENT_OUTCOMES (success, failure, inconclusive)',
-  },
   cortexops_events_ingested_total: {
     service: 'ingestion',
     kind: 'uninitialised',
     needs: 'eventsIngested.inc({ source, outcome }, 0) at start for every source (alertmanager, kubernetes, raw) × outcome (accepted, duplicate, rejected, retried)',
-  },
-  cortexops_webhook_refused_total: {
-    service: 'ingestion',
-    kind: 'uninitialised',
-    needs: "refused.inc({ reason }, 0) at start for 'too_large' and 'busy'",
   },
   cortexops_approval_refusals_total: {
     service: 'approvals',
@@ -46,21 +26,6 @@ export const METRIC_GAPS: Readonly<Record<string, MetricGap>> = {
     service: 'worker',
     kind: 'undeclared',
     needs: "the advisor's metrics (packages/advisor createLlmMetrics) in the worker's registry, and requests.inc({ outcome }, 0) for ok, timeout, error, refusal, invalid-output",
-  },
-  cortexops_llm_fallbacks_total: {
-    service: 'worker',
-    kind: 'undeclared',
-    needs: "the advisor's metrics in the worker's registry (createLlmMetrics already initialises every fallback reason)",
-  },
-  cortexops_llm_cost_usd_total: {
-    service: 'worker',
-    kind: 'undeclared',
-    needs: "the advisor's metrics in the worker's registry (an unlabelled counter: a series from the start)",
-  },
-  cortexops_llm_circuit_open: {
-    service: 'worker',
-    kind: 'undeclared',
-    needs: "the advisor's metrics in the worker's registry (an unlabelled gauge: a series from the start)",
   },
   cortexops_workflows_open: {
     service: 'worker',
