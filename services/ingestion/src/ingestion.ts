@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { CONSUMERS, KV_BUCKETS, METRICS } from '@cortexops/contracts';
+import { CONSUMERS, KV_BUCKETS, METRICS, TELEMETRY_SOURCES } from '@cortexops/contracts';
 import {
   DeadLetterPublisher,
   ensureDurableConsumer,
@@ -17,7 +17,7 @@ import { WebhookToken } from './webhook-auth.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
 import { OwnerResolver, podOwnersBucket } from './owners.js';
 import { DropAccounting } from './drops.js';
-import { createTelemetryHandler, FingerprintWindow, type PipelineCounters } from './pipeline.js';
+import { createTelemetryHandler, FingerprintWindow, INGEST_OUTCOMES, type PipelineCounters } from './pipeline.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
 export interface IngestionOverrides {
@@ -111,6 +111,8 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
     registers: [context.registry],
   });
+  // Every source × outcome from the start: panels and alerts over a rate of 0 see a series, not nothing.
+  for (const source of TELEMETRY_SOURCES) for (const outcome of INGEST_OUTCOMES) context.metrics.eventsIngested.inc({ source, outcome }, 0);
   const counters: PipelineCounters = {
     ingested: (source, outcome) => context.metrics.eventsIngested.inc({ source, outcome }),
     dropped: (count) => {

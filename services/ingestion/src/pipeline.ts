@@ -6,7 +6,8 @@ import { normalise } from './normalise.js';
 /** Decodes in place (Buffer.from(Uint8Array) would copy every message first); invalid UTF-8 becomes U+FFFD as before. */
 const utf8 = new TextDecoder();
 
-export type IngestOutcome = 'accepted' | 'duplicate' | 'rejected' | 'retried';
+export const INGEST_OUTCOMES = ['accepted', 'duplicate', 'rejected', 'retried'] as const;
+export type IngestOutcome = (typeof INGEST_OUTCOMES)[number];
 /** Metric label of a message's source: one of the known sources or `unknown` (hostile subjects never become labels). */
 export type SourceLabel = TelemetrySource | 'unknown';
 

@@ -12,11 +12,6 @@ export interface MetricGap {
 }
 
 export const METRIC_GAPS: Readonly<Record<string, MetricGap>> = {
-  cortexops_events_ingested_total: {
-    service: 'ingestion',
-    kind: 'uninitialised',
-    needs: 'eventsIngested.inc({ source, outcome }, 0) at start for every source (alertmanager, kubernetes, raw) × outcome (accepted, duplicate, rejected, retried)',
-  },
   cortexops_approval_refusals_total: {
     service: 'approvals',
     kind: 'uninitialised',
