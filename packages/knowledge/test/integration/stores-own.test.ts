@@ -16,6 +16,7 @@ describe('embedded store — bounded table', () => {
     ctx = await ensureServers(['postgres']);
     db = await createTestDatabase(ctx, 'knowledge');
     pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    pool.on('error', () => {}); // a connection terminated by the final DROP ... WITH (FORCE) is not a test failure
   });
   afterAll(async () => {
     await pool.end();
