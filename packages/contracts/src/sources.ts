@@ -52,6 +52,8 @@ export const alertmanagerTelemetrySchema = z.object({
   alert: alertmanagerAlertSchema,
   /** Owners of the pod the alert names, from the pod upwards, when the webhook could read them from the cluster. */
   ownerChain: ownerChain.default([]),
+  /** The node the pod the alert names runs on (its `spec.nodeName`), when the webhook could read it from the cluster. */
+  node: kubernetesName.optional(),
 });
 export type AlertmanagerTelemetry = z.output<typeof alertmanagerTelemetrySchema>;
 export const AlertmanagerTelemetry = defineContract('AlertmanagerTelemetry', alertmanagerTelemetrySchema);
