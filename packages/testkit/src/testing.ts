@@ -8,7 +8,7 @@ import { msToTs } from '@temporalio/common';
 import pg from 'pg';
 import { createStackContext } from './stack/context.js';
 import { createLauncher, type Launcher } from './stack/launcher.js';
-import { ALL_SERVERS } from './stack/registry.js';
+import { ALL_SERVERS, absentOptionalServer } from './stack/registry.js';
 import { createDatabaseIfMissing, postgresUrl } from './stack/servers/postgres.js';
 import { stackPorts } from './stack/context.js';
 import type { StackContext } from './stack/types.js';
@@ -23,6 +23,8 @@ export function sharedStack(): Launcher {
 
 /** Starts the named servers (and what they need) unless they already run; returns the stack context. */
 export async function ensureServers(names: readonly string[]): Promise<StackContext> {
+  const absent = names.map(absentOptionalServer).find((reason) => reason !== undefined);
+  if (absent !== undefined) throw new Error(absent);
   const launcher = sharedStack();
   await launcher.up(names);
   return launcher.ctx;
