@@ -6,3 +6,4 @@ export * from './audit.js';
 export * from './api.js';
 export * from './advisor.js';
 export * from './knowledge.js';
+export * from './nats.js';

@@ -4,6 +4,7 @@ import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
 import { ed25519PublicKeysVar, replacedVar, slackUserListVar } from './approvals-identity.js';
 import { advisorSpec } from './advisor.js';
 import { knowledgeSpec } from './knowledge.js';
+import { natsCredentialsSpec } from './nats.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -17,6 +18,7 @@ export const commonSpec = {
 
 export const natsSpec = {
   natsUrl: urlVar('CORTEXOPS_NATS_URL', (env) => `nats://${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_NATS_PORT')}`, ['nats', 'tls'], 'NATS server URL'),
+  ...natsCredentialsSpec,
 } as const;
 
 export const postgresSpec = {
