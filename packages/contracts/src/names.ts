@@ -34,6 +34,17 @@ export const KV_BUCKETS = {
   ingestionDrops: 'cortexops_ingestion_drops',
 } as const;
 
+/** JetStream object stores (large blobs, chunked by the server's object store protocol). */
+export const OBJECT_STORES = {
+  /** Alertmanager webhook bodies over the webhook's limit, kept whole (up to {@link OVERSIZED_BODY_KEEP_BYTES}) for an operator to replay. */
+  webhookOversized: 'cortexops_webhook_oversized',
+} as const;
+
+/** The most of one oversized webhook body that is kept; the rest of a larger one is read and discarded (the object says so). */
+export const OVERSIZED_BODY_KEEP_BYTES = 64 * 1024 * 1024;
+/** Bytes the oversized-body store holds at most; beyond it a new body is not kept (and its call is answered 503). */
+export const OVERSIZED_BODY_STORE_BYTES = 1024 * 1024 * 1024;
+
 export function telemetrySubject(source: string): string {
   return `${SUBJECTS.telemetryPrefix}.${source}`;
 }
@@ -95,6 +106,10 @@ export const METRICS = {
   telemetryDroppedTotal: 'cortexops_telemetry_dropped_total',
   /** Alertmanager webhook calls refused whole without reading them (body over the limit, or too many bytes in flight). */
   webhookRefusedTotal: 'cortexops_webhook_refused_total',
+  /** Alertmanager webhook bodies over the limit by what became of them (kept, truncated, unkept). */
+  webhookOversizedTotal: 'cortexops_webhook_oversized_total',
+  /** Webhook calls answered 503 because a pod's owner lookup did not finish in time or its queue was full (reason). */
+  ownerLookupsDeferredTotal: 'cortexops_owner_lookups_deferred_total',
   /** Correlator: a decide slot taking a signal → its decision stored (parse, validate, group state, engine). */
   correlationLatencySeconds: 'cortexops_correlation_latency_seconds',
   /** Correlator decisions by decision and what became of the workflow call the decision made (if any). */
