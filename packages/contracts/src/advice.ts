@@ -22,6 +22,9 @@ export const LLM_FALLBACK_REASONS = {
 } as const;
 export type LlmFallbackReason = (typeof LLM_FALLBACK_REASONS)[keyof typeof LLM_FALLBACK_REASONS];
 
+/** Outcomes of one LLM chat request (`cortexops_llm_requests_total{outcome}`). */
+export const LLM_REQUEST_OUTCOMES = ['ok', 'timeout', 'error', 'refusal', 'invalid-output'] as const;
+
 /** Metrics of the LLM advisor (beside the design's `cortexops_llm_tokens_total{kind}`). */
 export const LLM_METRICS = {
   /** Chat requests by outcome (ok, timeout, error, refusal, invalid-output). */

@@ -19,3 +19,4 @@ export * from './audit-checkpoint.js';
 export * from './memory.js';
 export * from './advice.js';
 export * from './secrets.js';
+export * from './operations-metrics.js';

@@ -6,13 +6,14 @@ import { postgresCheck, temporalCheck, type RunningService, type ServiceContext 
 import pg from 'pg';
 import { Client, Connection } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
+import { APPROVAL_ERROR_CODES } from './errors.js';
 import { registerApprovalRoutes } from './http-api.js';
 import { HttpIdentity } from './identity.js';
 import { ApprovalJournal } from './journal.js';
 import { RefusalLog } from './refusals.js';
 import { ApprovalService } from './service.js';
 import { DecisionSigner } from './signer.js';
-import { SlackApp } from './slack.js';
+import { SLACK_REFUSAL_CODES, SlackApp } from './slack.js';
 import { ApproverTokens } from './tokens.js';
 import { RemediationWorkflows } from './workflow-client.js';
 
@@ -45,6 +46,9 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
     labelNames: ['channel', 'code', 'stored'] as const,
     registers: [context.registry],
   });
+  // Every channel × code from the start (0), stored or counted: a refusal rate over a series that exists, not nothing.
+  const codes = { http: Object.values(APPROVAL_ERROR_CODES), slack: [...Object.values(APPROVAL_ERROR_CODES), ...Object.values(SLACK_REFUSAL_CODES)] };
+  for (const [channel, list] of Object.entries(codes)) for (const code of list) for (const stored of ['true', 'false']) refusalsCounted.inc({ channel, code, stored }, 0);
   const refusals = new RefusalLog(audit, context.logger, {
     perMinute: config.refusalsPerMinute,
     counted: (channel, code, stored) => refusalsCounted.inc({ channel, code, stored: String(stored) }),

@@ -1,5 +1,6 @@
 import { LlmAdvisor } from '@cortexops/advisor';
 import type { ServiceConfig } from '@cortexops/config';
+import { LLM_REQUEST_OUTCOMES } from '@cortexops/contracts';
 import type { GatewayBounds } from '@cortexops/k8s';
 import type { ServiceContext } from '@cortexops/observability';
 
@@ -9,7 +10,7 @@ const DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 /**
  * PLANNING's advisor from the worker's configuration. The LLM is asked only when both its base URL and its key are
  * configured; otherwise (the local stack, CI) every plan is the heuristics', counted as fallback `no-api-key`. Its
- * metrics are registered on the service's registry at start (the fallback reasons and both token kinds at 0), so
+ * metrics are registered on the service's registry at start (the fallback reasons, request outcomes and both token kinds at 0), so
  * /metrics has samples before the first plan.
  */
 export function createAdvisor(config: ServiceConfig<'worker'>, context: ServiceContext, bounds: GatewayBounds): { advisor: LlmAdvisor; enabled: boolean } {
@@ -30,6 +31,7 @@ export function createAdvisor(config: ServiceConfig<'worker'>, context: ServiceC
     { registry: context.registry, tokensCounter: context.metrics.llmTokens },
   );
   for (const kind of ['prompt', 'completion']) context.metrics.llmTokens.inc({ kind }, 0);
+  for (const outcome of LLM_REQUEST_OUTCOMES) advisor.metrics.requests.inc({ outcome }, 0);
   advisor.metrics.circuitOpen.set(0);
   return { advisor, enabled };
 }

@@ -12,16 +12,6 @@ export interface MetricGap {
 }
 
 export const METRIC_GAPS: Readonly<Record<string, MetricGap>> = {
-  cortexops_approval_refusals_total: {
-    service: 'approvals',
-    kind: 'uninitialised',
-    needs: 'refusalsCounted.inc({ channel, code, stored }, 0) at start for every channel (slack, http) × refusal code',
-  },
-  cortexops_llm_requests_total: {
-    service: 'worker',
-    kind: 'undeclared',
-    needs: "the advisor's metrics (packages/advisor createLlmMetrics) in the worker's registry, and requests.inc({ outcome }, 0) for ok, timeout, error, refusal, invalid-output",
-  },
   cortexops_workflows_open: {
     service: 'worker',
     kind: 'undeclared',
