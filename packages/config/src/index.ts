@@ -7,3 +7,4 @@ export * from './api.js';
 export * from './advisor.js';
 export * from './knowledge.js';
 export * from './nats.js';
+export * from './gauges.js';

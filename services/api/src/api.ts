@@ -1,15 +1,19 @@
 import { AuditCheckpointer, AuditStore, FileCheckpointStore } from '@cortexops/audit';
-import type { apiSpec, auditSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
+import type { apiSpec, auditChainWatchSpec, auditSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { Connection } from '@temporalio/client';
 import { connect } from 'nats';
 import pg from 'pg';
 import { ApprovalsForwarder } from './approvals-forward.js';
+import { AuditChainWatch } from './chain-watch.js';
 import { healthTargetCheck } from './health-targets.js';
 import { IncidentQueries } from './incident-queries.js';
 import { registerApiRoutes } from './routes.js';
 
-export type ApiConfig = ServiceConfig<'api'> & ConfigOf<typeof apiSpec> & Pick<ConfigOf<typeof auditSpec>, 'checkpointFile' | 'checkpointKey' | 'checkpointPreviousKey'>;
+export type ApiConfig = ServiceConfig<'api'> &
+  ConfigOf<typeof apiSpec> &
+  ConfigOf<typeof auditChainWatchSpec> &
+  Pick<ConfigOf<typeof auditSpec>, 'checkpointFile' | 'checkpointKey' | 'checkpointPreviousKey'>;
 
 /**
  * Incidents and their reviews from the audit store, audit queries and verification, manual actions forwarded to the
@@ -27,6 +31,11 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
     config.checkpointFile !== undefined && config.checkpointKey !== undefined
       ? new AuditCheckpointer(store, new FileCheckpointStore(config.checkpointFile), { current: config.checkpointKey, ...(config.checkpointPreviousKey ? { previous: config.checkpointPreviousKey } : {}) }, context.logger)
       : store;
+  // cortexops_audit_chain_valid: checked on a timer (the rows since the last check; the whole chain now and then).
+  const stopWatching = new AuditChainWatch(
+    { intervalMs: config.auditChainCheckIntervalMs, fullIntervalMs: config.auditChainFullCheckIntervalMs },
+    { chain: store, ...(verifier instanceof AuditCheckpointer ? { checkpoints: verifier } : {}), registry: context.registry, logger: context.logger },
+  ).start();
   await registerApiRoutes(context.http, {
     store,
     verifier,
@@ -38,6 +47,7 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
   return {
     checks: [natsCheck(nc), temporalCheck(connection), store.dependencyCheck(), ...config.healthTargets.map((target) => healthTargetCheck(target, config.healthCaFile))],
     stop: async () => {
+      await stopWatching();
       await nc.drain();
       await connection.close();
       await pool.end();
