@@ -1,6 +1,7 @@
 export const MESSAGING_ERROR_CODES = {
   invalidOption: 'MESSAGING_INVALID_OPTION',
   layout: 'MESSAGING_LAYOUT_FAILED',
+  missing: 'MESSAGING_RESOURCE_MISSING',
   permanent: 'MESSAGING_PERMANENT_FAILURE',
   publish: 'MESSAGING_PUBLISH_FAILED',
 } as const;
@@ -27,6 +28,21 @@ export class JetStreamLayoutError extends Error {
   ) {
     super(`cannot create or update ${resource}: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
     this.name = 'JetStreamLayoutError';
+  }
+}
+
+/**
+ * A stream or KV bucket a service binds to does not exist: services never create them (their NATS users may not);
+ * the admin step does (`cortexops-admin nats apply`, or the local stack's set-up).
+ */
+export class MissingJetStreamResourceError extends Error {
+  readonly code = MESSAGING_ERROR_CODES.missing;
+  constructor(
+    readonly resource: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${resource} does not exist: create it with \`cortexops-admin nats apply\` (the admin step; services only bind to what exists)`, options);
+    this.name = 'MissingJetStreamResourceError';
   }
 }
 

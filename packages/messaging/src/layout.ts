@@ -1,7 +1,7 @@
 import { jetstreamSpec, loadConfig, type ConfigOf } from '@cortexops/config';
 import { MAX_TELEMETRY_BYTES, STREAMS, SUBJECTS } from '@cortexops/contracts';
 import { DiscardPolicy, nanos, NatsError, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig, type StreamInfo } from 'nats';
-import { InvalidMessagingOptionError, JetStreamLayoutError } from './errors.js';
+import { InvalidMessagingOptionError, JetStreamLayoutError, MissingJetStreamResourceError } from './errors.js';
 
 /** Stream limits and consumer tuning; the same keys as `jetstreamSpec` in packages/config. */
 export type JetStreamSettings = ConfigOf<typeof jetstreamSpec>;
@@ -151,8 +151,8 @@ export async function ensureStream(jsm: JetStreamManager, config: Partial<Stream
 }
 
 /**
- * Idempotent create-or-update of TELEMETRY, SIGNALS and the dead-letter stream; safe to call at every
- * start-up of every replica. Returns the resolved layout (names, subject builders, settings).
+ * Idempotent create-or-update of TELEMETRY, SIGNALS and the dead-letter stream: the admin step's job
+ * (`cortexops-admin nats apply`, the local stack's set-up), never a service's. Returns the resolved layout.
  */
 export async function ensureJetStreamLayout(jsm: JetStreamManager, options: JetStreamLayoutOptions = {}): Promise<JetStreamLayout> {
   const layout = resolveJetStreamLayout(options);
@@ -160,5 +160,24 @@ export async function ensureJetStreamLayout(jsm: JetStreamManager, options: JetS
   await ensureStream(jsm, configs.telemetry);
   await ensureStream(jsm, configs.signals);
   await ensureStream(jsm, configs.deadLetter);
+  return layout;
+}
+
+/**
+ * What a service does instead of creating streams: resolves the layout and checks that each of `streams` exists
+ * (its NATS user may read a stream's info, never create, update or delete one). A missing stream is a
+ * {@link MissingJetStreamResourceError} naming it.
+ */
+export async function bindJetStreamLayout(jsm: JetStreamManager, options: JetStreamLayoutOptions, streams: readonly (keyof typeof STREAMS)[]): Promise<JetStreamLayout> {
+  const layout = resolveJetStreamLayout(options);
+  for (const key of streams) {
+    const name = layout.streams[key];
+    try {
+      await jsm.streams.info(name);
+    } catch (error) {
+      if (isStreamNotFound(error)) throw new MissingJetStreamResourceError(`stream ${name}`, { cause: error });
+      throw new JetStreamLayoutError(`stream ${name}`, { cause: error });
+    }
+  }
   return layout;
 }

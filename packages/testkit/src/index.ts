@@ -42,3 +42,4 @@ export * from './incident-watch.js';
 export { startAlertmanager, DROP_EVERYTHING_ALERTMANAGER_CONFIG, type StandaloneAlertmanager } from './alertmanager.js';
 export * from './upload.js';
 export * from './chaos/index.js';
+export { natsAdminConnectOptions, natsCaFile, natsConfigFile, natsConnectOptions, natsEnv, natsSecured, natsSeedFile, type StackNatsUser } from './stack/nats-auth.js';

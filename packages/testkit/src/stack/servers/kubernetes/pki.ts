@@ -13,7 +13,7 @@ export const SERVICE_CLUSTER_IP_RANGE = '10.96.0.0/16';
 const KUBERNETES_SERVICE_IP = '10.96.0.1';
 export const FRONT_PROXY_CLIENT = 'front-proxy-client';
 
-interface LeafCertificate {
+export interface LeafCertificate {
   /** File stem: `<stem>.key`, `<stem>.crt`. */
   readonly stem: string;
   readonly subject: string;
@@ -57,7 +57,7 @@ function opensslConfig(extensions: readonly string[]): string {
 }
 
 /** Writes `<stem>.key` and `<stem>.crt` under temporary names and renames the certificate last: a present certificate is complete. */
-async function generateCa(dir: string): Promise<void> {
+export async function generateCa(dir: string): Promise<void> {
   writeFileSync(join(dir, 'ca.cnf'), opensslConfig(['basicConstraints = critical, CA:TRUE', 'keyUsage = critical, keyCertSign, cRLSign, digitalSignature', 'subjectKeyIdentifier = hash']));
   await newKey(dir, 'ca.key.tmp');
   await openssl(dir, ['req', '-x509', '-new', '-key', 'ca.key.tmp', '-subj', '/CN=cortexops-local-ca', '-days', String(VALID_DAYS), '-config', 'ca.cnf', '-extensions', 'ext', '-out', 'ca.crt.tmp']);
@@ -65,7 +65,7 @@ async function generateCa(dir: string): Promise<void> {
   renameSync(join(dir, 'ca.crt.tmp'), join(dir, 'ca.crt'));
 }
 
-async function generateLeaf(dir: string, leaf: LeafCertificate): Promise<void> {
+export async function generateLeaf(dir: string, leaf: LeafCertificate): Promise<void> {
   const extensions = [
     'basicConstraints = critical, CA:FALSE',
     'keyUsage = critical, digitalSignature, keyEncipherment',

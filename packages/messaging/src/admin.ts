@@ -1,0 +1,49 @@
+import { KV_BUCKETS } from '@cortexops/contracts';
+import type { NatsConnection } from 'nats';
+import { ensureKvBucket, type KvBucketSpec } from './kv.js';
+import { ensureJetStreamLayout, type JetStreamLayout, type JetStreamLayoutOptions } from './layout.js';
+
+/** Pod owner chains are kept this long after their last write (a pod's owners do not change while it lives). */
+export const POD_OWNERS_TTL_MS = 6 * 3600 * 1000;
+
+/** The correlator's fingerprint index beside its group bucket. */
+export function fingerprintsBucket(correlatorBucket: string): string {
+  return `${correlatorBucket}_fingerprints`;
+}
+
+export interface KvBucketsOptions {
+  /** Bucket names (default `KV_BUCKETS`); tests pass unique ones. */
+  readonly names?: Partial<Record<keyof typeof KV_BUCKETS, string>>;
+  /** TTL of the correlator's group state and fingerprint index (the correlator refuses to start with a shorter one). */
+  readonly correlatorTtlMs: number;
+}
+
+/** Every KV bucket of CortexOps, as the admin step creates them. */
+export function cortexopsKvBuckets(options: KvBucketsOptions): KvBucketSpec[] {
+  const names = { ...KV_BUCKETS, ...options.names };
+  return [
+    { name: names.kubernetesWatch, description: "ingestion: the Kubernetes event watcher's checkpoint" },
+    { name: names.podOwners, ttlMs: POD_OWNERS_TTL_MS, description: 'ingestion: owner chains of pods (expiring)' },
+    { name: names.ingestionDrops, description: "ingestion: its replicas' drop accounting" },
+    { name: names.correlator, ttlMs: options.correlatorTtlMs, description: "correlator: group state (compare-and-set)" },
+    { name: fingerprintsBucket(names.correlator), ttlMs: options.correlatorTtlMs, description: "correlator: fingerprint → group index" },
+  ];
+}
+
+export interface NatsLayoutPlan {
+  readonly layout?: JetStreamLayoutOptions;
+  readonly buckets: readonly KvBucketSpec[];
+}
+
+/**
+ * The admin step: creates or updates the three streams and the KV buckets (idempotent). Runs with the admin user's
+ * connection — the local stack's set-up, `cortexops-admin nats apply`, the tests' helpers — before the services start;
+ * the services only bind to what it made.
+ */
+export async function applyNatsLayout(nc: NatsConnection, plan: NatsLayoutPlan): Promise<JetStreamLayout> {
+  const jsm = await nc.jetstreamManager();
+  const js = nc.jetstream();
+  const layout = await ensureJetStreamLayout(jsm, plan.layout);
+  for (const bucket of plan.buckets) await ensureKvBucket(jsm, js, bucket);
+  return layout;
+}
