@@ -8,3 +8,4 @@ export * from './advisor.js';
 export * from './knowledge.js';
 export * from './nats.js';
 export * from './gauges.js';
+export * from './temporal.js';

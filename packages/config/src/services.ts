@@ -4,6 +4,7 @@ import { LOCAL_HOST, SERVICE_PORT_DEFAULTS, stackPort } from './stack.js';
 import { ed25519PublicKeysVar, replacedVar, slackUserListVar } from './approvals-identity.js';
 import { advisorSpec } from './advisor.js';
 import { knowledgeSpec } from './knowledge.js';
+import { temporalTlsSpec } from './temporal.js';
 import { natsCredentialsSpec } from './nats.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -33,6 +34,7 @@ export const postgresSpec = {
 export const temporalSpec = {
   temporalAddress: hostPortVar('CORTEXOPS_TEMPORAL_ADDRESS', (env) => `${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_TEMPORAL_PORT')}`, 'Temporal frontend host:port'),
   temporalNamespace: stringVar('CORTEXOPS_TEMPORAL_NAMESPACE', 'default', 'Temporal namespace'),
+  ...temporalTlsSpec,
 } as const;
 
 /**

@@ -43,3 +43,4 @@ export { startAlertmanager, DROP_EVERYTHING_ALERTMANAGER_CONFIG, type Standalone
 export * from './upload.js';
 export * from './chaos/index.js';
 export { natsAdminConnectOptions, natsCaFile, natsConfigFile, natsConnectOptions, natsEnv, natsSecured, natsSeedFile, type StackNatsUser } from './stack/nats-auth.js';
+export * from './tls-terminator.js';

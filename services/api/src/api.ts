@@ -1,7 +1,7 @@
 import { AuditCheckpointer, AuditStore, FileCheckpointStore } from '@cortexops/audit';
 import type { apiSpec, auditChainWatchSpec, auditSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { Connection } from '@temporalio/client';
+import { connectTemporal } from '@cortexops/temporal';
 import { connect } from 'nats';
 import pg from 'pg';
 import { ApprovalsForwarder } from './approvals-forward.js';
@@ -24,7 +24,7 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000, application_name: 'cortexops-api' });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config);
 
   // With a signed checkpoint kept outside PostgreSQL, verify also checks that the chain up to it was not rewritten.
   const verifier =

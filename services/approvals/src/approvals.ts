@@ -3,8 +3,9 @@ import { METRICS } from '@cortexops/contracts';
 import { Counter } from 'prom-client';
 import { AuditStore } from '@cortexops/audit';
 import { postgresCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
+import { connectTemporal } from '@cortexops/temporal';
 import pg from 'pg';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import { ApproverAllowList } from './approvers.js';
 import { APPROVAL_ERROR_CODES } from './errors.js';
 import { registerApprovalRoutes } from './http-api.js';
@@ -55,7 +56,7 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
   });
   const healthPool = new pg.Pool({ connectionString: config.databaseUrl, max: 1, connectionTimeoutMillis: 2000 });
   healthPool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const slack = slackConfig
     ? SlackApp.create({

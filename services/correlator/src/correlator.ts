@@ -10,7 +10,8 @@ import {
   type RunningConsumer,
 } from '@cortexops/messaging';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { connectTemporal } from '@cortexops/temporal';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { connect, type JsMsg } from 'nats';
 import pLimit from 'p-limit';
 import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, stateTtlMs, type TickResult, UngroupableSignalError, workflowIncidentOf } from './engine.js';
@@ -105,7 +106,7 @@ export async function deliverToWorkflow(client: Client, taskQueue: string, incid
  */
 export async function startCorrelator(config: ServiceConfig<'correlator'>, context: ServiceContext, overrides: CorrelatorOverrides = {}): Promise<RunningCorrelator> {
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
-  const connection = await Connection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();

@@ -7,6 +7,7 @@ import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
 import { PrometheusClient } from '@cortexops/prometheus';
+import { connectTemporal } from '@cortexops/temporal';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { connect } from 'nats';
 import pg from 'pg';
@@ -148,7 +149,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
 
   // The service's lifecycle owns SIGTERM (HTTP first, then the worker drain), not the SDK.
   Runtime.install({ shutdownSignals: [] });
-  const connection = await NativeConnection.connect({ address: config.temporalAddress });
+  const connection = await connectTemporal(config, NativeConnection);
   const worker = await Worker.create({
     connection,
     namespace: config.temporalNamespace,
