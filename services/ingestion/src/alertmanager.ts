@@ -3,10 +3,11 @@ import { AlertmanagerWebhookGroup, HTTP_PATHS, kubernetesName, kubernetesNamespa
 import { publishPipelined, type DeadLetterPublisher, type JetStreamLayout, type OutgoingMessage } from '@cortexops/messaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
-import { ByteBudget, readBounded } from './body.js';
+import { ByteBudget, discardRest, readBounded, unread, type OverLimitBody } from './body.js';
 import { sha256Hex } from './normalise.js';
-import type { OwnerResolver } from './owners.js';
+import { LOOKUP_PENDING, OwnerLookupQueueFullError, type OwnerResolver } from './owners.js';
 import type { PipelineCounters } from './pipeline.js';
+import type { OversizedBodies, OversizedOutcome } from './oversized.js';
 import type { WebhookToken } from './webhook-auth.js';
 
 /** Why a call was refused whole, unread: no valid credential, its body is over the limit, or the bytes in flight are. */
@@ -18,13 +19,19 @@ export interface AlertmanagerRouteOptions {
   readonly cluster: string;
   readonly deadLetter: DeadLetterPublisher;
   readonly counters: PipelineCounters;
-  /** Largest body read (bytes); a larger one is refused with 503 and counted. */
+  /** Largest body handled (bytes); a larger one is kept in `oversized` for replay and refused, and counted. */
   readonly maxBytes: number;
+  /** Where bodies over `maxBytes` are kept; without it they are refused unread with 503. */
+  readonly oversized?: OversizedBodies;
+  /** What became of a body over the limit. */
+  readonly oversizedKept?: (outcome: OversizedOutcome) => void;
   /** Bytes of bodies handled at once; beyond it a call is refused with 503 (Alertmanager retries). */
   readonly bytesInFlight: number;
   readonly refused: (reason: WebhookRefusal, bytes: number) => void;
   /** Reads the owners of the pod an alert names (when this process has a kubeconfig), within the timeout. */
   readonly owners?: { readonly resolver: OwnerResolver; readonly timeoutMs: number };
+  /** A call answered 503 because the owners of pods it names are not known yet (timeout) or their lookups are refused (queue_full). */
+  readonly deferred?: (reason: OwnerDeferral) => void;
   /** TELEMETRY publishes in flight per call. */
   readonly publishWindow?: number;
   /** The bearer token every call must carry; without it the webhook takes unauthenticated calls. */
@@ -33,15 +40,34 @@ export interface AlertmanagerRouteOptions {
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
 
-/** The pod's owners when the alert names a valid namespace and pod and the cluster answers in time; else none. */
-function podOwners(alert: Record<string, unknown>, owners: AlertmanagerRouteOptions['owners']): ObjectRef[] | Promise<ObjectRef[]> {
+/** Why a call's alerts were not published: an owner lookup did not answer in time, or its queue was full. */
+export type OwnerDeferral = 'timeout' | 'queue_full';
+
+/** The namespace and pod an alert names, when both are valid names. */
+function podNamed(alert: Record<string, unknown>): { readonly namespace: string; readonly pod: string } | undefined {
   const labels = alert.labels as Record<string, unknown> | undefined;
-  if (!owners || typeof labels !== 'object' || labels === null || labels.pod === undefined || labels.namespace === undefined) return [];
+  if (typeof labels !== 'object' || labels === null || labels.pod === undefined || labels.namespace === undefined) return undefined;
   const namespace = kubernetesNamespace.safeParse(labels.namespace);
   const pod = kubernetesName.safeParse(labels.pod);
-  if (!namespace.success || !pod.success) return [];
-  // The informer's cache answers at once; only a pod it has not shown waits for the API.
-  return owners.resolver.fromCache(namespace.data, pod.data) ?? owners.resolver.ofPodWithin(namespace.data, pod.data, owners.timeoutMs);
+  return namespace.success && pod.success ? { namespace: namespace.data, pod: pod.data } : undefined;
+}
+
+/**
+ * The owners of the pod an alert names: at once from the informer's cache; a pod it has not shown waits for the API
+ * up to the deadline — not answered by then (or refused by a full lookup queue) is a deferral, never "no owners":
+ * the alert must group as its later signals will (the resolved one finds the lookup's answer).
+ */
+function podOwners(pod: ReturnType<typeof podNamed>, owners: AlertmanagerRouteOptions['owners']): ObjectRef[] | Promise<ObjectRef[] | OwnerDeferral> {
+  if (!owners || pod === undefined) return [];
+  const cached = owners.resolver.fromCache(pod.namespace, pod.pod);
+  if (cached) return cached;
+  return owners.resolver.ofPodWithin(pod.namespace, pod.pod, owners.timeoutMs).then(
+    (chain) => (chain === LOOKUP_PENDING ? 'timeout' : chain),
+    (error: unknown) => {
+      if (error instanceof OwnerLookupQueueFullError) return 'queue_full';
+      throw error;
+    },
+  );
 }
 
 function parse(body: Buffer): { ok: true; value: AlertmanagerWebhookGroup } | { ok: false; rejection: Rejection } {
@@ -72,14 +98,27 @@ interface OversizedAlert {
  * One TELEMETRY message per alert (its group, and the owners of the pod it names), each checked there on its own
  * (`AlertmanagerTelemetry`: a bad alert is dead-lettered alone) and bounded here like any telemetry message.
  */
-async function split(webhook: AlertmanagerWebhookGroup, subject: string, cluster: string, owners: AlertmanagerRouteOptions['owners']): Promise<{ messages: OutgoingMessage[]; oversized: OversizedAlert[] }> {
+async function split(
+  webhook: AlertmanagerWebhookGroup,
+  subject: string,
+  cluster: string,
+  owners: AlertmanagerRouteOptions['owners'],
+): Promise<{ messages: OutgoingMessage[]; oversized: OversizedAlert[] } | { deferred: OwnerDeferral; pods: number }> {
+  const pods = webhook.alerts.map(podNamed);
   // Every lookup the cache cannot answer is started before any is awaited: the call waits for the slowest only.
-  const chains = webhook.alerts.map((alert) => podOwners(alert, owners));
+  const chains = pods.map((pod) => podOwners(pod, owners));
+  const answers = await Promise.all(chains.filter((chain): chain is Promise<ObjectRef[] | OwnerDeferral> => !Array.isArray(chain)));
+  const deferred = answers.filter((answer) => !Array.isArray(answer));
+  if (deferred.length > 0) return { deferred: deferred.includes('queue_full') ? 'queue_full' : 'timeout', pods: deferred.length };
+  let answered = 0;
   const messages: OutgoingMessage[] = [];
   const oversized: OversizedAlert[] = [];
   for (const [i, alert] of webhook.alerts.entries()) {
-    const chain = chains[i] as ObjectRef[] | Promise<ObjectRef[]>;
-    const ownerChain = Array.isArray(chain) ? chain : await chain;
+    const chain = chains[i];
+    const ownerChain = Array.isArray(chain) ? chain : (answers[answered++] as ObjectRef[]);
+    const pod = pods[i];
+    // Where the pod runs (kubernetes-mixin's pod alerts carry no node label): the correlator's topology reads it.
+    const node = pod === undefined || owners === undefined ? undefined : owners.resolver.nodeOfPod(pod.namespace, pod.pod);
     // The same alert re-sent (Alertmanager retried the call) gets the same id: TELEMETRY stores it once.
     const identity = JSON.stringify([webhook.groupKey, alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']);
     const id = sha256Hex(identity).slice(0, 32);
@@ -87,7 +126,7 @@ async function split(webhook: AlertmanagerWebhookGroup, subject: string, cluster
       id,
       source: 'alertmanager',
       cluster,
-      payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}) },
+      payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}), ...(node !== undefined ? { node } : {}) },
     };
     const data = Buffer.from(JSON.stringify(envelope));
     if (data.length > MAX_TELEMETRY_BYTES) oversized.push({ field: `alerts[${i}]`, msgId: `dl-am-${id}`, original: Buffer.from(JSON.stringify(alert)), reason: `alert of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes per alert` });
@@ -119,6 +158,35 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
     return reply.code(503).header('retry-after', '10').send({ error });
   };
 
+  /**
+   * A body over the limit is never parsed. It is kept (up to the cap) in the oversized-body store and answered 413:
+   * Alertmanager does not retry a 4xx, and a retry could only be refused again — the kept body is what an operator
+   * replays. Not kept (no store, one being kept already, the store refused it): read to its end, answered 503, so
+   * Alertmanager retries. Either way counted and logged.
+   */
+  const overLimit = async (request: FastifyRequest, reply: FastifyReply, body: OverLimitBody) => {
+    const store = options.oversized;
+    if (store === undefined || store.busy) {
+      const bytes = body.read + (await discardRest(body.rest));
+      if (store !== undefined) options.oversizedKept?.('unkept');
+      return refuse(request, reply, 'too_large', bytes);
+    }
+    try {
+      const kept = await store.keep(body, { limit: maxBytes, remote: request.ip, receivedAt: new Date() });
+      refused('too_large', kept.bytes);
+      options.oversizedKept?.(kept.truncated ? 'truncated' : 'kept');
+      request.log.error(
+        { bytes: kept.bytes, limit: maxBytes, kept: kept.kept, truncated: kept.truncated, bucket: kept.bucket, object: kept.name },
+        `Alertmanager webhook body over the limit: none of its alerts published; kept for replay (nats object get ${kept.bucket} ${kept.name})`,
+      );
+      return reply.code(413).send({ error: `body of ${kept.bytes} bytes exceeds the limit of ${maxBytes} bytes; kept for replay`, kept: { bucket: kept.bucket, name: kept.name, bytes: kept.kept, truncated: kept.truncated } });
+    } catch (error) {
+      options.oversizedKept?.('unkept');
+      request.log.error({ err: error }, 'Alertmanager webhook body over the limit could not be kept');
+      return refuse(request, reply, 'too_large', body.read);
+    }
+  };
+
   const handle = async (request: FastifyRequest, reply: FastifyReply) => {
     // No body at all (no content type) reads as empty: malformed JSON, like any other bad body.
     const stream = request.body instanceof Readable ? request.body : Readable.from([]);
@@ -130,10 +198,7 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
       return reply.code(401).header('www-authenticate', 'Bearer realm="cortexops-ingestion"').send({ error: 'unauthenticated: the webhook needs Authorization: Bearer <token>' });
     }
     const declared = Number(request.headers['content-length'] ?? Number.NaN);
-    if (declared > maxBytes) {
-      stream.resume(); // read and discard, so the client reads the answer
-      return refuse(request, reply, 'too_large', declared);
-    }
+    if (declared > maxBytes) return overLimit(request, reply, unread(stream));
     const reserved = Number.isFinite(declared) ? declared : maxBytes;
     if (!budget.tryReserve(reserved)) {
       stream.resume();
@@ -141,7 +206,7 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
     }
     try {
       const read = await readBounded(stream, maxBytes);
-      if (!read.ok) return refuse(request, reply, 'too_large', read.bytes);
+      if (!read.ok) return await overLimit(request, reply, read.over);
       const body = read.body;
       const parsed = parse(body);
       if (!parsed.ok) {
@@ -154,7 +219,14 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
         }
         return reply.code(parsed.rejection.status).send({ error: parsed.rejection.reason, field: parsed.rejection.field });
       }
-      const { messages, oversized } = await split(parsed.value, subject, cluster, owners);
+      const alerts = await split(parsed.value, subject, cluster, owners);
+      if ('deferred' in alerts) {
+        // Nothing published: every alert of the call is published once its pods' owners are known (the lookups go on).
+        options.deferred?.(alerts.deferred);
+        request.log.warn({ reason: alerts.deferred, pods: alerts.pods, timeoutMs: owners?.timeoutMs }, 'Alertmanager webhook call deferred: owners of pods it names not known yet; Alertmanager will retry');
+        return reply.code(503).header('retry-after', '5').send({ error: `owners of ${alerts.pods} pods not known yet (${alerts.deferred})` });
+      }
+      const { messages, oversized } = alerts;
       try {
         for (const alert of oversized) {
           counters.ingested('alertmanager', 'rejected');

@@ -1,22 +1,25 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { CONSUMERS, KV_BUCKETS, METRICS, TELEMETRY_SOURCES } from '@cortexops/contracts';
+import { CONSUMERS, KV_BUCKETS, METRICS, OBJECT_STORES, OVERSIZED_BODY_KEEP_BYTES, TELEMETRY_SOURCES } from '@cortexops/contracts';
 import {
   DeadLetterPublisher,
   ensureDurableConsumer,
-  ensureJetStreamLayout,
+  bindJetStreamLayout,
+  bindKv,
+  connectNats,
   runPullConsumer,
   type JetStreamLayout,
   type JetStreamLayoutOptions,
   type RunningConsumer,
 } from '@cortexops/messaging';
 import { natsCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
-import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import type { JetStreamClient, JetStreamManager, NatsConnection } from 'nats';
 import { Counter } from 'prom-client';
-import { registerAlertmanagerRoute, type WebhookRefusal } from './alertmanager.js';
+import { registerAlertmanagerRoute, type OwnerDeferral, type WebhookRefusal } from './alertmanager.js';
 import { WebhookToken } from './webhook-auth.js';
 import { KubernetesEventWatcher, loadKubeConfig } from './kubernetes.js';
-import { OwnerResolver, podOwnersBucket } from './owners.js';
+import { MAX_QUEUED_READS, OwnerResolver, podOwnersBucket } from './owners.js';
 import { DropAccounting } from './drops.js';
+import { OVERSIZED_OUTCOMES, OversizedBodies } from './oversized.js';
 import { createTelemetryHandler, FingerprintWindow, INGEST_OUTCOMES, type PipelineCounters } from './pipeline.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
@@ -26,6 +29,12 @@ export interface IngestionOverrides {
   readonly kvBucket?: string;
   readonly podOwnersBucket?: string;
   readonly dropsBucket?: string;
+  readonly oversizedBucket?: string;
+  /** Bytes kept of one oversized body, and the store's bound (tests; defaults from contracts). */
+  readonly oversizedKeepBytes?: number;
+  readonly oversizedStoreBytes?: number;
+  /** Pods whose owners are read at once at most (tests; default `MAX_QUEUED_READS`). */
+  readonly ownerLookupQueue?: number;
 }
 
 /** The TELEMETRY consumer (validate, normalise, dedup, publish to SIGNALS, dead-letter) with its drop accounting. */
@@ -51,7 +60,7 @@ async function startConsumer(
   const deadLetter = new DeadLetterPublisher(js, layout, 'ingestion');
 
   const drops = await DropAccounting.start({
-    kv: await js.views.kv(overrides.dropsBucket ?? KV_BUCKETS.ingestionDrops, { history: 1 }),
+    kv: await bindKv(jsm, js, overrides.dropsBucket ?? KV_BUCKETS.ingestionDrops),
     durable,
     // A consumer that never delivered starts at 0: telemetry discarded before ingestion first ran counts too.
     baseline: consumerInfo.delivered.consumer_seq === 0 ? 0 : consumerInfo.delivered.stream_seq - consumerInfo.delivered.consumer_seq,
@@ -99,13 +108,12 @@ async function startConsumer(
  * and are acked), then drains the connection.
  */
 export async function startIngestion(config: ServiceConfig<'ingestion'>, context: ServiceContext, overrides: IngestionOverrides = {}): Promise<RunningService> {
-  // noAsyncTraces: no stack captured per request (a large share of the per-message cost); a timed-out
-  // publish still fails with PublishError naming its subject.
-  const nc: NatsConnection = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  const nc: NatsConnection = await connectNats(config, 'ingestion', (message) => context.logger.warn(message));
   context.logger.info({ server: nc.getServer() }, 'connected to NATS');
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+  // Bound, never created: the admin step made the streams and buckets (ingestion's NATS user may not).
+  const layout = await bindJetStreamLayout(jsm, { ...overrides.layout, settings: config }, ['telemetry', 'signals', 'deadLetter']);
   const dropped = new Counter({
     name: METRICS.telemetryDroppedTotal,
     help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
@@ -128,15 +136,41 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     ? await OwnerResolver.start(loadKubeConfig(config.kubeconfig), {
         shared: await podOwnersBucket(js, overrides.podOwnersBucket ?? KV_BUCKETS.podOwners),
         onError: (error) => context.logger.warn({ err: error }, 'pod/ReplicaSet watch failed; restarting it (owners are read with get meanwhile)'),
+        ...(overrides.ownerLookupQueue !== undefined ? { maxQueued: overrides.ownerLookupQueue } : {}),
       })
     : undefined;
   const refused = new Counter({
     name: METRICS.webhookRefusedTotal,
-    help: 'Alertmanager webhook calls refused unread: reason unauthenticated (401: no valid bearer token, never retried), too_large (503: body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES) or busy (503: over CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT); Alertmanager retries a 503',
+    help: 'Alertmanager webhook calls whose alerts were not taken: reason unauthenticated (401: no valid bearer token, never retried), too_large (body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES, never parsed: 413 once kept for replay, else 503; see cortexops_webhook_oversized_total) or busy (503: over CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT); Alertmanager retries a 503',
     labelNames: ['reason'],
     registers: [context.registry],
   });
   for (const reason of ['unauthenticated', 'too_large', 'busy'] satisfies WebhookRefusal[]) refused.inc({ reason }, 0);
+  const deferred = new Counter({
+    name: METRICS.ownerLookupsDeferredTotal,
+    help: `Alertmanager webhook calls answered 503 (Alertmanager retries) because the owners of pods they name were not known in time: reason timeout (not read within CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS; the read goes on and is remembered) or queue_full (${MAX_QUEUED_READS} pods being read already)`,
+    labelNames: ['reason'],
+    registers: [context.registry],
+  });
+  for (const reason of ['timeout', 'queue_full'] satisfies OwnerDeferral[]) deferred.inc({ reason }, 0);
+  const oversizedKept = new Counter({
+    name: METRICS.webhookOversizedTotal,
+    help: `Alertmanager webhook bodies over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES (none of their alerts published) by outcome: kept (whole, in the object store ${OBJECT_STORES.webhookOversized}, answered 413), truncated (its first ${OVERSIZED_BODY_KEEP_BYTES} bytes kept, 413), unkept (not kept: the store refused it or was busy; answered 503, Alertmanager retries)`,
+    labelNames: ['outcome'],
+    registers: [context.registry],
+  });
+  for (const outcome of OVERSIZED_OUTCOMES) oversizedKept.inc({ outcome }, 0);
+  const oversized = await OversizedBodies.open(js, {
+    ...(overrides.oversizedBucket !== undefined ? { bucket: overrides.oversizedBucket } : {}),
+    ...(overrides.oversizedKeepBytes !== undefined ? { keepBytes: overrides.oversizedKeepBytes } : {}),
+    ...(overrides.oversizedStoreBytes !== undefined ? { maxBytes: overrides.oversizedStoreBytes } : {}),
+    ttlMs: config.deadLetterMaxAgeMs,
+    storage: config.jsStorage,
+  }).catch((error: unknown) => {
+    // Missing, and this NATS user may not create it: bodies over the limit are refused with 503 (retried), not kept.
+    context.logger.error({ err: error, bucket: overrides.oversizedBucket ?? OBJECT_STORES.webhookOversized }, 'oversized-body store unavailable: webhook bodies over the limit are answered 503 and not kept');
+    return undefined;
+  });
   const token = config.webhookTokenFile === undefined ? undefined : new WebhookToken(config.webhookTokenFile);
   if (token === undefined) context.logger.warn('Alertmanager webhook: no CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE, so anyone who reaches the port can post alerts');
   else if (token.problem() !== undefined) context.logger.error({ problem: token.problem() }, 'Alertmanager webhook: the token file authenticates nobody; every call is refused until it does');
@@ -149,13 +183,16 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
     maxBytes: config.webhookMaxBytes,
     bytesInFlight: config.webhookBytesInFlight,
     refused: (reason) => refused.inc({ reason }),
+    deferred: (reason) => deferred.inc({ reason }),
+    ...(oversized ? { oversized } : {}),
+    oversizedKept: (outcome) => oversizedKept.inc({ outcome }),
     ...(token ? { token } : {}),
     ...(owners ? { owners: { resolver: owners, timeoutMs: config.ownerLookupTimeoutMs } } : {}),
   });
 
   let watcher: KubernetesEventWatcher | undefined;
   if (config.kubeconfig && config.watchEvents) {
-    const kv = await js.views.kv(overrides.kvBucket ?? KV_BUCKETS.kubernetesWatch, { history: 1 });
+    const kv = await bindKv(jsm, js, overrides.kvBucket ?? KV_BUCKETS.kubernetesWatch);
     watcher = KubernetesEventWatcher.create({ kubeconfigPath: config.kubeconfig, js, kv, layout, cluster: config.cluster, logger: context.logger, owners: owners as OwnerResolver });
     await watcher.start();
     context.logger.info({ kubeconfig: config.kubeconfig }, 'watching Kubernetes Warning events');

@@ -68,6 +68,26 @@ describe('normalise — Alertmanager', () => {
     expect(hostile.ownerChain).toEqual([]);
   });
 
+  it('normalise — a pod alert without a node label runs where the webhook read it (spec.nodeName); a node label wins; only pods get it', () => {
+    const labels = { alertname: 'KubePodCrashLooping', namespace: 'shop', pod: 'cart-5d8-x2x', job: 'kube-state-metrics' };
+    const base = alert('firing', { labels });
+    const withNode = (node: unknown, l: Record<string, string> = labels) => {
+      const a = alert('firing', { labels: l });
+      return { ...a, payload: { ...a.payload, node } };
+    };
+    // kubernetes-mixin's pod alerts name no node: without the webhook's read there is none.
+    expect(normalise(base, receivedAt).node).toBeUndefined();
+    expect(normalise(withNode('kwok-node-3'), receivedAt)).toMatchObject({ object: { kind: 'Pod', name: 'cart-5d8-x2x' }, node: 'kwok-node-3' });
+    // The node does not change the identity of the problem.
+    expect(normalise(withNode('kwok-node-3'), receivedAt).fingerprint).toBe(normalise(base, receivedAt).fingerprint);
+    expect(normalise(withNode('kwok-node-3', { ...labels, node: 'node-1' }), receivedAt).node).toBe('node-1');
+    // A Deployment alert is about no single pod: a node in the payload is not its.
+    expect(normalise(withNode('kwok-node-3', { alertname: 'KubeDeploymentReplicasMismatch', namespace: 'shop', deployment: 'cart' }), receivedAt).node).toBeUndefined();
+    for (const bad of ['Not A Node!', '', 'a'.repeat(254), 42, { name: 'x' }]) {
+      expect(() => normalise(withNode(bad), receivedAt), JSON.stringify(bad)).toThrow(expect.objectContaining({ field: 'payload.node' }));
+    }
+  });
+
   it('normalise — a missing alertname is rejected naming the field', () => {
     const bad = alert('firing', { labels: { namespace: 'shop' } });
     expect(() => normalise(bad, receivedAt)).toThrow(PermanentMessageError);

@@ -126,11 +126,15 @@ function finish(envelope: TelemetryEnvelope, draft: Draft, receivedAt: string): 
 function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Signal {
   const parsed = AlertmanagerTelemetry.validate(envelope.payload);
   if (!parsed.ok) throw permanent(parsed.error, 'payload');
-  const { alert, groupKey, ownerChain: resolvedOwners } = parsed.value;
+  const { alert, groupKey, ownerChain: resolvedOwners, node: podNode } = parsed.value;
   const labels = cleanMap(alert.labels);
   const annotations = cleanMap(alert.annotations);
   // Which object the alert is about: one table of the ecosystem's label conventions (alert-object.ts).
-  const { object, namespace, node, ownersFromLabels } = alertObjectOf(alert.labels);
+  const named = alertObjectOf(alert.labels);
+  const { object, namespace, ownersFromLabels } = named;
+  // Where a pod runs: its alert's node label, else the node the webhook read from the cluster (kubernetes-mixin's pod
+  // alerts carry none), so the correlator's topology finds a NotReady node's pods.
+  const node = named.node ?? (object?.kind === 'Pod' ? podNode : undefined);
   // A pod alert groups with its workload: owners read from the cluster by the webhook, else owner labels.
   const ownerChain = object?.kind !== 'Pod' ? [] : resolvedOwners.length > 0 ? resolvedOwners : [...ownersFromLabels];
   const startsAt = isoOrUndefined(alert.startsAt) ?? receivedAt;

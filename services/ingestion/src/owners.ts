@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1OwnerReference } from '@kubernetes/client-node';
-import { objectRef, ownerChain, type ObjectRef } from '@cortexops/contracts';
+import { kubernetesName, objectRef, ownerChain, type ObjectRef } from '@cortexops/contracts';
 import { LRUCache } from 'lru-cache';
 import type { JetStreamClient, KV } from 'nats';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -7,12 +7,35 @@ import pLimit, { type LimitFunction } from 'p-limit';
 const MAX_CACHED = 10_000;
 /** API reads in flight per process (informer misses only): a webhook call naming a thousand new pods must not hammer the API server. */
 const MAX_CONCURRENT_READS = 16;
+/**
+ * Pods whose owners are being read at once per process (queued behind {@link MAX_CONCURRENT_READS} or reading): a
+ * lookup beyond it is refused at once ({@link OwnerLookupQueueFullError}) instead of queueing without bound.
+ */
+export const MAX_QUEUED_READS = 4096;
 /** A pod's owners do not change while it lives; remembered this long so a resolved alert finds what the firing one found. */
 const POD_TTL_MS = 6 * 3600 * 1000;
 /** A pod neither the watch nor the API knows (gone, or never there): what was found is reused this long, not read again per alert. */
 const MISSING_TTL_MS = 60_000;
 /** After a failed list or a broken watch, the informer starts again after this long, doubling up to the maximum. */
 const INFORMER_RETRY_MS = { first: 2000, max: 60_000 } as const;
+
+/** The node a pod runs on (`spec.nodeName`, kept by the informer), when it is a valid name. */
+function nodeNameOf(pod: KubernetesObject): string | undefined {
+  const name = kubernetesName.safeParse((pod as { spec?: { nodeName?: unknown } }).spec?.nodeName);
+  return name.success ? name.data : undefined;
+}
+
+/** The owner lookup of a pod was refused: {@link MAX_QUEUED_READS} pods are being read already. */
+export class OwnerLookupQueueFullError extends Error {
+  readonly code = 'INGESTION_OWNER_QUEUE_FULL';
+  constructor(readonly pending: number) {
+    super(`owner lookups: ${pending} pods are being read already (that is the bound)`);
+    this.name = 'OwnerLookupQueueFullError';
+  }
+}
+
+/** A lookup not answered within its deadline (it goes on, and what it finds is remembered for the next call). */
+export const LOOKUP_PENDING = Symbol('owner lookup pending');
 
 function controllerOf(owners: readonly V1OwnerReference[] | undefined): ObjectRef | undefined {
   const ref = objectRef.safeParse(owners?.find((o) => o.controller));
@@ -56,9 +79,11 @@ class MetadataInformer<T extends KubernetesObject> {
       return listed;
     });
     const strip = (obj: T): void => {
-      // The cache holds the very object handed to the callbacks: keep its metadata, drop the rest.
-      const o = obj as { spec?: unknown; status?: unknown; metadata?: { managedFields?: unknown; annotations?: unknown } };
-      delete o.spec;
+      // The cache holds the very object handed to the callbacks: keep its metadata (and a pod's node), drop the rest.
+      const o = obj as { spec?: { nodeName?: unknown }; status?: unknown; metadata?: { managedFields?: unknown; annotations?: unknown } };
+      const nodeName = o.spec?.nodeName;
+      if (typeof nodeName === 'string') o.spec = { nodeName };
+      else delete o.spec;
       delete o.status;
       if (o.metadata) {
         delete o.metadata.managedFields;
@@ -104,6 +129,8 @@ export class OwnerResolver {
   private readonly reads: LimitFunction = pLimit(MAX_CONCURRENT_READS);
   /** Chains of pods the watch does not hold, as the API and the shared bucket gave them (a pod the watch shows later wins). */
   private readonly missing = new LRUCache<string, ObjectRef[]>({ max: MAX_CACHED, ttl: MISSING_TTL_MS });
+  /** The node each pod runs on, as the watch or a read showed it: a pod that is gone keeps its node for its resolved alerts. */
+  private readonly nodes = new LRUCache<string, string>({ max: MAX_CACHED, ttl: POD_TTL_MS });
   /** Reads in progress per pod: a body naming one unknown pod a thousand times reads it once. */
   private readonly inFlight = new Map<string, Promise<ObjectRef[]>>();
 
@@ -113,10 +140,11 @@ export class OwnerResolver {
     private readonly podCache: MetadataInformer<KubernetesObject>,
     private readonly replicaSetCache: MetadataInformer<KubernetesObject>,
     private readonly shared: KV | undefined,
+    private readonly maxQueued: number,
   ) {}
 
   /** Builds the resolver and starts its informers (resolves after their first list). */
-  static async start(kc: KubeConfig, options: { shared?: KV; onError?: (error: unknown) => void } = {}): Promise<OwnerResolver> {
+  static async start(kc: KubeConfig, options: { shared?: KV; onError?: (error: unknown) => void; maxQueued?: number } = {}): Promise<OwnerResolver> {
     const core = kc.makeApiClient(CoreV1Api);
     const apps = kc.makeApiClient(AppsV1Api);
     const onError = options.onError ?? (() => undefined);
@@ -126,6 +154,7 @@ export class OwnerResolver {
       new MetadataInformer(kc, '/api/v1/pods', () => core.listPodForAllNamespaces(), onError),
       new MetadataInformer(kc, '/apis/apps/v1/replicasets', () => apps.listReplicaSetForAllNamespaces(), onError),
       options.shared,
+      options.maxQueued ?? MAX_QUEUED_READS,
     );
     await Promise.all([resolver.podCache.start(), resolver.replicaSetCache.start()]);
     return resolver;
@@ -158,21 +187,36 @@ export class OwnerResolver {
   }
 
   /**
-   * Like {@link ofPod}, but gives up after `timeoutMs` with an empty chain (the lookup goes on and is remembered):
-   * a slow API server must not hold up a source that has to answer quickly (Alertmanager retries on timeout).
+   * Like {@link ofPod}, but gives up after `timeoutMs` with {@link LOOKUP_PENDING} (the lookup goes on and is
+   * remembered): a slow API server must not hold up a source that has to answer quickly — the caller answers so that
+   * it is asked again (Alertmanager retries a 503), never with a chain the lookup's race decided.
    */
-  async ofPodWithin(namespace: string, name: string, timeoutMs: number): Promise<ObjectRef[]> {
+  async ofPodWithin(namespace: string, name: string, timeoutMs: number): Promise<ObjectRef[] | typeof LOOKUP_PENDING> {
     const cached = this.fromCache(namespace, name);
     if (cached) return cached;
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<ObjectRef[]>((resolve) => {
-      timer = setTimeout(() => resolve([]), timeoutMs);
+    const late = new Promise<typeof LOOKUP_PENDING>((resolve) => {
+      timer = setTimeout(() => resolve(LOOKUP_PENDING), timeoutMs);
     });
     try {
       return await Promise.race([this.ofPod(namespace, name), late]);
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * The node the pod runs on (`spec.nodeName`), from the watch or what this process read while the pod lived; no I/O.
+   * Undefined for a pod not scheduled yet, or one this process never saw. Alerts about pods (kubernetes-mixin's
+   * `KubePodCrashLooping`, `KubePodNotReady` ...) carry no node label: this is what puts them on their node.
+   */
+  nodeOfPod(namespace: string, name: string): string | undefined {
+    const key = `${namespace}/${name}`;
+    const pod = this.podCache.get(namespace, name);
+    const node = pod === undefined ? undefined : nodeNameOf(pod);
+    if (node === undefined) return this.nodes.get(key);
+    if (this.nodes.get(key) !== node) this.nodes.set(key, node);
+    return node;
   }
 
   /** The chain of a pod the informers hold (or this process remembers), without any I/O; undefined otherwise. */
@@ -195,6 +239,7 @@ export class OwnerResolver {
     const key = `${namespace}/${name}`;
     let reading = this.inFlight.get(key);
     if (!reading) {
+      if (this.inFlight.size >= this.maxQueued) throw new OwnerLookupQueueFullError(this.inFlight.size);
       reading = this.read(namespace, name).finally(() => this.inFlight.delete(key));
       this.inFlight.set(key, reading);
     }
@@ -214,6 +259,8 @@ export class OwnerResolver {
         return chain;
       }
     }
+    const node = nodeNameOf(pod);
+    if (node !== undefined) this.nodes.set(`${namespace}/${name}`, node);
     const owner = controllerOf(pod.metadata?.ownerReferences);
     return this.remember(namespace, name, owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])]);
   }

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LOCAL_HOST } from '@cortexops/config';
-import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, natsUrl, privateStack, stackPorts, uniqueName, webhookTokenFile, type PrivateStack, type StackContext } from '@cortexops/testkit';
+import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, freePort, kubeconfigPaths, kubectl, privateStack, stackPorts, uniqueName, webhookTokenFile, type PrivateStack, type StackContext, natsConnectOptions, natsEnv } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
@@ -14,7 +15,7 @@ let ingestion: InProcessIngestion;
 let nc: NatsConnection;
 const names = isolatedNames('am');
 let alertmanagerUrl: string;
-let demoPod: { name: string; replicaSet: string };
+let demoPod: { name: string; replicaSet: string; node: string };
 let cluster: StackContext;
 let ingestionEnv: Record<string, string>;
 const ownersBucket = `${names.kvBucket}_owners`;
@@ -36,11 +37,12 @@ beforeAll(async () => {
   const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: DEMO_NAMESPACE, labelSelector: `app=${DEMO_DEPLOYMENT}` });
   const pod = pods.items.find((p) => p.metadata?.ownerReferences?.some((o) => o.kind === 'ReplicaSet'));
   if (!pod?.metadata?.name) throw new Error(`no pod of ${DEMO_NAMESPACE}/${DEMO_DEPLOYMENT} in the local cluster`);
-  demoPod = { name: pod.metadata.name, replicaSet: pod.metadata.ownerReferences!.find((o) => o.kind === 'ReplicaSet')!.name };
+  demoPod = { name: pod.metadata.name, replicaSet: pod.metadata.ownerReferences!.find((o) => o.kind === 'ReplicaSet')!.name, node: pod.spec?.nodeName ?? '' };
+  if (demoPod.node === '') throw new Error(`pod ${DEMO_NAMESPACE}/${demoPod.name} is not scheduled`);
   // The private Alertmanager sends the token of its stack's file (deploy/alertmanager's http_config): ingestion demands it.
-  ingestionEnv = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' };
+  ingestionEnv = { ...natsEnv(stack.ctx), CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(stack.ctx), CORTEXOPS_INGESTION_PORT: ingestionPort, CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '9000' };
   ingestion = await startIngestion();
-  nc = await connect({ servers: natsUrl(stack.ctx) });
+  nc = await connect(natsConnectOptions(stack.ctx));
 });
 
 afterAll(async () => {
@@ -202,6 +204,61 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(outage).toHaveLength(10_000);
     expect(new Set(outage.map((s) => s.fingerprint)).size).toBe(10_000);
     expect(outage.every((s) => s.status === 'firing' && (s.ownerChain as { kind: string }[]).map((o) => o.kind).join('>') === 'ReplicaSet>Deployment')).toBe(true);
+    // KubeContainerWaiting names no node: each signal carries the one the pod runs on (spec.nodeName, from the informer).
+    expect(outage.every((s) => s.node === demoPod.node)).toBe(true);
     expect(ingestion.logs()).not.toContain('refused unread');
   }, 180_000);
+
+  it('ingestion — owner lookups the informer cannot answer are bounded: a call whose pods are not read within the deadline, or whose reads do not fit the queue, is answered 503 and publishes nothing; retried (as Alertmanager does) it publishes every alert once', async () => {
+    const durable = `${names.durable}_lookups`;
+    // Its own webhook-only replica: a 50 ms deadline and room for 1000 reads, on the stack's cluster and NATS.
+    const replica = await startInProcess(
+      { ...ingestionEnv, CORTEXOPS_INGESTION_PORT: String(await freePort()), CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS: '50' },
+      { layout: names, durable, podOwnersBucket: ownersBucket, ownerLookupQueue: 1000 },
+    );
+    try {
+      const jsm = await nc.jetstreamManager();
+      const tag = uniqueName('lk').replace(/[^a-z0-9]/g, '').slice(-10);
+      // Pods nobody has: the informer does not hold them, so each is read from the API server (16 reads at a time).
+      const body = (count: number, group: string) =>
+        JSON.stringify({
+          version: '4',
+          groupKey: `{}:{lookups="${group}"}`,
+          status: 'firing',
+          receiver: 'cortexops',
+          alerts: Array.from({ length: count }, (_, i) => ({ status: 'firing', labels: { alertname: 'KubePodNotReady', namespace: `gone-${tag}`, pod: `${group}-${i}`, lookups: tag, severity: 'warning' }, startsAt: new Date(Date.now() - 60_000).toISOString() })),
+        });
+      const authorization = `Bearer ${readFileSync(webhookTokenFile(stack.ctx), 'utf8').trim()}`;
+      const post = (text: string) => fetch(`${replica.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: text });
+      const telemetryBefore = await streamCount(jsm, names.streams.telemetry);
+
+      // 2000 reads cannot finish in 50 ms (125 rounds of 16 API calls): deferred, nothing published.
+      const slow = body(2000, `${tag}a`);
+      const deferred = await post(slow);
+      expect(deferred.status).toBe(503);
+      expect(deferred.headers.get('retry-after')).toBe('5');
+      expect(((await deferred.json()) as { error: string }).error).toMatch(/^owners of \d+ pods not known yet \(timeout\)$/);
+      // 1500 more pods while up to 1000 are queued: refused at once (queue_full), nothing published.
+      const many = body(1500, `${tag}b`);
+      const full = await post(many);
+      expect(full.status).toBe(503);
+      expect(((await full.json()) as { error: string }).error).toMatch(/\(queue_full\)$/);
+      expect(await streamCount(jsm, names.streams.telemetry)).toBe(telemetryBefore);
+      const metrics = await (await fetch(`${replica.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/cortexops_owner_lookups_deferred_total\{reason="timeout"\} [1-9]/);
+      expect(metrics).toMatch(/cortexops_owner_lookups_deferred_total\{reason="queue_full"\} [1-9]/);
+      expect(replica.logs()).toContain('Alertmanager webhook call deferred');
+
+      // Alertmanager retries a 503: the reads went on and are remembered, so the calls go through, each alert once.
+      for (const text of [slow, many]) await waitFor('the retried call taken', async () => ((await post(text)).status === 200 ? true : undefined), 120_000);
+      const ours = (s: Record<string, unknown>) => (s.labels as Record<string, string> | undefined)?.lookups === tag;
+      await waitFor('3500 signals', async () => ((await signals(nc, names.streams.signals)).filter(ours).length >= 3500 ? true : undefined), 120_000);
+      const published = (await signals(nc, names.streams.signals)).filter(ours);
+      expect(published).toHaveLength(3500);
+      // Pods that do not exist have no owners: the same answer for every later signal of theirs.
+      expect(published.every((s) => (s.ownerChain as unknown[]).length === 0 && s.node === undefined)).toBe(true);
+    } finally {
+      await replica.handle.shutdown('test done');
+    }
+  }, 300_000);
 });

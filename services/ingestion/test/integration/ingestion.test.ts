@@ -6,6 +6,7 @@ import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
 import { ensureServers, natsUrl } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kubePrometheusAlerts, webhookBody } from '../../bench/alerts.js';
 import { counterValue, deadLetters, deleteStreams, isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
 
 const names = isolatedNames('ing');
@@ -271,27 +272,72 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     }
   });
 
-  it('ingestion — a webhook body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES is refused unread with 503 (Alertmanager retries) and counted, with or without a declared length', async () => {
-    const limit = ingestion.config.webhookMaxBytes;
-    const over = 'x'.repeat(limit + 1);
-    const declared = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: over });
-    expect(declared.status).toBe(503);
-    expect(declared.headers.get('retry-after')).toBe('10');
-    expect(((await declared.json()) as { error: string }).error).toBe(`body of ${limit + 1} bytes exceeds the limit of ${limit} bytes`);
-    // Chunked (no Content-Length): read up to the limit, the rest discarded, then refused the same way.
-    const chunks = [over.slice(0, limit), over.slice(limit)];
-    const streamed = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: new ReadableStream({ pull: (c) => (chunks.length > 0 ? c.enqueue(Buffer.from(chunks.shift() as string)) : c.close()) }),
-      duplex: 'half',
-    });
-    expect(streamed.status).toBe(503);
-    const text = await metricsText();
-    expect(counterValue(text, METRICS.webhookRefusedTotal, { reason: 'too_large' })).toBe(2);
-    expect(ingestion.logs()).toContain('Alertmanager webhook call refused unread');
-    const health = await fetch(`${ingestion.baseUrl}/debug/healthz`);
-    expect(health.status).toBe(200);
+  it('ingestion — an Alertmanager body over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES is kept whole in the object store and answered 413, with or without a declared length; replayed, its alerts arrive; counted and logged', async () => {
+    const limit = 64 * 1024;
+    const durable = `${names.durable}_over`;
+    const over = await startInProcess(
+      { CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(limit) },
+      // A small keep cap and store, so that cutting and a full store are shown with bodies of a few hundred KiB.
+      { layout: names, durable, oversizedKeepBytes: 256 * 1024, oversizedStoreBytes: 640 * 1024 },
+    );
+    try {
+      const store = await js.views.os(`${durable}_oversized`);
+      const post = (body: RequestInit['body'], to = over.baseUrl) => fetch(`${to}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' });
+      const chunked = (text: string) => {
+        const parts = [text.slice(0, limit), text.slice(limit, limit + 10_000), text.slice(limit + 10_000)];
+        return new ReadableStream({ pull: (c) => (parts.length > 0 ? c.enqueue(Buffer.from(parts.shift() as string)) : c.close()) });
+      };
+      // Alertmanager's exact webhook body (version 4, max_alerts: 0) for one group of kube-prometheus pod alerts.
+      const tag = names.tag.slice(-8);
+      const alerts = kubePrometheusAlerts(200, [{ namespace: 'shop', name: 'cart-5d8-x2x' }], tag);
+      const body = webhookBody(alerts, `over-${tag}`);
+      expect(body.length).toBeGreaterThan(limit);
+      expect(body.length).toBeLessThan(256 * 1024);
+      const telemetryBefore = await streamCount(jsm, names.streams.telemetry);
+
+      const declared = await post(body);
+      expect(declared.status).toBe(413);
+      const answer = (await declared.json()) as { error: string; kept: { bucket: string; name: string; bytes: number; truncated: boolean } };
+      expect(answer).toMatchObject({ error: `body of ${body.length} bytes exceeds the limit of ${limit} bytes; kept for replay`, kept: { bucket: `${durable}_oversized`, bytes: body.length, truncated: false } });
+      // Kept byte for byte; nothing of it published.
+      expect(Buffer.from((await store.getBlob(answer.kept.name)) ?? []).toString()).toBe(body);
+      expect(await streamCount(jsm, names.streams.telemetry)).toBe(telemetryBefore);
+      expect(over.logs()).toContain(`nats object get ${durable}_oversized ${answer.kept.name}`);
+
+      // The same body chunked (no Content-Length: read up to the limit, then streamed on): kept the same way.
+      const again = await post(chunked(body));
+      expect(again.status).toBe(413);
+      const againAnswer = (await again.json()) as typeof answer;
+      expect(againAnswer.kept).toMatchObject({ bytes: body.length, truncated: false });
+      expect(Buffer.from((await store.getBlob(againAnswer.kept.name)) ?? []).toString()).toBe(body);
+
+      // What the operator does: replay it to a webhook that takes it (here the test's replica, 16 MiB): every alert arrives.
+      const replayed = await post(Buffer.from((await store.getBlob(answer.kept.name)) ?? []), ingestion.baseUrl);
+      expect(replayed.status).toBe(200);
+      await waitFor('the replayed alerts as signals', async () => ((await signals(nc, names.streams.signals)).filter((s) => (s.labels as Record<string, string>).bench === tag).length === 200 ? true : undefined), 60_000);
+
+      // Over the keep cap: its first 256 KiB kept, the rest read and discarded, said so.
+      const big = webhookBody(kubePrometheusAlerts(900, [{ namespace: 'shop', name: 'cart-5d8-x2x' }], `${tag}b`), `big-${tag}`);
+      const cut = await post(chunked(big));
+      expect(cut.status).toBe(413);
+      const cutAnswer = (await cut.json()) as typeof answer;
+      expect(cutAnswer.kept).toMatchObject({ bytes: 256 * 1024, truncated: true });
+      expect(Buffer.from((await store.getBlob(cutAnswer.kept.name)) ?? []).toString()).toBe(big.slice(0, 256 * 1024));
+
+      // The store is full (640 KiB: two bodies of 154 KiB and a cut one): another body is not kept — 503, so Alertmanager retries it.
+      const third = await post(webhookBody(kubePrometheusAlerts(600, [{ namespace: 'shop', name: 'cart-5d8-x2x' }], `${tag}c`), `third-${tag}`));
+      expect(third.status).toBe(503);
+      expect(third.headers.get('retry-after')).toBe('10');
+      expect((await store.list()).length).toBe(3);
+
+      const text = await (await fetch(`${over.baseUrl}/metrics`)).text();
+      expect(counterValue(text, METRICS.webhookRefusedTotal, { reason: 'too_large' })).toBe(4);
+      expect([counterValue(text, METRICS.webhookOversizedTotal, { outcome: 'kept' }), counterValue(text, METRICS.webhookOversizedTotal, { outcome: 'truncated' }), counterValue(text, METRICS.webhookOversizedTotal, { outcome: 'unkept' })]).toEqual([2, 1, 1]);
+      expect(over.logs()).toContain('could not be kept');
+      expect((await fetch(`${over.baseUrl}/debug/healthz`)).status).toBe(200);
+    } finally {
+      await over.handle.shutdown('test done');
+    }
   });
 
   it('ingestion — every message is acked once handled (stored, duplicate or dead-lettered); nothing stays pending', async () => {

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { ensureServers, kubeconfigPaths, natsUrl } from '@cortexops/testkit';
+import { ensureServers, kubeconfigPaths, natsConnectOptions, natsEnv } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deleteStreams, isolatedNames, signals, startInProcess, waitFor, type InProcessIngestion } from './support.js';
@@ -49,10 +49,10 @@ beforeAll(async () => {
   core = kc.makeApiClient(CoreV1Api);
   apps = kc.makeApiClient(AppsV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
-  nc = await connect({ servers: natsUrl(ctx) });
+  nc = await connect(natsConnectOptions(ctx));
   // No fingerprint window: earlier runs' events on the shared demo pods must not hide this run's (dedup is tested elsewhere),
   // and a repeat after the restart is prevented only by the stored checkpoint and TELEMETRY's Nats-Msg-Id window.
-  env = { CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '0' };
+  env = { ...natsEnv(ctx), CORTEXOPS_KUBECONFIG: kubeconfig, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '0' };
 });
 
 afterAll(async () => {

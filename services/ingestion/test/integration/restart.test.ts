@@ -1,6 +1,6 @@
 import { STREAMS } from '@cortexops/contracts';
 import { ensureJetStreamLayout } from '@cortexops/messaging';
-import { natsUrl, privateStack, spawnService, type PrivateStack, type ServiceProcess } from '@cortexops/testkit';
+import { privateStack, spawnService, type PrivateStack, type ServiceProcess, natsConnectOptions, natsEnv } from '@cortexops/testkit';
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signals, waitFor } from './support.js';
@@ -14,7 +14,7 @@ const TOTAL = 3000;
 beforeAll(async () => {
   stack = await privateStack('ingkill');
   await stack.launcher.up(['nats']);
-  nc = await connect({ servers: natsUrl(stack.ctx) });
+  nc = await connect(natsConnectOptions(stack.ctx));
 });
 
 afterAll(async () => {
@@ -32,7 +32,7 @@ describe('ingestion — crash safety', () => {
       const envelope = { source: 'custom', payload: { title: `event ${i}`, severity: 'warning', namespace: 'demo', key: `kill-${i}` } };
       await js.publish('telemetry.custom', Buffer.from(JSON.stringify(envelope)));
     }
-    const env = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_JS_ACK_WAIT_MS: '2000', CORTEXOPS_JS_BATCH_SIZE: '64' };
+    const env = { ...natsEnv(stack.ctx), CORTEXOPS_JS_ACK_WAIT_MS: '2000', CORTEXOPS_JS_BATCH_SIZE: '64' };
     const first = await spawnService('ingestion', env);
     running.push(first);
     await first.waitForHealth((status) => status === 200);

@@ -37,11 +37,14 @@ export interface InProcessIngestion {
 
 /** KV buckets of drop accounting the tests' ingestions created (one per durable), deleted with their streams. */
 const dropsBuckets = new Set<string>();
+/** Their oversized-body object stores (one per durable), deleted the same way. */
+const oversizedBuckets = new Set<string>();
 
 /** Runs the ingestion service in this process (same lifecycle as main.ts, no signal handlers). */
 export async function startInProcess(env: Record<string, string>, given: IngestionOverrides): Promise<InProcessIngestion> {
-  const overrides = { ...given, dropsBucket: given.dropsBucket ?? `${given.durable ?? 'ingestion'}_drops` };
+  const overrides = { ...given, dropsBucket: given.dropsBucket ?? `${given.durable ?? 'ingestion'}_drops`, oversizedBucket: given.oversizedBucket ?? `${given.durable ?? 'ingestion'}_oversized` };
   dropsBuckets.add(overrides.dropsBucket);
+  oversizedBuckets.add(overrides.oversizedBucket);
   const config = loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_PORT: String(await freePort()), ...env });
   let logs = '';
   const sink = new Writable({
@@ -106,6 +109,7 @@ export async function deadLetters(nc: NatsConnection, stream: string) {
 export async function deleteStreams(jsm: JetStreamManager, names: Record<string, string>): Promise<void> {
   for (const name of Object.values(names)) await jsm.streams.delete(name).catch(() => false);
   for (const bucket of dropsBuckets) await jsm.streams.delete(`KV_${bucket}`).catch(() => false);
+  for (const bucket of oversizedBuckets) await jsm.streams.delete(`OBJ_${bucket}`).catch(() => false);
 }
 
 /** The value of a counter (summed over its label sets matching `labels`), 0 when absent. */

@@ -14,7 +14,6 @@ import {
   makeNodeReady,
   makePodCrashLoop,
   setPodReady,
-  natsUrl,
   privateStack,
   ruleFileFromPrometheusRules,
   spawnService,
@@ -29,6 +28,7 @@ import {
   type RulesPrometheus,
   type ServiceProcess,
   type StackContext,
+  natsEnv,
 } from '@cortexops/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startInProcess, waitFor, type InProcessIngestion } from '../support.js';
@@ -129,7 +129,7 @@ beforeAll(async () => {
   const alertmanagerUrl = `http://${LOCAL_HOST}:${stackPorts(stack.ctx).alertmanagerPort}`;
   ingestion = await startInProcess(
     {
-      CORTEXOPS_NATS_URL: natsUrl(stack.ctx),
+      ...natsEnv(stack.ctx),
       CORTEXOPS_INGESTION_PORT: process.env.CORTEXOPS_INGESTION_PORT,
       CORTEXOPS_JS_STORAGE: 'memory',
       CORTEXOPS_KUBECONFIG: kubeconfigPaths(cluster).ingestion,
@@ -140,7 +140,7 @@ beforeAll(async () => {
   );
   const temporalNamespace = await createTestNamespace(cluster, 'mixin');
   correlator = await spawnService('correlator', {
-    CORTEXOPS_NATS_URL: natsUrl(stack.ctx),
+    ...natsEnv(stack.ctx),
     CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(cluster),
     CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace,
     CORTEXOPS_JS_STORAGE: 'memory',
