@@ -19,7 +19,7 @@ export interface MigrateOptions {
    * The role the services connect as. After migrating, it is given exactly what the application needs and nothing
    * more: INSERT and SELECT on the audit trail (no UPDATE, DELETE, TRUNCATE; not the owner, so no ALTER and no
    * trigger control), moving the chain head, writing incidents and action receipts (marking a receipt reverted),
-   * reading the migrations' bookkeeping. Applied again on every run (idempotent).
+   * reading the migrations' bookkeeping, reading (only) the approver tokens. Applied again on every run (idempotent).
    */
   readonly appRole?: string | undefined;
 }
@@ -35,6 +35,14 @@ const APP_GRANTS: readonly (readonly [table: string, privileges: string])[] = [
   ['action_receipts', 'SELECT, INSERT, UPDATE (reverted_at)'],
   [MIGRATIONS_TABLE, 'SELECT'],
 ];
+
+/**
+ * Other packages' tables the application role may only read. They are narrowed here because this step runs last in
+ * every migration path (the local stack, `cortexops-audit migrate --also ...`, compose and Kubernetes), after the
+ * broad grant of the other packages' tables. `approver_tokens` is the approver list: only `cortexops-approve tokens`,
+ * connected as the owner role, writes it; the approvals service authenticates with SELECT. Skipped while absent.
+ */
+const APP_READ_ONLY_TABLES: readonly string[] = ['approver_tokens'];
 
 /** The role a PostgreSQL URL names (empty when none). */
 function roleOf(url: string): string {
@@ -84,6 +92,12 @@ async function grantApplicationRole(client: pg.ClientBase, role: string): Promis
   try {
     for (const [table] of APP_GRANTS) await client.query(`REVOKE ALL ON TABLE ${table} FROM ${grantee}`);
     for (const [table, privileges] of APP_GRANTS) await client.query(`GRANT ${privileges} ON TABLE ${table} TO ${grantee}`);
+    const present = await client.query<{ name: string }>('SELECT name FROM unnest($1::text[]) AS name WHERE to_regclass(name) IS NOT NULL', [APP_READ_ONLY_TABLES]);
+    for (const { name } of present.rows) {
+      const table = pg.escapeIdentifier(name);
+      await client.query(`REVOKE ALL ON TABLE ${table} FROM ${grantee}`);
+      await client.query(`GRANT SELECT ON TABLE ${table} TO ${grantee}`);
+    }
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});

@@ -1,8 +1,8 @@
 import { AuditStore } from '@cortexops/audit';
-import { ConfigError, loadConfig, postgresSpec } from '@cortexops/config';
+import { auditSpec, ConfigError, loadConfig, postgresSpec } from '@cortexops/config';
 import { type Command, InvalidArgumentError } from 'commander';
 import { CLI_EXIT, type CliIo } from './cli-io.js';
-import { type ApproverToken, approverName, ApproverTokens } from './tokens.js';
+import { type ApproverToken, approverName, ApproverTokens, ApproverTokensReadOnlyError } from './tokens.js';
 
 /** One `tokens` subcommand, run once the command line is parsed. */
 export type TokenJob = (io: CliIo) => Promise<number>;
@@ -28,11 +28,16 @@ function describe(token: ApproverToken, now: Date): string {
   return `${token.id}  ${token.name}  ${state}  expires ${token.expiresAt}  issued ${token.createdAt} by ${token.createdBy}`;
 }
 
-/** Opens the token store on the database (CORTEXOPS_DATABASE_URL), runs `work`, closes. */
+/**
+ * Opens the token store, runs `work`, closes. As the owner role (CORTEXOPS_DATABASE_MIGRATION_URL) when it is set: the
+ * services' application role (CORTEXOPS_DATABASE_URL) may only read the tokens, so only a single-role installation
+ * manages them with CORTEXOPS_DATABASE_URL.
+ */
 async function withTokens(io: CliIo, work: (tokens: ApproverTokens) => Promise<number>): Promise<number> {
   let databaseUrl: string;
   try {
-    ({ databaseUrl } = loadConfig(postgresSpec, io.env ?? process.env));
+    const config = loadConfig({ ...postgresSpec, databaseMigrationUrl: auditSpec.databaseMigrationUrl }, io.env ?? process.env);
+    databaseUrl = config.databaseMigrationUrl ?? config.databaseUrl;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     io.err(`error: ${error.message}`);
@@ -46,7 +51,7 @@ async function withTokens(io: CliIo, work: (tokens: ApproverTokens) => Promise<n
     return await work(tokens);
   } catch (error) {
     io.err(`error: ${error instanceof Error ? error.message : String(error)}`);
-    return CLI_EXIT.failed;
+    return error instanceof ApproverTokensReadOnlyError ? CLI_EXIT.refused : CLI_EXIT.failed;
   } finally {
     await tokens?.close();
     await audit?.close();
@@ -54,12 +59,12 @@ async function withTokens(io: CliIo, work: (tokens: ApproverTokens) => Promise<n
 }
 
 /**
- * `cortexops-approve tokens create|list|revoke`: personal approver tokens, for administrators (they need the database,
- * CORTEXOPS_DATABASE_URL). A token is printed once, when created; only its hash is stored. Every change is audited
+ * `cortexops-approve tokens create|list|revoke`: personal approver tokens, for administrators (they need the database's
+ * owner role, CORTEXOPS_DATABASE_MIGRATION_URL; the application role only reads tokens). A token is printed once, when created; only its hash is stored. Every change is audited
  * (`approver.changed`, actor = `--by`).
  */
 export function registerTokenCommands(program: Command, run: (job: TokenJob) => void): void {
-  const tokens = program.command('tokens').description('manage personal approver tokens (administrators; uses CORTEXOPS_DATABASE_URL)');
+  const tokens = program.command('tokens').description('manage personal approver tokens (administrators; as the owner role of CORTEXOPS_DATABASE_MIGRATION_URL, else CORTEXOPS_DATABASE_URL)');
   tokens
     .command('create')
     .description('issue a token to a person; it is printed once')

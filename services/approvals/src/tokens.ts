@@ -11,6 +11,18 @@ export const approverName = z.string().regex(/^[a-z0-9][a-z0-9._@+-]{0,127}$/, '
 /** `cxa_<16 hex id>_<43 base64url secret>`: the id finds the row, the secret (256 bits) is what is checked. */
 const TOKEN_FORMAT = /^cxa_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
+/** The database role may only read the approver tokens (the services' application role): tokens are managed as the owner. */
+export class ApproverTokensReadOnlyError extends Error {
+  readonly code = 'APPROVER_TOKENS_READ_ONLY';
+  constructor(
+    readonly role: string,
+    readonly privilege: string,
+  ) {
+    super(`the database role ${role} may not ${privilege === 'INSERT' ? 'issue' : 'revoke'} approver tokens (it only reads them): manage tokens as the owner role — set CORTEXOPS_DATABASE_MIGRATION_URL`);
+    this.name = 'ApproverTokensReadOnlyError';
+  }
+}
+
 export interface ApproverToken {
   readonly id: string;
   readonly name: string;
@@ -83,6 +95,16 @@ export class ApproverTokens {
     }
   }
 
+  /**
+   * Managing tokens needs a role that may write `approver_tokens` (the owner role: `cortexops-approve tokens` with
+   * CORTEXOPS_DATABASE_MIGRATION_URL); the services' application role may only read it. Asked before anything is
+   * audited, so a refused attempt leaves no `approver.changed` record of a change that never happened.
+   */
+  private async mayManage(privilege: 'INSERT' | 'UPDATE'): Promise<void> {
+    const { rows } = await this.pool.query<{ may: boolean; role: string }>('SELECT has_table_privilege(current_user, $1, $2) AS may, current_user AS role', ['approver_tokens', privilege]);
+    if (!rows[0]?.may) throw new ApproverTokensReadOnlyError(rows[0]?.role ?? '?', privilege);
+  }
+
   private now(): Date {
     return this.options.now?.() ?? new Date();
   }
@@ -90,6 +112,7 @@ export class ApproverTokens {
   /** Issues a token to `name`, valid until `expiresAt`; the token is in the answer only (never stored, never logged). */
   async issue(input: { readonly name: string; readonly expiresAt: Date; readonly by: string }): Promise<{ readonly token: string; readonly record: ApproverToken }> {
     const name = approverName.parse(input.name);
+    await this.mayManage('INSERT');
     const now = this.now();
     if (!(input.expiresAt.getTime() > now.getTime())) throw new Error('a token must expire in the future');
     const id = randomBytes(8).toString('hex');
@@ -116,6 +139,7 @@ export class ApproverTokens {
 
   /** Revokes one token (by id) or every live token of a person (by name); answers what was revoked. */
   async revoke(idOrName: string, by: string): Promise<ApproverToken[]> {
+    await this.mayManage('UPDATE');
     const { rows } = await this.pool.query<Row>(
       'UPDATE approver_tokens SET revoked_at = $2, revoked_by = $3 WHERE (id = $1 OR name = $1) AND revoked_at IS NULL RETURNING *',
       [idOrName, this.now(), by],
