@@ -9,3 +9,4 @@ export * from './knowledge.js';
 export * from './nats.js';
 export * from './gauges.js';
 export * from './temporal.js';
+export * from './prometheus.js';

@@ -20,3 +20,4 @@ export * from './memory.js';
 export * from './advice.js';
 export * from './secrets.js';
 export * from './operations-metrics.js';
+export * from './backup.js';

@@ -1,5 +1,6 @@
 import { KV_BUCKETS } from '@cortexops/contracts';
 import type { NatsConnection } from 'nats';
+import { connectNats, type NatsClientConfig } from './connect.js';
 import { ensureKvBucket, type KvBucketSpec } from './kv.js';
 import { ensureJetStreamLayout, type JetStreamLayout, type JetStreamLayoutOptions } from './layout.js';
 
@@ -12,22 +13,29 @@ export function fingerprintsBucket(correlatorBucket: string): string {
 }
 
 export interface KvBucketsOptions {
-  /** Bucket names (default `KV_BUCKETS`); tests pass unique ones. */
-  readonly names?: Partial<Record<keyof typeof KV_BUCKETS, string>>;
+  /** Bucket names (default `KV_BUCKETS`; an undefined name keeps the default); tests pass unique ones. */
+  readonly names?: Partial<Record<keyof typeof KV_BUCKETS, string | undefined>>;
   /** TTL of the correlator's group state and fingerprint index (the correlator refuses to start with a shorter one). */
   readonly correlatorTtlMs: number;
+  /** Only these buckets (default all). */
+  readonly only?: readonly (keyof typeof KV_BUCKETS)[];
 }
 
 /** Every KV bucket of CortexOps, as the admin step creates them. */
 export function cortexopsKvBuckets(options: KvBucketsOptions): KvBucketSpec[] {
-  const names = { ...KV_BUCKETS, ...options.names };
-  return [
-    { name: names.kubernetesWatch, description: "ingestion: the Kubernetes event watcher's checkpoint" },
-    { name: names.podOwners, ttlMs: POD_OWNERS_TTL_MS, description: 'ingestion: owner chains of pods (expiring)' },
-    { name: names.ingestionDrops, description: "ingestion: its replicas' drop accounting" },
-    { name: names.correlator, ttlMs: options.correlatorTtlMs, description: "correlator: group state (compare-and-set)" },
-    { name: fingerprintsBucket(names.correlator), ttlMs: options.correlatorTtlMs, description: "correlator: fingerprint → group index" },
-  ];
+  const given = Object.entries(options.names ?? {}).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const names: Record<keyof typeof KV_BUCKETS, string> = { ...KV_BUCKETS, ...Object.fromEntries(given) };
+  const all: Record<keyof typeof KV_BUCKETS, KvBucketSpec[]> = {
+    kubernetesWatch: [{ name: names.kubernetesWatch, description: "ingestion: the Kubernetes event watcher's checkpoint" }],
+    podOwners: [{ name: names.podOwners, ttlMs: POD_OWNERS_TTL_MS, description: 'ingestion: owner chains of pods (expiring)' }],
+    ingestionDrops: [{ name: names.ingestionDrops, description: "ingestion: its replicas' drop accounting" }],
+    correlator: [
+      { name: names.correlator, ttlMs: options.correlatorTtlMs, description: 'correlator: group state (compare-and-set)' },
+      { name: fingerprintsBucket(names.correlator), ttlMs: options.correlatorTtlMs, description: 'correlator: fingerprint → group index' },
+    ],
+  };
+  const keys = options.only ?? (Object.keys(all) as (keyof typeof KV_BUCKETS)[]);
+  return keys.flatMap((key) => all[key]);
 }
 
 export interface NatsLayoutPlan {
@@ -46,4 +54,14 @@ export async function applyNatsLayout(nc: NatsConnection, plan: NatsLayoutPlan):
   const layout = await ensureJetStreamLayout(jsm, plan.layout);
   for (const bucket of plan.buckets) await ensureKvBucket(jsm, js, bucket);
   return layout;
+}
+
+/** The admin step over its own connection: connects with `config` (the admin user's), applies `plan`, disconnects. */
+export async function applyNatsLayoutAs(config: NatsClientConfig, plan: NatsLayoutPlan): Promise<JetStreamLayout> {
+  const nc = await connectNats(config, 'admin');
+  try {
+    return await applyNatsLayout(nc, plan);
+  } finally {
+    await nc.close();
+  }
 }

@@ -1,8 +1,8 @@
 import { AuditCheckpointer, AuditStore, FileCheckpointStore } from '@cortexops/audit';
 import type { apiSpec, auditChainWatchSpec, auditSpec, ConfigOf, ServiceConfig } from '@cortexops/config';
+import { connectNats } from '@cortexops/messaging';
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { connectTemporal } from '@cortexops/temporal';
-import { connect } from 'nats';
 import pg from 'pg';
 import { ApprovalsForwarder } from './approvals-forward.js';
 import { AuditChainWatch } from './chain-watch.js';
@@ -23,7 +23,7 @@ export async function startApi(config: ApiConfig, context: ServiceContext): Prom
   const store = await AuditStore.create({ databaseUrl: config.databaseUrl, logger: context.logger, poolSize: 5 });
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000, application_name: 'cortexops-api' });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
-  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+  const nc = await connectNats(config, 'api', (message) => context.logger.warn(message));
   const connection = await connectTemporal(config);
 
   // With a signed checkpoint kept outside PostgreSQL, verify also checks that the chain up to it was not rewritten.

@@ -3,7 +3,8 @@ import { CONSUMERS, incidentResolvedSignal, incidentSignal, incidentWorkflowId, 
 import {
   DeadLetterPublisher,
   ensureDurableConsumer,
-  ensureJetStreamLayout,
+  bindJetStreamLayout,
+  connectNats,
   PermanentMessageError,
   runPullConsumer,
   type JetStreamLayoutOptions,
@@ -12,7 +13,7 @@ import {
 import { natsCheck, temporalCheck, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { connectTemporal } from '@cortexops/temporal';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
-import { connect, type JsMsg } from 'nats';
+import type { JsMsg } from 'nats';
 import pLimit from 'p-limit';
 import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, stateTtlMs, type TickResult, UngroupableSignalError, workflowIncidentOf } from './engine.js';
 import { KeyedQueue } from './keyed.js';
@@ -105,12 +106,13 @@ export async function deliverToWorkflow(client: Client, taskQueue: string, incid
  * the engine recognises by signal id and answers by repeating the (idempotent) signal-with-start.
  */
 export async function startCorrelator(config: ServiceConfig<'correlator'>, context: ServiceContext, overrides: CorrelatorOverrides = {}): Promise<RunningCorrelator> {
-  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  const nc = await connectNats(config, 'correlator', (message) => context.logger.warn(message));
   const connection = await connectTemporal(config);
   const client = new Client({ connection, namespace: config.temporalNamespace });
   const jsm = await nc.jetstreamManager();
   const js = nc.jetstream();
-  const layout = await ensureJetStreamLayout(jsm, { ...overrides.layout, settings: config });
+  // Bound, never created: the admin step made the streams (the correlator's NATS user may not).
+  const layout = await bindJetStreamLayout(jsm, { ...overrides.layout, settings: config }, ['signals', 'deadLetter']);
   const durable = overrides.durable ?? CONSUMERS.correlator;
   const maxAckPending = Math.max(config.batchSize, config.consumerConcurrency) * 4;
   await ensureDurableConsumer(jsm, {

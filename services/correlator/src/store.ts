@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
-import { type JetStreamClient, type JetStreamManager, KvWatchInclude, nanos, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
+import { bindKv, fingerprintsBucket } from '@cortexops/messaging';
+import { type JetStreamClient, type JetStreamManager, KvWatchInclude, NatsError, type KV, type KvEntry, type KvWatchOptions, type QueuedIterator } from 'nats';
 import {
   correlate,
   type CorrelationResult,
@@ -88,20 +89,13 @@ export interface GroupBuckets {
 }
 
 /**
- * Opens (creating when missing) the group bucket and its fingerprint index with one value per key and `ttlMs` as
- * their TTL (stream max age): a key not written for that long is gone. A bucket created before it had a TTL (or with
- * another one) is given this one; the duplicate window must not exceed it.
+ * Binds to the group bucket and its fingerprint index (created by the admin step with the correlator's TTL as their
+ * stream max age: a key not written for that long is gone). A missing bucket, or one whose TTL is below `ttlMs` (it would
+ * forget state the rules still look back on), fails the start naming it.
  */
 export async function openGroupBuckets(js: JetStreamClient, jsm: JetStreamManager, bucket: string, ttlMs: number): Promise<GroupBuckets> {
-  const open = async (name: string): Promise<KV> => {
-    const kv = await js.views.kv(name, { history: 1, ttl: ttlMs });
-    const stream = `KV_${name}`;
-    const { config } = await jsm.streams.info(stream);
-    const maxAge = nanos(ttlMs);
-    if (config.max_age !== maxAge) await jsm.streams.update(stream, { ...config, max_age: maxAge, duplicate_window: Math.min(config.duplicate_window || maxAge, maxAge) });
-    return kv;
-  };
-  return { groups: await open(bucket), fingerprints: await open(`${bucket}_fingerprints`) };
+  const open = (name: string): Promise<KV> => bindKv(jsm, js, name, { minTtlMs: ttlMs });
+  return { groups: await open(bucket), fingerprints: await open(fingerprintsBucket(bucket)) };
 }
 
 /** A fingerprint's key in a replica's memory of the index: plain (its KV key, a hash, is computed only for a round trip). */

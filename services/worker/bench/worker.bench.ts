@@ -39,12 +39,13 @@ import {
   kubectl,
   kubeletEventSignal,
   memoryLimitedDeployment,
-  natsUrl,
   privateStack,
   spawnService,
   temporalAddress,
   uniqueName,
   type StackContext,
+  natsConnectOptions,
+  natsEnv,
 } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import type { WorkerOptions } from '@temporalio/worker';
@@ -120,7 +121,7 @@ process.once('SIGINT', () => void cleanup().then(() => process.exit(130)));
 try {
   cleanups.push(() => nats.dispose());
   await nats.launcher.up(['nats']);
-  const nc = await connect({ servers: natsUrl(nats.ctx) });
+  const nc = await connect(natsConnectOptions(nats.ctx));
   cleanups.push(() => nc.close());
   const temporalNamespace = await createTestNamespace(ctx, 'wbench');
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
@@ -148,7 +149,7 @@ try {
   data.remediation_policy.rateLimits.perClusterPerHour = 10_000;
   writeFileSync(join(policyDir, 'data.json'), JSON.stringify(data));
 
-  const common = { CORTEXOPS_NATS_URL: natsUrl(nats.ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace, CORTEXOPS_DATABASE_URL: database.url, CORTEXOPS_JS_STORAGE: 'memory' };
+  const common = { ...natsEnv(nats.ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace, CORTEXOPS_DATABASE_URL: database.url, CORTEXOPS_JS_STORAGE: 'memory' };
   const correlator = await spawnService('correlator', { ...common, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1' });
   cleanups.push(() => correlator.terminate());
   await correlator.waitForHealth((status) => status === 200, 120_000);

@@ -6,7 +6,7 @@ import { AuditStore } from '@cortexops/audit';
 import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
-import { PrometheusClient } from '@cortexops/prometheus';
+import { prometheusClientFromConfig } from '@cortexops/prometheus';
 import { connectTemporal } from '@cortexops/temporal';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import { connect } from 'nats';
@@ -86,6 +86,8 @@ export interface WorkerOverrides {
 
 /** Polls the remediation task queue with the remediation workflow and its activities over the real adapters. */
 export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext, overrides: WorkerOverrides = {}): Promise<RunningService> {
+  // First: a wrong Prometheus setting (tenant, credentials, TLS files) is a configuration error before anything connects.
+  const prometheus = prometheusClientFromConfig(config, context.logger);
   const environmentOf = environmentLookup(config.environments, config.defaultEnvironment);
   const pool = new pg.Pool({ connectionString: config.databaseUrl, max: 5, connectionTimeoutMillis: 2000 });
   pool.on('error', (error) => context.logger.warn({ err: error }, 'idle PostgreSQL client failed'));
@@ -101,7 +103,6 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     bounds: { maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
     logger: context.logger,
   });
-  const prometheus = PrometheusClient.create({ baseUrl: config.prometheusUrl, timeoutMs: config.prometheusTimeoutMs, retries: config.prometheusRetries, logger: context.logger });
   const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
   const js = nc.jetstream();
   const bounds = { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory };
@@ -165,7 +166,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
   });
   const running = worker.run();
   context.logger.info(
-    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: config.prometheusUrl, approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, incidentMemory: memory ? config.incidentMemory : 'off', llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
+    { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: prometheus.describe(), approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, incidentMemory: memory ? config.incidentMemory : 'off', llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
     'worker polling',
   );
   return {
@@ -176,6 +177,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
       await connection.close();
+      await prometheus.close();
       await nc.drain();
       await audit.close();
       await pool.end();

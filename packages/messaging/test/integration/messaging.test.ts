@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ensureServers, natsUrl, uniqueName } from '@cortexops/testkit';
+import { ensureServers, uniqueName, natsConnectOptions } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -26,7 +26,7 @@ const layouts: JetStreamLayout[] = [];
 
 beforeAll(async () => {
   const ctx = await ensureServers(['nats']);
-  nc = await connect({ servers: natsUrl(ctx) });
+  nc = await connect(natsConnectOptions(ctx));
   js = nc.jetstream();
   jsm = await nc.jetstreamManager();
 });

@@ -28,7 +28,8 @@ import { kubectl } from '../stack/servers/kubernetes/kubectl.js';
 import { kwokNode } from '../stack/servers/kubernetes/kwok.js';
 import { kubeconfigPaths } from '../stack/servers/kubernetes/paths.js';
 import type { StackContext } from '../stack/types.js';
-import { createTestDatabase, createTestNamespace, natsUrl, sharedStack, privateStack, temporalAddress, uniqueName, type TestDatabase } from '../testing.js';
+import { createTestDatabase, createTestNamespace, sharedStack, privateStack, temporalAddress, uniqueName, type TestDatabase } from '../testing.js';
+import { natsConnectOptions, natsEnv } from '../stack/nats-auth.js';
 import { workflowRecord } from '../workflow-record.js';
 import { pollUntil } from './poll.js';
 import type { ScenarioContext } from './runner.js';
@@ -138,7 +139,7 @@ export class ChaosEnvironment {
     const temporalCtx = privateServers.includes('temporal') ? own.ctx : shared;
     const postgresCtx = privateServers.includes('postgres') ? own.ctx : shared;
 
-    const nc = await connect({ servers: natsUrl(own.ctx), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+    const nc = await connect({ ...natsConnectOptions(own.ctx), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
     scenario.defer(() => nc.close());
     const temporalNamespace = await createTestNamespace(temporalCtx, `chaos-${prefix}`);
     const connection = await Connection.connect({ address: temporalAddress(temporalCtx) });
@@ -163,7 +164,7 @@ export class ChaosEnvironment {
     const apiToken = randomBytes(32).toString('hex');
 
     const common = {
-      CORTEXOPS_NATS_URL: natsUrl(own.ctx),
+      ...natsEnv(own.ctx),
       CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(temporalCtx),
       CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace,
       CORTEXOPS_DATABASE_URL: database.url,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_NAMES } from '@cortexops/contracts';
-import { createTestNamespace, ensureServers, natsUrl, privateStack, spawnService, type PrivateStack } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, privateStack, spawnService, type PrivateStack, natsEnv } from '@cortexops/testkit';
 
 /**
  * Each service started as a process of its own. Not on the stack's NATS and Temporal namespace: a second
@@ -17,7 +17,7 @@ describe('services — start against the local stack and stop cleanly', () => {
     await nats.launcher.up(['nats']);
     env = {
       ...ctx.env,
-      CORTEXOPS_NATS_URL: natsUrl(nats.ctx),
+      ...natsEnv(nats.ctx),
       CORTEXOPS_TEMPORAL_NAMESPACE: await createTestNamespace(ctx, 'services'),
       // The api's aggregated health defaults to the local stack's components, which other tests start and stop: only
       // its own connections here, so every dependency it reports is one this test provides.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureServers, natsUrl, privateStack, spawnService, type PrivateStack, type ServiceProcess } from '@cortexops/testkit';
+import { ensureServers, privateStack, spawnService, type PrivateStack, type ServiceProcess, natsEnv } from '@cortexops/testkit';
 
 describe('api — /debug/healthz follows its dependencies', () => {
   let nats: PrivateStack;
@@ -12,7 +12,7 @@ describe('api — /debug/healthz follows its dependencies', () => {
     await nats.launcher.up(['nats']);
     api = await spawnService('api', {
       ...Object.fromEntries(['CORTEXOPS_TEMPORAL_PORT', 'CORTEXOPS_POSTGRES_PORT'].map((v) => [v, shared.env[v]])),
-      CORTEXOPS_NATS_URL: natsUrl(nats.ctx),
+      ...natsEnv(nats.ctx),
     });
   });
   afterAll(async () => {

@@ -4,12 +4,13 @@ import { ensureJetStreamLayout } from '@cortexops/messaging';
 import {
   createTestNamespace,
   ensureServers,
-  natsUrl,
   privateStack,
   spawnService,
   temporalAddress,
   type PrivateStack,
   type ServiceProcess,
+  natsConnectOptions,
+  natsEnv,
 } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { connect, type NatsConnection } from 'nats';
@@ -36,7 +37,7 @@ beforeAll(async () => {
   client = new Client({ connection, namespace });
   stack = await privateStack('corkill');
   await stack.launcher.up(['nats']);
-  nc = await connect({ servers: natsUrl(stack.ctx) });
+  nc = await connect(natsConnectOptions(stack.ctx));
 }, 180_000);
 
 afterAll(async () => {
@@ -102,7 +103,7 @@ describe('correlator — crash safety and replicas', () => {
     for (const group of groups) expectedWorkflows.add(incidentWorkflowId(incidentIdOf(groupingOf(group[0]!).key, T0)));
 
     const env = {
-      CORTEXOPS_NATS_URL: natsUrl(stack.ctx),
+      ...natsEnv(stack.ctx),
       CORTEXOPS_TEMPORAL_ADDRESS: temporal,
       CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
       CORTEXOPS_JS_ACK_WAIT_MS: '2000',
@@ -140,7 +141,7 @@ describe('correlator — crash safety and replicas', () => {
 
   it('replicas — two correlators on one consumer share the work with no duplicate incident or workflow', async () => {
     const names = isolatedNames('corpair');
-    const env = { CORTEXOPS_NATS_URL: natsUrl(stack.ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporal, CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_CONCURRENCY: '32', CORTEXOPS_CORRELATOR_MIN_SIGNALS: '3' };
+    const env = { ...natsEnv(stack.ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporal, CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_CONCURRENCY: '32', CORTEXOPS_CORRELATOR_MIN_SIGNALS: '3' };
     const replicas: InProcessCorrelator[] = [await startInProcess(env, names), await startInProcess(env, names)];
     try {
       const js = nc.jetstream();

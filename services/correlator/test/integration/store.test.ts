@@ -1,4 +1,4 @@
-import { ensureServers, natsUrl, uniqueName } from '@cortexops/testkit';
+import { ensureServers, uniqueName, natsConnectOptions } from '@cortexops/testkit';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CorrelationRules, DEFAULT_MAX_SIGNAL_IDS, groupingOf } from '../../src/engine.js';
@@ -13,7 +13,7 @@ const stores: GroupStore[] = [];
 
 beforeAll(async () => {
   const ctx = await ensureServers(['nats']);
-  nc = await connect({ servers: natsUrl(ctx) });
+  nc = await connect(natsConnectOptions(ctx));
 }, 60_000);
 
 afterAll(async () => {

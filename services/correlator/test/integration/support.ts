@@ -3,14 +3,14 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadServiceConfig } from '@cortexops/config';
 import { type Incident, Signal } from '@cortexops/contracts';
-import { publishWithId } from '@cortexops/messaging';
+import { applyNatsLayoutAs, cortexopsKvBuckets, publishWithId } from '@cortexops/messaging';
 import { runService, type ServiceHandle } from '@cortexops/observability';
-import { createTestNamespace, ensureServers, freePort, natsUrl, temporalAddress, uniqueName } from '@cortexops/testkit';
+import { createTestNamespace, ensureServers, freePort, temporalAddress, uniqueName, natsConnectOptions, natsEnv } from '@cortexops/testkit';
 export { workflowRecord } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
-import { type CorrelatorOverrides, startCorrelator } from '../../src/correlator.js';
-import type { Decision } from '../../src/engine.js';
+import { type CorrelatorOverrides, rulesOf, startCorrelator } from '../../src/correlator.js';
+import { type Decision, stateTtlMs } from '../../src/engine.js';
 import { GroupStore } from '../../src/store.js';
 
 type StreamKey = 'telemetry' | 'signals' | 'deadLetter';
@@ -59,6 +59,11 @@ export async function startInProcess(env: Record<string, string>, names: Isolate
   });
   const decisions: { signal: Signal; decision: Decision }[] = [];
   const overrides = overridesOf(names, (signal, decision) => decisions.push({ signal, decision }));
+  // The admin step (the correlator only binds): the test's streams, and its buckets with the TTL its rules need.
+  await applyNatsLayoutAs(config, {
+    layout: { ...overrides.layout, settings: config },
+    buckets: cortexopsKvBuckets({ names: { correlator: names.kvBucket }, correlatorTtlMs: stateTtlMs(rulesOf(config)), only: ['correlator'] }),
+  });
   const handle = await runService('correlator', config, (context) => startCorrelator(config, context, overrides), { installSignalHandlers: false, logDestination: sink });
   return { handle, decisions, logs: () => logs };
 }
@@ -150,11 +155,11 @@ export async function startHarness(names: IsolatedNames, env: Record<string, str
   const namespace = await createTestNamespace(ctx, 'correlator');
   const connection = await Connection.connect({ address: temporalAddress(ctx) });
   const client = new Client({ connection, namespace });
-  const nc = await connect({ servers: natsUrl(ctx) });
+  const nc = await connect(natsConnectOptions(ctx));
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   await before?.(js);
-  const correlator = await startInProcess({ CORTEXOPS_NATS_URL: natsUrl(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...env }, names);
+  const correlator = await startInProcess({ ...natsEnv(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...env }, names);
   const store = await GroupStore.create(await js.views.kv(names.kvBucket));
   return {
     nc,

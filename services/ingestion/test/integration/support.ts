@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadServiceConfig, type ServiceConfig } from '@cortexops/config';
-import { decodeDeadLetter } from '@cortexops/messaging';
+import { applyNatsLayoutAs, cortexopsKvBuckets, decodeDeadLetter } from '@cortexops/messaging';
 import { runService, type ServiceHandle } from '@cortexops/observability';
 import { freePort, uniqueName } from '@cortexops/testkit';
 import type { JetStreamManager, NatsConnection } from 'nats';
@@ -46,6 +46,15 @@ export async function startInProcess(env: Record<string, string>, given: Ingesti
   dropsBuckets.add(overrides.dropsBucket);
   oversizedBuckets.add(overrides.oversizedBucket);
   const config = loadServiceConfig('ingestion', { CORTEXOPS_INGESTION_PORT: String(await freePort()), ...env });
+  // The admin step (ingestion only binds): the test's streams and its buckets (an unnamed one is the stack's own).
+  await applyNatsLayoutAs(config, {
+    layout: { ...overrides.layout, settings: config },
+    buckets: cortexopsKvBuckets({
+      names: { kubernetesWatch: overrides.kvBucket, podOwners: overrides.podOwnersBucket, ingestionDrops: overrides.dropsBucket },
+      correlatorTtlMs: 0,
+      only: ['kubernetesWatch', 'podOwners', 'ingestionDrops'],
+    }),
+  });
   let logs = '';
   const sink = new Writable({
     write(chunk: Buffer, _enc, done) {

@@ -27,7 +27,6 @@ import {
   ensureServers,
   kubeconfigPaths,
   kubectl,
-  natsUrl,
   privateStack,
   spawnService,
   temporalAddress,
@@ -37,6 +36,8 @@ import {
   type ServiceProcess,
   type StackContext,
   type TestDatabase,
+  natsConnectOptions,
+  natsEnv,
 } from '@cortexops/testkit';
 import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
 import { connect, type NatsConnection } from 'nats';
@@ -117,7 +118,7 @@ export class RemediationHarness {
     const ctx = await ensureServers(['postgres', 'temporal', 'prometheus', 'kwok', 'kube-state-metrics']);
     const nats = await privateStack(`${prefix}-nats`);
     await nats.launcher.up(['nats']);
-    const nc = await connect({ servers: natsUrl(nats.ctx) });
+    const nc = await connect(natsConnectOptions(nats.ctx));
     const temporalNamespace = await createTestNamespace(ctx, prefix);
     const connection = await Connection.connect({ address: temporalAddress(ctx) });
     const client = new Client({ connection, namespace: temporalNamespace });
@@ -135,7 +136,7 @@ export class RemediationHarness {
     writeFileSync(join(policyDir, 'data.json'), JSON.stringify(data));
 
     const common = {
-      CORTEXOPS_NATS_URL: natsUrl(nats.ctx),
+      ...natsEnv(nats.ctx),
       CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx),
       CORTEXOPS_TEMPORAL_NAMESPACE: temporalNamespace,
       CORTEXOPS_DATABASE_URL: database.url,
