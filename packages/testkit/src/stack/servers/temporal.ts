@@ -10,7 +10,8 @@ import { VERSIONS } from '../versions.js';
 
 const { package: pkg, version } = VERSIONS.temporalCli;
 export const temporalCli = (ctx: StackContext) => join(ctx.toolsDir, `${pkg}-${version}`, 'bin', 'temporal');
-const dbFile = (ctx: StackContext) => join(ctx.dataDir, 'temporal', 'temporal.db');
+/** The development server's store: one SQLite file (`--db-filename`). */
+export const temporalDbFile = (ctx: StackContext) => join(ctx.dataDir, 'temporal', 'temporal.db');
 const address = (ctx: StackContext) => `${LOCAL_HOST}:${stackPorts(ctx).temporalPort}`;
 
 export const temporal: ServerDefinition = {
@@ -42,7 +43,7 @@ export const temporal: ServerDefinition = {
         '--port', String(p.temporalPort),
         '--ui-ip', LOCAL_HOST,
         '--ui-port', String(p.temporalUiPort),
-        '--db-filename', dbFile(ctx),
+        '--db-filename', temporalDbFile(ctx),
         '--log-level', 'warn',
         ...searchAttributes,
       ],
