@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PNPM := scripts/pnpm
 
-.PHONY: help bootstrap build lint up demo down status test test-unit test-integration bench demo-failure
+.PHONY: help bootstrap build lint up demo down status test test-unit test-integration bench demo-failure backup restore
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -28,6 +28,13 @@ demo: up ## bring everything up, report each service's health, then inject a fai
 
 demo-failure: up ## chaos scenarios (servers killed, workers killed, changes that do not settle), each on private servers beside the stack; a PASS/FAIL table, exit 1 unless all pass
 	@$(PNPM) --silent exec tsx packages/testkit/src/chaos/cli.ts $(if $(ONLY),--only $(ONLY))
+
+backup: bootstrap ## back up the local stack (PostgreSQL, Temporal's store, NATS KV buckets and dead letters, Qdrant, the audit checkpoint) into a new directory under INTO (default <cache>/backups); prints it
+	@$(PNPM) --silent stack backup $(if $(INTO),--into "$(INTO)")
+
+restore: bootstrap ## restore a backup into the local stack: make restore BACKUP=<dir> (FORCE=1 replaces servers that hold data); checks every file first, verifies the audit chain after
+	@test -n "$(BACKUP)" || { echo 'usage: make restore BACKUP=<backup directory> [FORCE=1]  (make backup prints the directory)' >&2; exit 2; }
+	@$(PNPM) --silent stack restore "$(BACKUP)" $(if $(FORCE),--force)
 
 down: bootstrap ## stop the services and the stack (data stays in the cache)
 	$(PNPM) --silent stack down
