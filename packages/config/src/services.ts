@@ -6,6 +6,7 @@ import { advisorSpec } from './advisor.js';
 import { knowledgeSpec } from './knowledge.js';
 import { temporalTlsSpec } from './temporal.js';
 import { natsCredentialsSpec } from './nats.js';
+import { prometheusSpec } from './prometheus.js';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -116,9 +117,8 @@ export const policySpec = {
  */
 export const remediationSpec = {
   workerKubeconfig: optionalStringVar('CORTEXOPS_WORKER_KUBECONFIG', "kubeconfig the worker changes the cluster with (its own ServiceAccount; default: Kubernetes' default chain — in-cluster, KUBECONFIG, ~/.kube/config)"),
-  prometheusUrl: urlVar('CORTEXOPS_PROMETHEUS_URL', (env) => `http://${LOCAL_HOST}:${stackPort(env, 'CORTEXOPS_PROMETHEUS_PORT')}`, ['http', 'https'], 'Prometheus the worker diagnoses and verifies with'),
-  prometheusTimeoutMs: intVar('CORTEXOPS_PROMETHEUS_TIMEOUT_MS', 5000, 100, 60_000, 'timeout of one Prometheus query'),
-  prometheusRetries: intVar('CORTEXOPS_PROMETHEUS_RETRIES', 2, 0, 10, 'retries of a failed Prometheus query before the measurement is inconclusive'),
+  // URL, tenant, credentials and TLS of the Prometheus-compatible backend (prometheus.ts).
+  ...prometheusSpec,
   approvalsUrl: urlVar('CORTEXOPS_APPROVALS_URL', (env) => `http://${LOCAL_HOST}:${env.CORTEXOPS_APPROVALS_PORT ?? SERVICE_PORT_DEFAULTS.approvals}`, ['http', 'https'], 'approvals service the worker posts approval requests and notes to'),
   approvalsApiToken: approvalsSpec.approvalsApiToken,
   approvalVerifyKeys: ed25519PublicKeysVar('CORTEXOPS_APPROVALS_VERIFY_KEYS', "the approvals service's Ed25519 public keys, comma-separated: the workflow takes only decisions signed with one (none: every decision is refused)"),

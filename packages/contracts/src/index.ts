@@ -21,3 +21,4 @@ export * from './advice.js';
 export * from './secrets.js';
 export * from './operations-metrics.js';
 export * from './backup.js';
+export * from './tenant.js';

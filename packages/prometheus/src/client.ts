@@ -1,7 +1,8 @@
-import type { Logger } from '@cortexops/observability';
 import pRetry from 'p-retry';
 import { z } from 'zod';
-import { InvalidPrometheusOptionError, PrometheusQueryError } from './errors.js';
+import { PrometheusQueryError, type PrometheusFailureReason } from './errors.js';
+import { validateOptions, type PrometheusClientOptions, type ValidatedOptions } from './options.js';
+import { PrometheusTransport, type Exchange } from './transport.js';
 
 /**
  * What one instant query gave, classified. Only `value` carries a number a check may compare; every other kind is
@@ -14,48 +15,26 @@ export type InstantSample =
   | { readonly kind: 'not-a-number'; readonly raw: string }
   /** More than one series: the query does not single out one object. */
   | { readonly kind: 'multiple'; readonly count: number }
-  /** The query failed: after `attempts` attempts (retryable failures), or at once (a bad query, an unreadable answer). */
-  | { readonly kind: 'error'; readonly message: string; readonly attempts: number };
+  /**
+   * The query failed: after `attempts` attempts (retryable failures), or at once (a bad query, refused credentials,
+   * a TLS failure, an unreadable answer); `reason` says which.
+   */
+  | { readonly kind: 'error'; readonly message: string; readonly attempts: number; readonly reason: PrometheusFailureReason };
 
 /** The narrow interface measuring needs (tests give a fake). */
 export interface InstantQuerier {
   instant(query: string, at?: Date): Promise<InstantSample>;
 }
 
-export interface PrometheusClientOptions {
-  /** `http(s)://host:port[/prefix]` of the Prometheus HTTP API (the prefix when it runs behind `--web.route-prefix`). */
-  readonly baseUrl: string;
-  /** Per attempt: the request is aborted after this long, and Prometheus is asked to stop evaluating by then. */
-  readonly timeoutMs: number;
-  /** Attempts after the first, for retryable failures only (network, timeout, 429, 5xx). */
-  readonly retries: number;
-  /** First backoff (default 200 ms), doubling with jitter up to `maxBackoffMs` (default 2000 ms). */
-  readonly minBackoffMs?: number;
-  readonly maxBackoffMs?: number;
-  /** Told of each retried and each failed query. */
-  readonly logger?: Logger;
-  /** The fetch to use (tests); the global one by default. */
-  readonly fetch?: typeof globalThis.fetch;
+/** One series of an instant vector, as the HTTP API writes it. */
+export interface Series {
+  readonly metric: Readonly<Record<string, string>>;
+  readonly value: readonly [number, string];
 }
-
-const DEFAULTS = { minBackoffMs: 200, maxBackoffMs: 2000 } as const;
-
-const optionsSchema = z
-  .object({
-    baseUrl: z
-      .string()
-      .min(1, 'is required')
-      .refine((v) => URL.canParse(v) && ['http:', 'https:'].includes(new URL(v).protocol), 'must be an http(s) URL')
-      .refine((v) => !URL.canParse(v) || (new URL(v).search === '' && new URL(v).hash === ''), 'must not have a query or fragment'),
-    timeoutMs: z.int('must be an integer').min(1, 'must be at least 1').max(300_000, 'must be at most 300000'),
-    retries: z.int('must be an integer').min(0, 'must be at least 0').max(10, 'must be at most 10'),
-    minBackoffMs: z.int('must be an integer').min(0, 'must be at least 0').max(60_000, 'must be at most 60000'),
-    maxBackoffMs: z.int('must be an integer').min(0, 'must be at least 0').max(60_000, 'must be at most 60000'),
-  })
-  .refine((o) => o.minBackoffMs <= o.maxBackoffMs, { path: ['maxBackoffMs'], message: 'must be at least minBackoffMs' });
 
 /** The HTTP API's envelope (https://prometheus.io/docs/prometheus/latest/querying/api/#format-overview). */
 const sampleValue = z.tuple([z.number(), z.string()]);
+const failureSchema = z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() });
 const responseSchema = z.discriminatedUnion('status', [
   z.object({
     status: z.literal('success'),
@@ -66,12 +45,16 @@ const responseSchema = z.discriminatedUnion('status', [
       z.object({ resultType: z.literal('string'), result: sampleValue }),
     ]),
   }),
-  z.object({ status: z.literal('error'), errorType: z.string(), error: z.string() }),
+  failureSchema,
 ]);
 type QueryData = Extract<z.output<typeof responseSchema>, { status: 'success' }>['data'];
+/** The envelope of the other read endpoints (`/api/v1/metadata`, `/api/v1/rules`, ...): `data` as it came. */
+const envelopeSchema = z.discriminatedUnion('status', [z.object({ status: z.literal('success'), data: z.unknown() }), failureSchema]);
 
 /** Prometheus error types that another attempt may cure; `bad_data` and `execution` are the query's own fault. */
 const RETRYABLE_ERROR_TYPES = new Set(['timeout', 'canceled', 'internal', 'unavailable']);
+/** An endpoint under /api/v1 (`metadata`, `rules`, `status/buildinfo`). */
+const ENDPOINT = /^[a-z_]+(\/[a-z_]+)*$/;
 
 /** A sample value as Prometheus writes it: a decimal, or `NaN`, `+Inf`, `-Inf`. */
 export function classifyValue(raw: string): InstantSample {
@@ -80,6 +63,8 @@ export function classifyValue(raw: string): InstantSample {
   if (raw.trim() === '' || !Number.isFinite(value)) return { kind: 'not-a-number', raw };
   return { kind: 'value', value };
 }
+
+const notInstant = (resultType: string) => new PrometheusQueryError(`the query gives a ${resultType}, not an instant vector or a scalar`, 'answer');
 
 function classify(data: QueryData): InstantSample {
   switch (data.resultType) {
@@ -92,112 +77,133 @@ function classify(data: QueryData): InstantSample {
       return classifyValue(first.value[1]);
     }
     default:
-      throw new PrometheusQueryError(`the query gives a ${data.resultType}, not an instant vector or a scalar`, false);
+      throw notInstant(data.resultType);
   }
 }
 
-function describeCause(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = error.cause as { code?: unknown; message?: unknown } | undefined;
-  if (cause && typeof cause.code === 'string') return cause.code;
-  if (cause && typeof cause.message === 'string') return cause.message;
-  return error.message;
+type Envelope<T> = { status: 'success'; data: T } | z.output<typeof failureSchema>;
+
+/** The envelope's `data`, or the failure it reports as a `PrometheusQueryError`. */
+function unwrap<T>({ status, text }: Exchange, baseUrl: string, schema: z.ZodType<Envelope<T>>): T {
+  const transient = status === 429 || status >= 500;
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    const hint = text.includes('HTTP request to an HTTPS server') ? ' — the server speaks https: use an https URL' : '';
+    throw new PrometheusQueryError(`HTTP ${status} from ${baseUrl}: not JSON (${text.slice(0, 120).trim()})${hint}`, transient ? 'server' : 'answer', status);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new PrometheusQueryError(`HTTP ${status} from ${baseUrl}: not a Prometheus API answer (${parsed.error.issues[0]?.message ?? 'invalid'})`, transient ? 'server' : 'answer', status);
+  }
+  const answer = parsed.data;
+  if (answer.status === 'error') {
+    throw new PrometheusQueryError(`${answer.errorType}: ${answer.error}`, RETRYABLE_ERROR_TYPES.has(answer.errorType) || transient ? 'server' : 'query', status);
+  }
+  return answer.data;
 }
 
-/** Instant queries against the Prometheus HTTP API; failures come back as `{ kind: 'error' }`, never thrown. */
+/**
+ * Reads from a Prometheus-compatible HTTP API — Prometheus, Thanos Query, Mimir, Cortex — with its tenant header,
+ * bearer or basic credentials and TLS. `instant()` classifies one query's answer and never throws; `vector()` and
+ * `get()` (the dashboards and rules tests, tooling) throw a `PrometheusQueryError` with its reason. Every request is
+ * retried on network errors, timeouts, 429 and 5xx only.
+ */
 export class PrometheusClient implements InstantQuerier {
-  private readonly queryUrl: string;
-
   private constructor(
-    private readonly options: Required<Omit<PrometheusClientOptions, 'logger' | 'fetch'>> & Pick<PrometheusClientOptions, 'logger'>,
-    private readonly fetchImpl: typeof globalThis.fetch,
-  ) {
-    this.queryUrl = `${options.baseUrl.replace(/\/+$/, '')}/api/v1/query`;
-  }
+    private readonly options: ValidatedOptions,
+    private readonly transport: PrometheusTransport,
+  ) {}
 
-  /** Validates the options (`InvalidPrometheusOptionError` names the first bad one); does no I/O. */
+  /**
+   * Validates the options (`InvalidPrometheusOptionError` names the first bad one) and reads each credential and TLS
+   * file once, so a bad setting fails here, at start. Sends nothing.
+   */
   static create(options: PrometheusClientOptions): PrometheusClient {
-    const merged = { ...DEFAULTS, ...options };
-    const parsed = optionsSchema.safeParse(merged);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new InvalidPrometheusOptionError(issue?.path.join('.') || '(options)', issue?.message ?? 'invalid');
-    }
-    return new PrometheusClient({ ...parsed.data, logger: options.logger }, options.fetch ?? globalThis.fetch);
+    const validated = validateOptions(options);
+    return new PrometheusClient(validated, new PrometheusTransport(validated));
   }
 
   get baseUrl(): string {
     return this.options.baseUrl;
   }
 
+  /** What the client sends, for a start-up log line: URL, tenant, how it authenticates and verifies (no secret). */
+  describe(): { baseUrl: string; tenant: string; auth: string; tls: string } {
+    const tls = this.options.tls ?? {};
+    const parts = [tls.caFile ? `CA ${tls.caFile}` : 'system CAs', tls.certFile ? `client certificate ${tls.certFile}` : '', tls.serverName ? `server name ${tls.serverName}` : ''];
+    return {
+      baseUrl: this.options.baseUrl,
+      tenant: this.options.tenant ?? '(none)',
+      auth: this.transport.describeAuth(),
+      tls: this.options.baseUrl.startsWith('https:') ? parts.filter((p) => p !== '').join(', ') : 'off (http)',
+    };
+  }
+
   /**
    * One instant query (at `at`, or now), classified. Network errors, timeouts, 429 and 5xx are retried up to `retries`
-   * times with backoff; a bad query (400 `bad_data`, 422 `execution`) and an answer that is not the API's envelope
-   * are not retried.
+   * times with backoff; a bad query (400 `bad_data`, 422 `execution`), refused credentials (401, 403), a TLS failure,
+   * an unreadable credential file and an answer that is not the API's envelope are not.
    */
   async instant(query: string, at?: Date): Promise<InstantSample> {
-    let attempts = 0;
+    const attempts = { count: 0 };
     try {
-      return await pRetry(
-        async () => {
-          attempts += 1;
-          return await this.attempt(query, at);
-        },
-        {
-          retries: this.options.retries,
-          minTimeout: this.options.minBackoffMs,
-          maxTimeout: this.options.maxBackoffMs,
-          factor: 2,
-          randomize: true,
-          shouldRetry: ({ error }) => error instanceof PrometheusQueryError && error.retryable,
-          onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
-            if (error instanceof PrometheusQueryError && error.retryable && retriesLeft > 0) {
-              this.options.logger?.warn({ query, attempt: attemptNumber, retriesLeft, error: error.message }, 'prometheus query failed; retrying');
-            }
-          },
-        },
-      );
+      return classify(await this.retried(query, attempts, () => this.queryOnce(query, at)));
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      this.options.logger?.warn({ query, attempts, error: message }, 'prometheus query failed');
-      return { kind: 'error', message, attempts };
+      const failure = error instanceof PrometheusQueryError ? error : new PrometheusQueryError(String(error), 'answer', undefined, { cause: error });
+      this.options.logger?.warn({ query, attempts: attempts.count, reason: failure.reason, error: failure.message }, 'prometheus query failed');
+      return { kind: 'error', message: failure.message, attempts: attempts.count, reason: failure.reason };
     }
   }
 
-  private async attempt(query: string, at: Date | undefined): Promise<InstantSample> {
-    const body = new URLSearchParams({ query, timeout: `${this.options.timeoutMs}ms` });
-    if (at !== undefined) body.set('time', (at.getTime() / 1000).toFixed(3));
-    let response: Response;
-    let text: string;
-    try {
-      response = await this.fetchImpl(this.queryUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-        body,
-        signal: AbortSignal.timeout(this.options.timeoutMs),
-      });
-      text = await response.text();
-    } catch (error) {
-      if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-        throw new PrometheusQueryError(`no answer from ${this.options.baseUrl} within ${this.options.timeoutMs} ms`, true, undefined, { cause: error });
-      }
-      throw new PrometheusQueryError(`cannot reach ${this.options.baseUrl}: ${describeCause(error)}`, true, undefined, { cause: error });
-    }
-    const transient = response.status === 429 || response.status >= 500;
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      throw new PrometheusQueryError(`HTTP ${response.status} from ${this.options.baseUrl}: not JSON (${text.slice(0, 120)})`, transient, response.status);
-    }
-    const parsed = responseSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new PrometheusQueryError(`HTTP ${response.status} from ${this.options.baseUrl}: not a Prometheus API answer (${parsed.error.issues[0]?.message ?? 'invalid'})`, transient, response.status);
-    }
-    const answer = parsed.data;
-    if (answer.status === 'error') {
-      throw new PrometheusQueryError(`${answer.errorType}: ${answer.error}`, RETRYABLE_ERROR_TYPES.has(answer.errorType) || transient, response.status);
-    }
-    return classify(answer.data);
+  /** Every series an instant query returns (a scalar as one series without labels); a failure throws `PrometheusQueryError`. */
+  async vector(query: string, at?: Date): Promise<Series[]> {
+    const data = await this.retried(query, { count: 0 }, () => this.queryOnce(query, at));
+    if (data.resultType === 'vector') return data.result;
+    if (data.resultType === 'scalar') return [{ metric: {}, value: data.result }];
+    throw notInstant(data.resultType);
+  }
+
+  /** The `data` of another read endpoint under /api/v1 (`get('metadata')`, `get('rules', { type: 'alert' })`); a failure throws. */
+  async get(endpoint: string, params: Readonly<Record<string, string>> = {}): Promise<unknown> {
+    if (!ENDPOINT.test(endpoint)) throw new PrometheusQueryError(`not an endpoint of /api/v1: ${JSON.stringify(endpoint)}`, 'query');
+    return this.retried(endpoint, { count: 0 }, async () =>
+      unwrap(await this.transport.send('GET', `/api/v1/${endpoint}`, new URLSearchParams({ ...params })), this.options.baseUrl, envelopeSchema),
+    );
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.transport.close();
+  }
+
+  private async queryOnce(query: string, at: Date | undefined): Promise<QueryData> {
+    const params = new URLSearchParams({ query, timeout: `${this.options.timeoutMs}ms` });
+    if (at !== undefined) params.set('time', (at.getTime() / 1000).toFixed(3));
+    // POST: no URL length limit (Mimir, Thanos and Cortex take the form too).
+    return unwrap(await this.transport.send('POST', '/api/v1/query', params), this.options.baseUrl, responseSchema);
+  }
+
+  private async retried<T>(what: string, attempts: { count: number }, once: () => Promise<T>): Promise<T> {
+    return pRetry(
+      async () => {
+        attempts.count += 1;
+        return once();
+      },
+      {
+        retries: this.options.retries,
+        minTimeout: this.options.minBackoffMs,
+        maxTimeout: this.options.maxBackoffMs,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => error instanceof PrometheusQueryError && error.retryable,
+        onFailedAttempt: ({ error, attemptNumber, retriesLeft }) => {
+          if (error instanceof PrometheusQueryError && error.retryable && retriesLeft > 0) {
+            this.options.logger?.warn({ query: what, attempt: attemptNumber, retriesLeft, reason: error.reason, error: error.message }, 'prometheus query failed; retrying');
+          }
+        },
+      },
+    );
   }
 }

@@ -14,7 +14,7 @@ export class InvalidPrometheusOptionError extends Error {
   readonly code = PROMETHEUS_ERROR_CODES.invalidOption;
   constructor(
     readonly option: string,
-    problem: string,
+    readonly problem: string,
   ) {
     super(`prometheus option ${option}: ${problem}`);
     this.name = 'InvalidPrometheusOptionError';
@@ -78,18 +78,31 @@ export class UnsupportedTemplateError extends Error {
 }
 
 /**
- * One failed attempt of a query. `retryable`: a network error, a timeout, 429 or 5xx (another attempt may succeed);
- * a bad query (400 bad_data, 422 execution) or an unreadable response is not.
+ * Why a request failed, for a caller to branch on (never on message text):
+ * - `network`, `timeout`, `server` (429, 5xx, Prometheus' own `timeout`/`unavailable`...): another attempt may succeed;
+ * - `tls`: the handshake failed (the server's certificate does not chain to the CA, names another host, a client
+ *   certificate was refused, http spoken to https): a setting is wrong, not retried;
+ * - `auth`: 401 or 403 (wrong or missing credentials or tenant), not retried;
+ * - `credentials`: a token, password or certificate file cannot be read now, not retried;
+ * - `query`: the query's own fault (400 `bad_data`, 422 `execution`), not retried;
+ * - `answer`: not an answer of the Prometheus HTTP API, or not the kind asked for, not retried.
  */
+export const PROMETHEUS_FAILURE_REASONS = ['network', 'timeout', 'server', 'tls', 'auth', 'credentials', 'query', 'answer'] as const;
+export type PrometheusFailureReason = (typeof PROMETHEUS_FAILURE_REASONS)[number];
+const RETRYABLE_REASONS: ReadonlySet<PrometheusFailureReason> = new Set(['network', 'timeout', 'server']);
+
+/** One failed attempt of a request; `retryable` follows from the reason (`network`, `timeout`, `server`). */
 export class PrometheusQueryError extends Error {
   readonly code = PROMETHEUS_ERROR_CODES.query;
+  readonly retryable: boolean;
   constructor(
     message: string,
-    readonly retryable: boolean,
+    readonly reason: PrometheusFailureReason,
     readonly status?: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
     this.name = 'PrometheusQueryError';
+    this.retryable = RETRYABLE_REASONS.has(reason);
   }
 }

@@ -55,7 +55,7 @@ describe('measureCheck — outcomes', () => {
     [{ kind: 'not-a-number', raw: '+Inf' }, /returned \+Inf/],
     [{ kind: 'not-a-number', raw: '-Inf' }, /returned -Inf/],
     [{ kind: 'multiple', count: 2 }, /returned 2 series, expected one/],
-    [{ kind: 'error', message: 'cannot reach http://x: ECONNREFUSED', attempts: 4 }, /query failed after 4 attempts: cannot reach/],
+    [{ kind: 'error', message: 'cannot reach http://x: ECONNREFUSED', attempts: 4, reason: 'network' }, /query failed after 4 attempts: cannot reach/],
   ] as [InstantSample, RegExp][])('%o is inconclusive, never success', async (sample, detail) => {
     const result = await measureCheck(check({ successCondition: { op: '<=', threshold: 1e9 } }), target, answering(sample));
     expect(result).toMatchObject({ name: 'available', outcome: 'inconclusive', value: null });
@@ -64,7 +64,7 @@ describe('measureCheck — outcomes', () => {
   });
 
   it('a long error message is clipped to the detail limit', async () => {
-    const result = await measureCheck(check(), target, answering({ kind: 'error', message: 'x'.repeat(5000), attempts: 1 }));
+    const result = await measureCheck(check(), target, answering({ kind: 'error', message: 'x'.repeat(5000), attempts: 1, reason: 'server' }));
     expect(result.detail.length).toBeLessThanOrEqual(1000);
     fits(result);
   });

@@ -80,7 +80,7 @@ describe('PrometheusClient — against the real Prometheus', () => {
     const port = await freePort();
     const { client, requests } = counted({ baseUrl: `http://${LOCAL_HOST}:${port}`, retries: 3 });
     const sample = await client.instant('up');
-    expect(sample).toEqual({ kind: 'error', attempts: 4, message: `cannot reach http://${LOCAL_HOST}:${port}: ECONNREFUSED` });
+    expect(sample).toEqual({ kind: 'error', attempts: 4, message: `cannot reach http://${LOCAL_HOST}:${port}: ECONNREFUSED`, reason: 'network' });
     expect(requests()).toBe(4);
   });
 });
