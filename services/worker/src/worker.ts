@@ -4,12 +4,12 @@ import type { ServiceConfig } from '@cortexops/config';
 import { MEASUREMENT_OUTCOMES, METRICS, TASK_QUEUES, TERMINAL_STATES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
 import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
+import { connectNats } from '@cortexops/messaging';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
 import { prometheusClientFromConfig } from '@cortexops/prometheus';
 import { connectTemporal } from '@cortexops/temporal';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
-import { connect } from 'nats';
 import pg from 'pg';
 import { Counter } from 'prom-client';
 import { environmentOf as environmentLookup } from './activities/facts.js';
@@ -103,7 +103,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     bounds: { maxReplicas: config.maxReplicas, maxMemory: config.maxMemory },
     logger: context.logger,
   });
-  const nc = await connect({ servers: config.natsUrl, name: `cortexops-${context.name}`, maxReconnectAttempts: -1, reconnectTimeWait: 500, noAsyncTraces: true });
+  const nc = await connectNats(config, 'worker', (message) => context.logger.warn(message));
   const js = nc.jetstream();
   const bounds = { ...DEFAULT_BOUNDS, maxReplicas: config.maxReplicas, maxMemory: config.maxMemory };
   const { advisor, enabled: llmEnabled } = createAdvisor(config, context, bounds);
