@@ -10,3 +10,4 @@ export * from './nats.js';
 export * from './gauges.js';
 export * from './temporal.js';
 export * from './prometheus.js';
+export * from './dead-letter.js';

@@ -104,6 +104,8 @@ export const METRICS = {
   eventsIngestedTotal: 'cortexops_events_ingested_total',
   /** Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion consumed it. */
   telemetryDroppedTotal: 'cortexops_telemetry_dropped_total',
+  /** Dead letters the dead-letter stream discarded by its limits (`limit`: age, bytes), read from the stream's state. */
+  deadLettersDroppedTotal: 'cortexops_deadletters_dropped_total',
   /** Alertmanager webhook calls refused whole without reading them (body over the limit, or too many bytes in flight). */
   webhookRefusedTotal: 'cortexops_webhook_refused_total',
   /** Alertmanager webhook bodies over the limit by what became of them (kept, truncated, unkept). */

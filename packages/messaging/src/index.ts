@@ -9,3 +9,4 @@ export * from './admin.js';
 export * from './permissions.js';
 export * from './server-config.js';
 export * from './nkeys.js';
+export * from './dead-letter-drops.js';

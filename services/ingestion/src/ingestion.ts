@@ -21,6 +21,7 @@ import { MAX_QUEUED_READS, OwnerResolver, podOwnersBucket } from './owners.js';
 import { DropAccounting } from './drops.js';
 import { OVERSIZED_OUTCOMES, OversizedBodies } from './oversized.js';
 import { createTelemetryHandler, FingerprintWindow, INGEST_OUTCOMES, type PipelineCounters } from './pipeline.js';
+import { countDeadLetterDrops } from './dead-letter-drops.js';
 
 /** Names a test (or a second installation) overrides to run isolated on a shared NATS. */
 export interface IngestionOverrides {
@@ -114,6 +115,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   const js = nc.jetstream();
   // Bound, never created: the admin step made the streams and buckets (ingestion's NATS user may not).
   const layout = await bindJetStreamLayout(jsm, { ...overrides.layout, settings: config }, ['telemetry', 'signals', 'deadLetter']);
+  const stopDeadLetterDrops = await countDeadLetterDrops(jsm, layout, context);
   const dropped = new Counter({
     name: METRICS.telemetryDroppedTotal,
     help: 'Telemetry the TELEMETRY stream discarded (limits, discard-old) before ingestion read it',
@@ -206,6 +208,7 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
       await watcher?.stop();
       await owners?.stop();
       await consumer?.stop();
+      await stopDeadLetterDrops();
       await nc.drain();
     },
   };

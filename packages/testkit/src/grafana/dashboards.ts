@@ -60,8 +60,9 @@ export const OVERVIEW_ROWS: readonly RowSpec[] = [
       timeseries(
         'Dead letters',
         'short',
-        'Telemetry that failed validation, kept in the dead-letter stream with its reason.',
+        'Telemetry that failed validation, kept in the dead-letter stream with its reason; and dead letters the stream discarded by its limits (bytes: lost in a flood; age: retention). Every ingestion replica reads the same stream, hence max.',
         q(increase('cortexops_events_ingested_total{outcome="rejected"}', 'source'), '{{source}}'),
+        q('max by (limit) (increase(cortexops_deadletters_dropped_total[$__rate_interval]))', 'discarded by the {{limit}} limit'),
       ),
     ],
   },
