@@ -15,7 +15,8 @@ import { connectTemporal } from '@cortexops/temporal';
 import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { JsMsg } from 'nats';
 import pLimit from 'p-limit';
-import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, stateTtlMs, type TickResult, UngroupableSignalError, workflowIncidentOf } from './engine.js';
+import { DEFAULT_MAX_SIGNAL_IDS, type CorrelationRules, type Decision, quietRefreshMs, stateTtlMs, targetGroupKey, type TickResult, UngroupableSignalError, workflowIncidentOf } from './engine.js';
+import { GROUP_MEMO, startKeepAlive } from './keepalive.js';
 import { KeyedQueue } from './keyed.js';
 import { GroupStore, openGroupBuckets } from './store.js';
 
@@ -29,6 +30,8 @@ export interface CorrelatorOverrides {
   readonly onDecision?: (signal: Signal, decision: Decision, latencySeconds: number) => void;
   /** Called after a remediation notice is recorded (`applied`) or found stale (tests). */
   readonly onRemediation?: (notice: RemediationNotice, outcome: 'applied' | 'stale') => void;
+  /** Called after each keep-alive pass with the groups of open incidents it wrote again (tests). */
+  readonly onKeepAlive?: (kept: readonly string[]) => void;
   /** Called after the periodic tick resolved an incident and told its workflow (tests). */
   readonly onTick?: (result: TickResult, workflow: 'delivered' | 'closed') => void;
 }
@@ -90,6 +93,8 @@ export async function deliverToWorkflow(client: Client, taskQueue: string, incid
       signal: resolved ? incidentResolvedSignal : incidentSignal,
       signalArgs: [signal],
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      // Set when the workflow starts: the keep-alive finds the group of a running workflow by it.
+      memo: { [GROUP_MEMO]: targetGroupKey(incident.cluster, incident.target) },
     });
     return 'delivered';
   } catch (error) {
@@ -135,6 +140,8 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     onWatchError: (error) => context.logger.warn({ err: error }, 'KV watch stopped; the correlator reads node groups and writes every decision from now on'),
   });
   const taskQueue = overrides.taskQueue ?? TASK_QUEUES.remediation;
+  // Open incidents whose workflow runs are written again before the TTL could forget them (a repeat would open a duplicate).
+  const keepAlive = startKeepAlive({ client, taskQueue, store, ttlMs, onError: (error) => context.logger.warn({ err: error }, 'keeping open incidents alive failed; the next pass tries again'), ...(overrides.onKeepAlive ? { onPass: overrides.onKeepAlive } : {}) });
   const deadLetter = new DeadLetterPublisher(js, layout, 'correlator');
   // Its own metric: cortexops_workflows_total counts remediation workflows that ended (the worker sets it).
   const decisions = context.metrics.correlatorDecisions;
@@ -253,6 +260,7 @@ export async function startCorrelator(config: ServiceConfig<'correlator'>, conte
     checks: [natsCheck(nc), temporalCheck(connection)],
     stop: async () => {
       clearInterval(tickTimer);
+      await keepAlive.stop();
       await ticking;
       await consumer.stop();
       store.close();

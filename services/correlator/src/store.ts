@@ -12,6 +12,7 @@ import {
   GROUP_STORE_KEYS,
   groupStoreKey,
   homeGrouping,
+  incidentIdOf,
   isOpen,
   NODE_STORE_KEYS,
   nodeGroupKey,
@@ -275,6 +276,29 @@ export class GroupStore {
           return result;
         }
         this.cache.delete(storeKey);
+      }
+      throw new GroupConflictError(groupKey);
+    });
+  }
+
+  /**
+   * Writes the group's state again, unchanged (a new revision: KV's TTL counts from now), when it still holds incident
+   * `incidentId` open or escalated and its stored entry is at least `olderThanMs` old; whether it wrote. Read from KV
+   * (the entry's age is KV's), written with compare-and-set: a decision of any replica meanwhile wins.
+   */
+  async keepOpen(groupKey: string, incidentId: string, olderThanMs: number): Promise<boolean> {
+    const storeKey = groupStoreKey(groupKey);
+    return this.queue.run(groupKey, async () => {
+      for (let attempt = 0; attempt < MAX_CAS_ATTEMPTS; attempt++) {
+        const current = await this.read(groupKey);
+        const { state } = current;
+        if (state === undefined || !isOpen(state) || incidentIdOf(state.key, state.epoch) !== incidentId) return false;
+        if (Date.now() - (current.storedAtMs ?? 0) < olderThanMs) return false;
+        const revision = await this.write(groupKey, state, current.revision);
+        if (revision !== undefined) {
+          this.remember(storeKey, { state, revision, storedAtMs: Date.now() });
+          return true;
+        }
       }
       throw new GroupConflictError(groupKey);
     });

@@ -1,4 +1,5 @@
 import { loadServiceConfig } from '@cortexops/config';
+import { incidentWorkflowId } from '@cortexops/contracts';
 import { nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/correlator.js';
@@ -55,13 +56,15 @@ describe('correlator — bounded state (real NATS KV and Temporal)', () => {
     const index = await js.views.kv(FINGERPRINTS);
     expect((await index.get(fingerprintStoreKey(first.cluster, first.fingerprint)))?.string()).toBe(key);
     expect((await store.read(key)).state?.status).toBe('open');
+    // A running workflow's open incident is kept alive (keepalive.test.ts): this one's workflow has ended.
+    await client.workflow.getHandle(incidentWorkflowId(earlier.id)).terminate('bounded test: the workflow ended');
 
     await waitFor('the group and its index entry expired', async () => ((await store.read(key)).state === undefined && (await index.get(fingerprintStoreKey(first.cluster, first.fingerprint))) === null ? true : undefined), 30_000);
     const again = alert();
     const [reopened] = await feed(again);
     expect(reopened?.kind).toBe('open');
     const later = incidentOf(reopened!)!;
-    // Not the earlier incident's id: its workflow (still running here: no worker) would take the new problem's signals.
+    // Not the earlier incident's id: its closed workflow would refuse the new problem (REJECT_DUPLICATE).
     expect(later.id).not.toBe(earlier.id);
     const record = await workflowRecord(client, later.id);
     expect(record.runs).toBe(1);
