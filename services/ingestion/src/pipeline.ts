@@ -97,7 +97,10 @@ export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Ar
     throw new PermanentMessageError(`malformed JSON: ${(error as Error).message.slice(0, 200)}`, '(root)');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new PermanentMessageError('must be a JSON object (a TelemetryEnvelope)', '(root)');
-  const parsed = TelemetryEnvelope.validate({ cluster, ...json });
+  // The installation's cluster is configuration, never the producer's to choose: a producer naming another is refused.
+  const named = (json as { cluster?: unknown }).cluster;
+  if (named !== undefined && named !== cluster) throw new PermanentMessageError(`cluster: ${JSON.stringify(named).slice(0, 100)} is not this installation's cluster ${JSON.stringify(cluster)} (CORTEXOPS_CLUSTER)`, 'cluster');
+  const parsed = TelemetryEnvelope.validate({ ...json, cluster });
   if (!parsed.ok) {
     const first = parsed.error.issues[0];
     throw new PermanentMessageError(`${first?.field ?? '(root)'}: ${first?.problem ?? 'is invalid'}`, first?.field ?? '(root)');
