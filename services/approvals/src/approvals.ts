@@ -6,6 +6,7 @@ import { postgresCheck, temporalCheck, type RunningService, type ServiceContext 
 import { connectTemporal } from '@cortexops/temporal';
 import pg from 'pg';
 import { Client } from '@temporalio/client';
+import { recordSlackAllowList } from './allow-list-audit.js';
 import { ApproverAllowList } from './approvers.js';
 import { APPROVAL_ERROR_CODES } from './errors.js';
 import { registerApprovalRoutes } from './http-api.js';
@@ -72,6 +73,8 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
     users: config.slackApprovers,
     ...(config.approverGroup && slack ? { group: { id: config.approverGroup, directory: slack } } : {}),
   });
+  // Every change of the Slack allow-list is audited (approver.changed), as token changes are by the tokens CLI.
+  await recordSlackAllowList(audit, { users: config.slackApprovers, group: config.approverGroup }, context.logger);
   const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, signer, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
   await service.resume();
   await registerApprovalRoutes(context.http, {
