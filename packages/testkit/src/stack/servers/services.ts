@@ -9,6 +9,7 @@ import { DEMO_NAMESPACE, kubeconfigPaths } from './kubernetes/paths.js';
 import { embeddingModelDir, installEmbeddingModel } from '../embedding-model.js';
 import { writeLocalPolicyData } from '../local-policy.js';
 import { generatedToken, webhookTokenFile } from '../tokens.js';
+import { natsEnv } from '../nats-auth.js';
 import { postgresRoleUrl } from './postgres.js';
 import type { ServerDefinition, StackContext } from '../types.js';
 
@@ -81,13 +82,15 @@ const orEnv = (ctx: StackContext, values: Record<string, string>): Record<string
  * key; for the approvals service the same token and the signing key.
  */
 const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<string, string>>> = {
-  ingestion: (ctx) => orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion, CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(ctx) }),
+  // Each service connects to NATS as its own user (least privilege, stack/nats-auth.ts), over TLS.
+  ingestion: (ctx) => ({ ...natsEnv(ctx, 'ingestion'), ...orEnv(ctx, { CORTEXOPS_KUBECONFIG: kubeconfigPaths(ctx).ingestion, CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: webhookTokenFile(ctx) }) }),
+  correlator: (ctx) => natsEnv(ctx, 'correlator'),
   worker: (ctx) => {
     const ports = stackPorts(ctx);
     return {
+      ...natsEnv(ctx, 'worker'),
       ...orEnv(ctx, {
         CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,
-        CORTEXOPS_NATS_URL: `nats://${LOCAL_HOST}:${ports.natsPort}`,
         CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app'),
         CORTEXOPS_PROMETHEUS_URL: `http://${LOCAL_HOST}:${ports.prometheusPort}`,
         CORTEXOPS_APPROVALS_URL: `http://${LOCAL_HOST}:${servicePort(ctx, 'approvals')}`,
@@ -109,6 +112,7 @@ const SERVICE_ENV: Partial<Record<ServiceName, (ctx: StackContext) => Record<str
   }),
   // Every service that reads or writes the audit store connects as the application role (postgres.ts).
   api: (ctx) => ({
+    ...natsEnv(ctx, 'api'),
     ...orEnv(ctx, { CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app'), CORTEXOPS_API_HEALTH_CA_FILE: kubeconfigPaths(ctx).caCert }),
     CORTEXOPS_API_TOKEN: apiReadToken(ctx),
   }),
