@@ -4,3 +4,4 @@ export * from './health.js';
 export * from './checks.js';
 export * from './http.js';
 export * from './service.js';
+export * from './periodic.js';

@@ -1,6 +1,6 @@
 import { AuditCheckpointError, type ChainHead, type VerifyOptions, type VerifyResult } from '@cortexops/audit';
 import { OPERATIONS_METRICS } from '@cortexops/contracts';
-import type { Logger } from '@cortexops/observability';
+import { every, type Logger } from '@cortexops/observability';
 import { Gauge, type Registry } from 'prom-client';
 
 export interface ChainWatchOptions {
@@ -91,21 +91,6 @@ export class AuditChainWatch {
 
   /** Checks now and every `intervalMs` until the returned function is called (which waits for a check in progress). */
   start(): () => Promise<void> {
-    let running: Promise<unknown> | undefined;
-    const tick = () => {
-      // A long walk is not overtaken by the next tick.
-      running ??= this.check()
-        .catch((error: unknown) => this.deps.logger.warn({ err: error }, 'audit chain check could not run; the gauge keeps its value'))
-        .finally(() => {
-          running = undefined;
-        });
-    };
-    tick();
-    const timer = setInterval(tick, this.options.intervalMs);
-    timer.unref();
-    return async () => {
-      clearInterval(timer);
-      await running;
-    };
+    return every(this.options.intervalMs, () => this.check(), (error) => this.deps.logger.warn({ err: error }, 'audit chain check could not run; the gauge keeps its value'));
   }
 }
