@@ -27,6 +27,6 @@ export const workflowGaugesSpec = {
     100,
     1,
     10_000,
-    'workflows whose state history is queried per interval at most (only those whose history changed since they were last read)',
+    'workflows whose state history is queried per interval at most (those that moved first, then the least recently read)',
   ),
 } as const;

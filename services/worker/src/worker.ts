@@ -1,6 +1,6 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import type { ServiceConfig } from '@cortexops/config';
+import { loadConfig, type ServiceConfig, workflowGaugesSpec } from '@cortexops/config';
 import { MEASUREMENT_OUTCOMES, METRICS, TASK_QUEUES, TERMINAL_STATES } from '@cortexops/contracts';
 import { AuditStore } from '@cortexops/audit';
 import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
@@ -9,6 +9,7 @@ import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Log
 import { PolicyEngine } from '@cortexops/policy';
 import { prometheusClientFromConfig } from '@cortexops/prometheus';
 import { connectTemporal } from '@cortexops/temporal';
+import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
 import pg from 'pg';
 import { Counter } from 'prom-client';
@@ -19,6 +20,8 @@ import { createAdvisor } from './advisor.js';
 import { approvalRefusalSinks } from './approval-refusals.js';
 import { createIncidentMemory } from './memory.js';
 import { workflowBundle } from './bundle.js';
+import { AdvisoryLeadership } from './leadership.js';
+import { WorkflowGauges } from './workflow-gauges.js';
 
 function workerRunningCheck(worker: Worker): DependencyCheck {
   return {
@@ -86,6 +89,7 @@ export interface WorkerOverrides {
 
 /** Polls the remediation task queue with the remediation workflow and its activities over the real adapters. */
 export async function startWorker(config: ServiceConfig<'worker'>, context: ServiceContext, overrides: WorkerOverrides = {}): Promise<RunningService> {
+  const gauges = loadConfig(workflowGaugesSpec);
   // First: a wrong Prometheus setting (tenant, credentials, TLS files) is a configuration error before anything connects.
   const prometheus = prometheusClientFromConfig(config, context.logger);
   const environmentOf = environmentLookup(config.environments, config.defaultEnvironment);
@@ -165,6 +169,17 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     shutdownGraceTime: `${Math.floor(config.shutdownTimeoutMs / 2)} ms`,
   });
   const running = worker.run();
+  // The running workflows by state, their ages and visits (over the worker's own connection): one replica reports
+  // them (a PostgreSQL advisory lock).
+  const stopGauges = new WorkflowGauges(
+    { intervalMs: gauges.workflowGaugesIntervalMs, maxWorkflows: gauges.workflowGaugesMaxWorkflows, maxQueries: gauges.workflowGaugesMaxQueries },
+    {
+      client: new Client({ connection, namespace: config.temporalNamespace }),
+      leadership: new AdvisoryLeadership(config.databaseUrl, 'cortexops-workflow-gauges', context.logger),
+      registry: context.registry,
+      logger: context.logger,
+    },
+  ).start();
   context.logger.info(
     { taskQueue: TASK_QUEUES.remediation, namespace: config.temporalNamespace, policy: engine.status(), prometheus: prometheus.describe(), approvals: config.approvalsUrl, approvalVerifyKeys: config.approvalVerifyKeys.length, incidentMemory: memory ? config.incidentMemory : 'off', llm: llmEnabled ? { baseUrl: config.llmBaseUrl, model: config.llmModel } : 'off (heuristics only)', kubeconfig: config.workerKubeconfig ?? '(default chain)' },
     'worker polling',
@@ -174,6 +189,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     ended: running,
     stop: async () => {
       stopReloading();
+      await stopGauges();
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running.catch((error: unknown) => context.logger.error({ err: error }, 'worker stopped with an error'));
       await connection.close();
