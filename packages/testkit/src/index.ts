@@ -44,3 +44,6 @@ export * from './upload.js';
 export * from './chaos/index.js';
 export { natsAdminConnectOptions, natsCaFile, natsConfigFile, natsConnectOptions, natsEnv, natsSecured, natsSeedFile, type StackNatsUser } from './stack/nats-auth.js';
 export * from './tls-terminator.js';
+export * from './stack-prometheus.js';
+export * from './secured-prometheus.js';
+export * from './tenant-gateway.js';

@@ -1,10 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LOCAL_HOST } from '@cortexops/config';
-import { installDebianPackage } from './stack/install.js';
-import { createLauncher } from './stack/launcher.js';
+import { PrometheusClient, type Series } from '@cortexops/prometheus';
+import { launchPrivatePrometheus } from './private-prometheus.js';
 import { httpOk } from './stack/probes.js';
-import type { ServerDefinition, StackContext } from './stack/types.js';
+import type { StackContext } from './stack/types.js';
 import { VERSIONS } from './stack/versions.js';
 import { freePort } from './testing.js';
 
@@ -23,10 +22,8 @@ export interface RulesPrometheusOptions {
   readonly externalLabels?: Readonly<Record<string, string>>;
 }
 
-export interface PromSample {
-  readonly metric: Readonly<Record<string, string>>;
-  readonly value: readonly [number, string];
-}
+/** One series of an instant query (the client's `Series`). */
+export type PromSample = Series;
 
 export interface PromAlert {
   readonly labels: Readonly<Record<string, string>>;
@@ -43,13 +40,6 @@ export interface RulesPrometheus {
   stop(): Promise<void>;
 }
 
-async function apiGet<T>(url: string): Promise<T> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(5000) });
-  const body = (await response.json()) as { status: string; error?: string; data?: T };
-  if (body.status !== 'success' || body.data === undefined) throw new Error(`${url}: ${body.error ?? body.status}`);
-  return body.data;
-}
-
 /**
  * A Prometheus of a test's own, with its rule file, scrape targets and Alertmanager: the stack's Prometheus binary
  * (same pinned package, installed once into the cache) run by the stack launcher in the private context `ctx`
@@ -58,44 +48,28 @@ async function apiGet<T>(url: string): Promise<T> {
 export async function startRulesPrometheus(ctx: StackContext, options: RulesPrometheusOptions): Promise<RulesPrometheus> {
   const port = await freePort();
   const url = `http://${LOCAL_HOST}:${port}`;
-  const dir = join(ctx.dataDir, NAME);
   const interval = options.interval ?? '1s';
-  const config = {
-    global: { scrape_interval: interval, evaluation_interval: interval, external_labels: options.externalLabels ?? {} },
-    alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(options.alertmanagerUrl).host] }] }] },
-    rule_files: [join(dir, 'rules.yml')],
-    scrape_configs: options.scrapeConfigs,
-  };
-  let binary = '';
-  const definition: ServerDefinition = {
+  const stop = await launchPrivatePrometheus(ctx, {
     name: NAME,
     description: `Prometheus ${VERSIONS.prometheus.version} with a test's rules`,
-    group: 'stack',
-    ports: () => [{ variable: `${NAME} (a free test port)`, port }],
-    install: async () => {
-      binary = join(await installDebianPackage(ctx, VERSIONS.prometheus.package, VERSIONS.prometheus.version), 'usr', 'bin', 'prometheus');
-    },
-    prepare: async () => {
-      mkdirSync(join(dir, 'storage'), { recursive: true });
-      writeFileSync(join(dir, 'rules.yml'), options.rules);
-      // JSON is YAML: Prometheus reads it as its configuration file.
-      writeFileSync(join(dir, 'prometheus.yml'), JSON.stringify(config, null, 2));
-    },
-    command: () => ({
-      command: binary,
-      args: [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'storage')}`, `--web.listen-address=${LOCAL_HOST}:${port}`],
+    port,
+    files: () => ({ 'rules.yml': options.rules }),
+    config: (dir) => ({
+      global: { scrape_interval: interval, evaluation_interval: interval, external_labels: options.externalLabels ?? {} },
+      alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(options.alertmanagerUrl).host] }] }] },
+      rule_files: [join(dir, 'rules.yml')],
+      scrape_configs: options.scrapeConfigs,
     }),
     probe: () => httpOk(`${url}/-/ready`),
-    endpoints: () => ({ ui: url }),
-  };
-  const launcher = createLauncher(ctx, [definition]);
-  await launcher.up([NAME]);
+  });
+  const client = PrometheusClient.create({ baseUrl: url, timeoutMs: 5000, retries: 0 });
   return {
     url,
-    query: async (promql) => (await apiGet<{ result: PromSample[] }>(`${url}/api/v1/query?query=${encodeURIComponent(promql)}`)).result,
-    alerts: async () => (await apiGet<{ alerts: PromAlert[] }>(`${url}/api/v1/alerts`)).alerts,
+    query: (promql) => client.vector(promql),
+    alerts: async () => ((await client.get('alerts')) as { alerts: PromAlert[] }).alerts,
     stop: async () => {
-      await launcher.down([NAME]);
+      await client.close();
+      await stop();
     },
   };
 }

@@ -7,7 +7,8 @@ import { HTTP_PATHS, SERVICE_NAMES } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dashboardQueries, metricFamily, ruleQueries, selectors, withGrafanaVariables, type NamedQuery } from '../../src/grafana/queries.js';
 import { METRIC_GAPS } from '../../src/grafana/metric-gaps.js';
-import { installDebianPackage, REPO_ROOT, runDemo, sharedStack, stackPorts, VERSIONS, webhookTokenFile, type StackContext } from '../../src/index.js';
+import type { PrometheusClient, Series } from '@cortexops/prometheus';
+import { installDebianPackage, REPO_ROOT, runDemo, sharedStack, stackPrometheus, VERSIONS, webhookTokenFile, type StackContext } from '../../src/index.js';
 
 const DASHBOARDS_DIR = join(REPO_ROOT, 'deploy', 'grafana', 'dashboards');
 const RULES_DIR = join(REPO_ROOT, 'deploy', 'prometheus', 'rules');
@@ -18,23 +19,15 @@ const panelQueries: NamedQuery[] = files(DASHBOARDS_DIR, /\.json$/).flatMap((f) 
 const ruleFiles = files(RULES_DIR, /\.ya?ml$/);
 const alertQueries: NamedQuery[] = ruleFiles.flatMap((f) => ruleQueries(readFileSync(join(RULES_DIR, f), 'utf8'), f));
 
-interface Series {
-  readonly metric: Readonly<Record<string, string>>;
-  readonly value: readonly [number, string];
-}
-
-let prometheusUrl = '';
+/**
+ * Every read goes through the client the worker verifies with (packages/prometheus), with the settings of the
+ * environment (CORTEXOPS_PROMETHEUS_*): the stack's Prometheus, or a Mimir/Thanos/Cortex with its tenant and credentials.
+ */
+let prometheus: PrometheusClient;
 /** Metric families some scraped target declares (HELP/TYPE), samples or not. */
 let declared = new Set<string>();
 
-async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`${prometheusUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
-  const body = (await response.json()) as { status: string; error?: string; data: T };
-  if (body.status !== 'success') throw new Error(`Prometheus ${path}: ${body.error ?? body.status}`);
-  return body.data;
-}
-
-const query = async (expr: string): Promise<Series[]> => (await api<{ result: Series[] }>(`/api/v1/query?query=${encodeURIComponent(expr)}`)).result;
+const query = (expr: string): Promise<Series[]> => prometheus.vector(expr);
 
 /**
  * Each selector of the expression returns series, or its metric is a known gap (metric-gaps.ts); the names of the
@@ -71,7 +64,7 @@ beforeAll(async () => {
   const up = await stack.up(['prometheus', 'kube-state-metrics', ...SERVICE_NAMES]);
   startedHere = up.filter((r) => r.action === 'started' && (SERVICE_NAMES as readonly string[]).includes(r.name)).map((r) => r.name);
   ctx = stack.ctx;
-  prometheusUrl = `http://${LOCAL_HOST}:${stackPorts(ctx).prometheusPort}`;
+  prometheus = stackPrometheus(ctx);
   // Fails unless the incident ends RESOLVED (the automatic path through every service: a verification, a resolved outcome).
   await runDemo(ctx, { timeoutMs: 180_000, log: () => undefined });
   const { port } = loadConfig({ port: servicePortVar('ingestion') }, ctx.env);
@@ -87,10 +80,11 @@ beforeAll(async () => {
     if (Date.now() > deadline) throw new Error('Prometheus did not scrape the services within 60 s of the demo');
     await new Promise((r) => setTimeout(r, 1000));
   }
-  declared = new Set(Object.keys(await api<Record<string, unknown>>('/api/v1/metadata')));
+  declared = new Set(Object.keys((await prometheus.get('metadata')) as Record<string, unknown>));
 }, 300_000);
 
 afterAll(async () => {
+  await prometheus?.close();
   if (startedHere.length > 0) await sharedStack().down(startedHere);
 });
 
@@ -112,10 +106,11 @@ describe('alert rules — every expression evaluates over metrics that exist', (
   it('alert rules — the local Prometheus loaded every rule and evaluates each without error', async () => {
     type Rules = { groups: { rules: { name: string; health: string; lastError?: string }[] }[] };
     const deadline = Date.now() + 30_000;
-    let rules = (await api<Rules>('/api/v1/rules?type=alert')).groups.flatMap((g) => g.rules);
+    const alertRules = async () => ((await prometheus.get('rules', { type: 'alert' })) as Rules).groups.flatMap((g) => g.rules);
+    let rules = await alertRules();
     while (rules.some((r) => r.health === 'unknown') && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 1000));
-      rules = (await api<Rules>('/api/v1/rules?type=alert')).groups.flatMap((g) => g.rules);
+      rules = await alertRules();
     }
     const expected = alertQueries.map((q) => q.source.split(' › ').at(-1)).sort();
     expect(rules.map((r) => r.name).sort()).toEqual(expected);

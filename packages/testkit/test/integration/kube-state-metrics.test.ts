@@ -1,23 +1,17 @@
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LOCAL_HOST } from '@cortexops/config';
-import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, kubeconfigPaths, kubectl, KubectlError, stackPorts, uniqueName, type StackContext } from '@cortexops/testkit';
+import type { PrometheusClient, Series } from '@cortexops/prometheus';
+import { DEMO_DEPLOYMENT, DEMO_NAMESPACE, ensureServers, kubeconfigPaths, kubectl, KubectlError, stackPrometheus, uniqueName, type StackContext } from '@cortexops/testkit';
 
 /** Prometheus scrapes every 5 s; a new object needs a watch event, a scrape and a query to show up. */
 const SETTLE = { timeout: 60_000, interval: 500 };
 
-interface Sample {
-  readonly metric: Readonly<Record<string, string>>;
-  readonly value: readonly [number, string];
-}
+let prometheus: PrometheusClient | undefined;
 
-/** An instant query against the real Prometheus of the local stack. */
-async function query(ctx: StackContext, promql: string): Promise<Sample[]> {
-  const url = `http://${LOCAL_HOST}:${stackPorts(ctx).prometheusPort}/api/v1/query?query=${encodeURIComponent(promql)}`;
-  const response = await fetch(url);
-  const body = (await response.json()) as { status: string; error?: string; data?: { resultType: string; result: Sample[] } };
-  if (body.status !== 'success' || body.data?.resultType !== 'vector') throw new Error(`${promql}: ${body.error ?? body.status}`);
-  return body.data.result;
+/** An instant query against the real Prometheus of the local stack, through the client the worker verifies with. */
+async function query(ctx: StackContext, promql: string): Promise<Series[]> {
+  prometheus ??= stackPrometheus(ctx);
+  return prometheus.vector(promql);
 }
 
 /** The single value of a query, or undefined while Prometheus has no series for it. */
@@ -44,6 +38,7 @@ describe('kube-state-metrics — the real Prometheus sees the local cluster', ()
   });
 
   afterAll(async () => {
+    await prometheus?.close();
     if (!core) return;
     await core.deleteNamespace({ name: namespace });
     // Nothing left behind: the namespace and everything in it are gone before the file ends.
