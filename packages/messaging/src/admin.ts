@@ -1,7 +1,7 @@
-import { KV_BUCKETS } from '@cortexops/contracts';
+import { KV_BUCKETS, OBJECT_STORES, OVERSIZED_BODY_STORE_BYTES } from '@cortexops/contracts';
 import type { NatsConnection } from 'nats';
 import { connectNats, type NatsClientConfig } from './connect.js';
-import { ensureKvBucket, type KvBucketSpec } from './kv.js';
+import { ensureKvBucket, ensureObjectStore, type KvBucketSpec, type ObjectStoreSpec } from './kv.js';
 import { ensureJetStreamLayout, type JetStreamLayout, type JetStreamLayoutOptions } from './layout.js';
 
 /** Pod owner chains are kept this long after their last write (a pod's owners do not change while it lives). */
@@ -38,13 +38,27 @@ export function cortexopsKvBuckets(options: KvBucketsOptions): KvBucketSpec[] {
   return keys.flatMap((key) => all[key]);
 }
 
+/** Every object store of CortexOps: ingestion's oversized webhook bodies, kept as long as dead letters. */
+export function cortexopsObjectStores(settings: { readonly deadLetterMaxAgeMs: number; readonly jsStorage: 'file' | 'memory' }): ObjectStoreSpec[] {
+  return [
+    {
+      name: OBJECT_STORES.webhookOversized,
+      ttlMs: settings.deadLetterMaxAgeMs,
+      maxBytes: OVERSIZED_BODY_STORE_BYTES,
+      storage: settings.jsStorage,
+      description: 'Alertmanager webhook bodies over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES, kept for replay',
+    },
+  ];
+}
+
 export interface NatsLayoutPlan {
   readonly layout?: JetStreamLayoutOptions;
   readonly buckets: readonly KvBucketSpec[];
+  readonly objectStores?: readonly ObjectStoreSpec[];
 }
 
 /**
- * The admin step: creates or updates the three streams and the KV buckets (idempotent). Runs with the admin user's
+ * The admin step: creates or updates the three streams and the KV buckets, creates the object stores (idempotent). Runs with the admin user's
  * connection — the local stack's set-up, `cortexops-admin nats apply`, the tests' helpers — before the services start;
  * the services only bind to what it made.
  */
@@ -53,6 +67,7 @@ export async function applyNatsLayout(nc: NatsConnection, plan: NatsLayoutPlan):
   const js = nc.jetstream();
   const layout = await ensureJetStreamLayout(jsm, plan.layout);
   for (const bucket of plan.buckets) await ensureKvBucket(jsm, js, bucket);
+  for (const store of plan.objectStores ?? []) await ensureObjectStore(js, store);
   return layout;
 }
 

@@ -1,10 +1,33 @@
-import { millis, nanos, type JetStreamClient, type JetStreamManager, type KV, type StreamInfo } from 'nats';
+import { millis, nanos, StorageType, type JetStreamClient, type JetStreamManager, type KV, type StreamInfo } from 'nats';
 import { JetStreamLayoutError, MissingJetStreamResourceError } from './errors.js';
 import { isStreamNotFound } from './layout.js';
 
 /** The stream behind KV bucket `bucket`. */
 export function kvStreamName(bucket: string): string {
   return `KV_${bucket}`;
+}
+
+/** The stream behind object store `store`. */
+export function objectStoreStreamName(store: string): string {
+  return `OBJ_${store}`;
+}
+
+/** An object store as the admin step creates it: bounded by age and bytes. */
+export interface ObjectStoreSpec {
+  readonly name: string;
+  readonly ttlMs: number;
+  readonly maxBytes: number;
+  readonly storage: 'file' | 'memory';
+  readonly description: string;
+}
+
+/** Creates the object store unless it exists (an existing one is left as it is). The admin step's job. */
+export async function ensureObjectStore(js: JetStreamClient, spec: ObjectStoreSpec): Promise<void> {
+  try {
+    await js.views.os(spec.name, { description: spec.description, ttl: nanos(spec.ttlMs), max_bytes: spec.maxBytes, storage: spec.storage === 'memory' ? StorageType.Memory : StorageType.File });
+  } catch (error) {
+    throw new JetStreamLayoutError(`object store ${spec.name}`, { cause: error });
+  }
 }
 
 /** A KV bucket as the admin step creates it: one value per key, and a TTL (stream max age) where entries expire. */

@@ -1,7 +1,7 @@
-import { CONSUMERS, KV_BUCKETS, REMEDIATION_NOTICE_TOKEN, STREAMS, SUBJECTS } from '@cortexops/contracts';
+import { CONSUMERS, KV_BUCKETS, OBJECT_STORES, REMEDIATION_NOTICE_TOKEN, STREAMS, SUBJECTS } from '@cortexops/contracts';
 import { fingerprintsBucket } from './admin.js';
 import { natsInboxPrefix } from './connect.js';
-import { kvStreamName } from './kv.js';
+import { kvStreamName, objectStoreStreamName } from './kv.js';
 
 /**
  * The NATS users of one installation: `admin` manages streams and buckets (the admin step, backups, operators'
@@ -31,15 +31,15 @@ function durableConsumerApi(stream: string, durable: string): string[] {
 }
 
 /**
- * What a KV bucket's user needs: its stream's info (bind), writes (`$KV.<bucket>.>`, compare-and-set included), reads
- * (direct and stream get) and watches (an ordered consumer of the bucket's stream, its flow control, its deletion).
- * Never the stream's create, update, purge or delete.
+ * What a user of a KV bucket or object store needs: its stream's info (bind), writes (`$KV.<bucket>.>` with
+ * compare-and-set, or `$O.<store>.>` chunks and metadata), reads (direct and stream get) and watches (an ordered
+ * consumer of the stream, its flow control, its deletion). Never the stream's create, update or delete; an object
+ * store's purge only (an object written again drops its old chunks by a purge of their subject).
  */
-function kvApi(bucket: string): string[] {
-  const stream = kvStreamName(bucket);
+function storeApi(stream: string, writes: string, purge: boolean): string[] {
   return [
     `$JS.API.STREAM.INFO.${stream}`,
-    `$KV.${bucket}.>`,
+    writes,
     `$JS.API.DIRECT.GET.${stream}`,
     `$JS.API.DIRECT.GET.${stream}.>`,
     `$JS.API.STREAM.MSG.GET.${stream}`,
@@ -48,18 +48,24 @@ function kvApi(bucket: string): string[] {
     `$JS.API.CONSUMER.INFO.${stream}.>`,
     `$JS.API.CONSUMER.DELETE.${stream}.>`,
     `$JS.FC.${stream}.>`,
+    ...(purge ? [`$JS.API.STREAM.PURGE.${stream}`] : []),
   ];
 }
+
+const kvApi = (bucket: string) => storeApi(kvStreamName(bucket), `$KV.${bucket}.>`, false);
+const objectStoreApi = (store: string) => storeApi(objectStoreStreamName(store), `$O.${store}.>`, true);
 
 export interface NatsPermissionNames {
   readonly streams?: Partial<Record<keyof typeof STREAMS, string>>;
   readonly buckets?: Partial<Record<keyof typeof KV_BUCKETS, string>>;
+  readonly objectStores?: Partial<Record<keyof typeof OBJECT_STORES, string>>;
 }
 
 /**
  * Least privilege per service, derived from what each one does:
  * - ingestion publishes telemetry (webhook, event watcher), signals (never a remediation notice), its dead letters;
- *   consumes TELEMETRY through its durable; reads and writes its three buckets.
+ *   consumes TELEMETRY through its durable; reads and writes its three buckets and its object store of oversized
+ *   webhook bodies.
  * - correlator consumes SIGNALS through its durable, dead-letters, reads and writes its two buckets.
  * - worker publishes remediation notices (`signals.<cluster>._remediated`) and nothing else.
  * - api only checks that NATS answers (a PING needs no permission).
@@ -70,6 +76,7 @@ export interface NatsPermissionNames {
 export function natsPermissions(names: NatsPermissionNames = {}): Record<NatsServiceUser, NatsPermissions> {
   const streams = { ...STREAMS, ...names.streams };
   const buckets = { ...KV_BUCKETS, ...names.buckets };
+  const objectStores = { ...OBJECT_STORES, ...names.objectStores };
   const info = (...names_: string[]) => names_.map((name) => `$JS.API.STREAM.INFO.${name}`);
   const replies = (user: NatsServiceUser) => ({ allow: [`${natsInboxPrefix(user)}.>`] });
   const notice = `${SUBJECTS.signalsPrefix}.*.${REMEDIATION_NOTICE_TOKEN}`;
@@ -85,6 +92,7 @@ export function natsPermissions(names: NatsPermissionNames = {}): Record<NatsSer
           ...info(streams.telemetry, streams.signals, streams.deadLetter),
           ...durableConsumerApi(streams.telemetry, CONSUMERS.ingestion),
           ...[buckets.kubernetesWatch, buckets.podOwners, buckets.ingestionDrops].flatMap(kvApi),
+          ...objectStoreApi(objectStores.webhookOversized),
         ],
         deny: [notice],
       },

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { correlatorSpec, jetstreamSpec, LOCAL_HOST, loadConfig } from '@cortexops/config';
-import { applyNatsLayout, cortexopsKvBuckets } from '@cortexops/messaging';
+import { applyNatsLayout, cortexopsKvBuckets, cortexopsObjectStores } from '@cortexops/messaging';
 import { connect } from 'nats';
 import { stackPorts } from '../context.js';
 import { installPythonPackage } from '../install.js';
@@ -24,7 +24,7 @@ async function applyLayout(ctx: StackContext): Promise<void> {
   try {
     const settings = loadConfig(jetstreamSpec, ctx.env);
     const { stateTtlMs } = loadConfig({ stateTtlMs: correlatorSpec.stateTtlMs }, ctx.env);
-    await applyNatsLayout(nc, { layout: { settings }, buckets: cortexopsKvBuckets({ correlatorTtlMs: stateTtlMs }) });
+    await applyNatsLayout(nc, { layout: { settings }, buckets: cortexopsKvBuckets({ correlatorTtlMs: stateTtlMs }), objectStores: cortexopsObjectStores(settings) });
   } finally {
     await nc.close();
   }
