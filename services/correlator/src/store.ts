@@ -23,7 +23,7 @@ import {
   tick,
   type TickResult,
 } from './engine.js';
-import type { Incident, Signal } from '@cortexops/contracts';
+import { targetRef, type Incident, type Signal, type TargetRef } from '@cortexops/contracts';
 import { KeyedQueue } from './keyed.js';
 
 /** JetStream's "wrong last sequence": somebody else wrote the key since we read it. */
@@ -104,6 +104,45 @@ function memoOf(signal: Signal): string {
   return `${signal.cluster}\u0000${signal.fingerprint}`;
 }
 
+/**
+ * A fingerprint's index entry: the group that holds it (a plain group key, written after a decision), or a replica's
+ * claim to decide its first signals in a grouping (JSON, created only if absent; {@link GroupStore.claim}).
+ */
+interface Home {
+  readonly key: string;
+  /** A claim's grouping and when it was made (the entry's KV time). */
+  readonly claim?: { readonly grouping: Grouping; readonly atMs: number };
+}
+
+/** How a claim is stored. */
+interface ClaimValue {
+  readonly key: string;
+  readonly target: TargetRef;
+  readonly rootCause?: TargetRef;
+}
+
+/**
+ * A claim is followed into its grouping only this long after it was made (its replica decides within milliseconds; a
+ * crash before that is redelivered within the ack wait). Later the claimed group holds the fingerprint, or the
+ * problem is grouped by what it names.
+ */
+const CLAIM_WINDOW_MS = 60_000;
+
+function homeOfEntry(entry: KvEntry): Home | undefined {
+  const text = entry.string();
+  if (!text.startsWith('{')) return { key: text };
+  try {
+    const value = JSON.parse(text) as Partial<ClaimValue>;
+    const target = targetRef.safeParse(value.target);
+    const rootCause = value.rootCause === undefined ? undefined : targetRef.safeParse(value.rootCause);
+    if (typeof value.key !== 'string' || !target.success || (rootCause !== undefined && !rootCause.success)) return undefined;
+    const grouping: Grouping = { key: value.key, target: target.data, ...(rootCause?.success ? { rootCause: rootCause.data } : {}) };
+    return { key: value.key, claim: { grouping, atMs: entry.created.getTime() } };
+  } catch {
+    return undefined;
+  }
+}
+
 /** What {@link GroupStore} returns for a signal routed to its fingerprint's group that no longer holds it. */
 const NOT_HOME = { state: undefined, decision: undefined } as const;
 
@@ -131,7 +170,7 @@ export class GroupStore {
   private following = false;
   private readonly cacheSize: number;
   /** Cluster and fingerprint → the group key the index named when this replica last read or wrote it (trusted `refreshMs`). */
-  private readonly homes: LRUCache<string, string> | undefined;
+  private readonly homes: LRUCache<string, Home> | undefined;
   /** Cluster and fingerprint → the group key this replica wrote in the index (written again after `refreshMs`, so it never expires while used). */
   private readonly written: LRUCache<string, string> | undefined;
 
@@ -320,7 +359,7 @@ export class GroupStore {
   }
 
   /** The group the fingerprint index names for the signal's fingerprint (remembered, else read), if any. */
-  private async homeOf(signal: Signal): Promise<string | undefined> {
+  private async homeOf(signal: Signal): Promise<Home | undefined> {
     const index = this.options.fingerprints;
     if (index === undefined || this.homes === undefined) return undefined;
     const memo = memoOf(signal);
@@ -328,9 +367,31 @@ export class GroupStore {
     if (known !== undefined) return known;
     const entry = await index.kv.get(fingerprintStoreKey(signal.cluster, signal.fingerprint));
     if (entry === null || entry.operation !== 'PUT' || entry.length === 0) return undefined;
-    const home = entry.string();
-    this.homes.set(memo, home);
+    const home = homeOfEntry(entry);
+    if (home !== undefined) this.homes.set(memo, home);
     return home;
+  }
+
+  /**
+   * Claims a new fingerprint for the grouping this replica would decide it in: the index entry is created only if
+   * absent (one create, whoever is first wins), so the first signals of one problem decided at the same moment by
+   * two replicas that group them differently (a node incident one of them has not seen yet, an owner chain one signal
+   * lacks) are decided in one group. Undefined when this replica's claim stands; else the entry that was there.
+   */
+  private async claim(signal: Signal, grouping: Grouping): Promise<Home | undefined> {
+    const index = this.options.fingerprints;
+    if (index === undefined || this.homes === undefined || this.written === undefined || signal.status !== 'firing') return undefined;
+    const memo = memoOf(signal);
+    const claimed: ClaimValue = { key: grouping.key, target: grouping.target, ...(grouping.rootCause !== undefined ? { rootCause: grouping.rootCause } : {}) };
+    try {
+      await index.kv.create(fingerprintStoreKey(signal.cluster, signal.fingerprint), JSON.stringify(claimed));
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+      return this.homeOf(signal);
+    }
+    this.written.set(memo, grouping.key);
+    this.homes.set(memo, { key: grouping.key });
+    return undefined;
   }
 
   /** Records in the index that the group holds the fingerprint, unless this replica did (or read it) recently. */
@@ -341,7 +402,7 @@ export class GroupStore {
     if (this.written.get(memo) === groupKey) return;
     await index.kv.put(fingerprintStoreKey(signal.cluster, signal.fingerprint), groupKey);
     this.written.set(memo, groupKey);
-    this.homes.set(memo, groupKey);
+    this.homes.set(memo, { key: groupKey });
   }
 
   /**
@@ -354,16 +415,18 @@ export class GroupStore {
   async apply(signal: Signal, nowMs: number, rules: CorrelationRules): Promise<CorrelationResult & { groupKey: string }> {
     const onNode = signal.node !== undefined && nodeOf(signal) === undefined && (await this.nodeIncidentOpen(signal.cluster, signal.node));
     const grouping = groupingOf(signal, onNode);
-    const home = await this.homeOf(signal);
-    if (home !== undefined && home !== grouping.key) {
-      const routed = await this.decideIn(home, (state) => {
-        const there = homeGrouping(state, signal);
+    const home = (await this.homeOf(signal)) ?? (await this.claim(signal, grouping));
+    if (home !== undefined && home.key !== grouping.key) {
+      // Another replica's fresh claim: its grouping decides, even before its first decision is stored there.
+      const claimed = home.claim !== undefined && Date.now() - home.claim.atMs < CLAIM_WINDOW_MS ? home.claim.grouping : undefined;
+      const routed = await this.decideIn(home.key, (state) => {
+        const there = homeGrouping(state, signal) ?? claimed;
         return there === undefined ? NOT_HOME : correlate(state, there, signal, nowMs, rules);
       });
       if (routed.decision !== undefined) {
         // Keeps the index entry alive while the problem is decided there (it expires TTL after its last write).
-        await this.noteHome(signal, home);
-        return { ...routed, decision: routed.decision, groupKey: home };
+        await this.noteHome(signal, home.key);
+        return { ...routed, decision: routed.decision, groupKey: home.key };
       }
     }
     let result = await this.applyIn(grouping, signal, nowMs, rules);

@@ -130,6 +130,26 @@ describe('correlator store — replicas and remembered state (real NATS KV)', ()
     expect(other).toMatchObject({ decision: { kind: 'open', incident: { target: { kind: 'Deployment', name: 'cart' } } } });
   });
 
+  it('fingerprint index — two replicas deciding the first signals of one fingerprint at the same moment, grouped differently, open one incident', async () => {
+    const [a, b] = await replicas(true, true);
+    // The same alert as two ingestion replicas may name it: with the pod's owners, and as the pod alone.
+    const atMs = Date.now();
+    const withOwners = makeSignal('race-cart', { source: 'alertmanager', ...base, atMs });
+    const bare = makeSignal('race-cart', { source: 'alertmanager', ...base, ownerChain: [], atMs: atMs + 1 });
+    expect(groupingOf(withOwners).key).not.toBe(groupingOf(bare).key);
+    // Both look the fingerprint up before either has decided: neither finds a group holding it.
+    const [first, second] = await Promise.all([a.apply(withOwners, Date.now(), RULES), b.apply(bare, Date.now(), RULES)]);
+    // One opens; the other is the same problem already firing there (fingerprint dedup).
+    const kinds = [first.decision.kind, second.decision.kind].sort();
+    expect(kinds).toEqual(['deduplicated', 'open']);
+    expect(first.groupKey).toBe(second.groupKey);
+    const opened = [first, second].find((r) => r.decision.kind === 'open')!;
+    expect((await a.read(opened.groupKey)).state?.status).toBe('open');
+    // Nothing was stored for the other grouping.
+    const other = opened.groupKey === groupingOf(withOwners).key ? groupingOf(bare).key : groupingOf(withOwners).key;
+    expect((await a.read(other)).state).toBeUndefined();
+  });
+
   it('TTL — a replica does not trust what it remembers longer than KV keeps it: a node incident expired from KV no longer takes its pods’ signals', async () => {
     const name = uniqueName('corstorettl').replace(/[^a-z0-9]/g, '');
     buckets.push(name, `${name}_fingerprints`);

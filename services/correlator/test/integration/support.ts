@@ -141,6 +141,8 @@ export interface CorrelatorHarness {
   readonly jsm: JetStreamManager;
   readonly client: Client;
   readonly correlator: InProcessCorrelator;
+  /** The correlator's environment (NATS, Temporal namespace, rules): a second replica starts with it. */
+  readonly env: Record<string, string>;
   /** Reads the correlator's group bucket (no index, follows nothing). */
   readonly store: GroupStore;
   /** Publishes signals one after another and waits until the correlator has decided on each. */
@@ -159,13 +161,15 @@ export async function startHarness(names: IsolatedNames, env: Record<string, str
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   await before?.(js);
-  const correlator = await startInProcess({ ...natsEnv(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...env }, names);
+  const fullEnv = { ...natsEnv(ctx), CORTEXOPS_TEMPORAL_ADDRESS: temporalAddress(ctx), CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_JS_STORAGE: 'memory', ...env };
+  const correlator = await startInProcess(fullEnv, names);
   const store = await GroupStore.create(await js.views.kv(names.kvBucket));
   return {
     nc,
     js,
     jsm,
     client,
+    env: fullEnv,
     correlator,
     store,
     feed: (...signals) => feedSignals(js, names, correlator, ...signals),
