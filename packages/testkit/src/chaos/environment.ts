@@ -171,12 +171,14 @@ export class ChaosEnvironment {
       // File storage: a NATS restart keeps the streams and the correlator's state.
       CORTEXOPS_JS_STORAGE: 'file',
     };
-    const correlator = await spawnService('correlator', { ...common, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
+    // Each service as its own NATS user (least privilege, as the stack runs them).
+    const correlator = await spawnService('correlator', { ...common, ...natsEnv(own.ctx, 'correlator'), CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
     scenario.defer(() => correlator.terminate());
     scenario.diagnose(() => `--- correlator (last lines):\n${correlator.output().slice(-2500)}`);
     await correlator.waitForHealth((status) => status === 200, scenario.remainingMs());
     const workerEnv: Record<string, string> = {
       ...common,
+      ...natsEnv(own.ctx, 'worker'),
       ...CHAOS_VERIFY,
       CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(shared).worker,
       CORTEXOPS_POLICY_DATA: policyData,
@@ -197,7 +199,7 @@ export class ChaosEnvironment {
     if (options.ingestion) {
       // Its own NATS, the cluster's pod owners for alerts; the event watch stays off (it would take every namespace's
       // Warning events, other runs' included).
-      const ingestion = await spawnService('ingestion', { ...common, CORTEXOPS_KUBECONFIG: kubeconfigPaths(shared).ingestion, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false' });
+      const ingestion = await spawnService('ingestion', { ...common, ...natsEnv(own.ctx, 'ingestion'), CORTEXOPS_KUBECONFIG: kubeconfigPaths(shared).ingestion, CORTEXOPS_INGESTION_WATCH_EVENTS: 'false' });
       scenario.defer(() => ingestion.terminate());
       scenario.diagnose(() => `--- ingestion (last lines):\n${ingestion.output().slice(-2500)}`);
       await ingestion.waitForHealth((status) => status === 200, scenario.remainingMs());

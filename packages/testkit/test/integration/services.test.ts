@@ -30,7 +30,8 @@ describe('services — start against the local stack and stop cleanly', () => {
   });
 
   it.each(SERVICE_NAMES)('%s reports healthy, serves metrics, and exits 0 on SIGTERM', async (name) => {
-    const service = await spawnService(name, env);
+    // Each service as its own NATS user (approvals has none: it does not use NATS).
+    const service = await spawnService(name, name === 'approvals' ? env : { ...env, ...natsEnv(nats.ctx, name) });
     try {
       const health = await service.waitForHealth((status) => status === 200, 120_000);
       expect(health.status).toBe('up');
