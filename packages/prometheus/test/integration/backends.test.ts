@@ -1,4 +1,4 @@
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { LOCAL_HOST, loadServiceConfig } from '@cortexops/config';
 import { renderPromql } from '@cortexops/prometheus';
@@ -135,6 +135,15 @@ describe('Prometheus behind TLS (client certificates), basic auth and a route pr
     const sample = await client.instant('vector(1)');
     expect(sample).toMatchObject({ kind: 'error', reason: 'tls', attempts: 1 });
     expect(sample.kind === 'error' && sample.message).toMatch(/^TLS with https:\/\/127\.0\.0\.1:\d+\/prometheus failed: (SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY) .*check the CA file/);
+    await client.close();
+  });
+
+  it('a replaced CA file is used from the next query on: the connection pool is rebuilt (certificate rotation without restart)', async () => {
+    const caFile = files.file('rotating-ca.crt', readFileSync(pki.otherCa));
+    const client = securedClient({ tls: { caFile, certFile: pki.clientCert, keyFile: pki.clientKey } });
+    expect(await client.instant('vector(1)')).toMatchObject({ kind: 'error', reason: 'tls' });
+    writeFileSync(caFile, readFileSync(pki.ca));
+    expect(await client.instant('vector(1)')).toEqual({ kind: 'value', value: 1 });
     await client.close();
   });
 
