@@ -43,10 +43,9 @@ import { startInProcess, waitFor, type InProcessIngestion } from '../support.js'
  * namespace, a Prometheus, a namespace and a kwok node. Its Prometheus keeps only series of that namespace and node,
  * so the shared cluster's other objects raise nothing here; nothing it does emits a Kubernetes event.
  *
- * Not shown here because it does not happen yet: topology absorbing a NotReady node's pods' alerts. The mixin's pod
- * alerts (KubePodNotReady, KubePodCrashLooping) carry no `node` label and ingestion does not read the pod's node,
- * so while the node's incident is open they open their Deployment's incident instead (seen with a pod pinned to the
- * NotReady node of this file); the Deployment's own alerts (KubeDeploymentReplicasMismatch) name no node at all.
+ * Topology: the mixin's pod alerts (KubePodCrashLooping, KubePodNotReady) carry no `node` label; ingestion reads the
+ * pod's node from its informer (`spec.nodeName`), so while a node's incident is open they join it. The Deployment's own
+ * alerts (KubeDeploymentReplicasMismatch) name no node and no pod: they stay the Deployment's.
  */
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/mixin');
@@ -62,6 +61,8 @@ const ROOT_FS = { device: '/dev/nvme0n1p1', fstype: 'ext4', mountpoint: '/', siz
 const suffix = uniqueName('mx').replace(/[^a-z0-9]/g, '').slice(-10);
 const namespace = `mixin-${suffix}`;
 const node = `kwok-mixin-${suffix}`;
+/** A second node of this file's, for topology (the first one's incident has resolved by then). */
+const topologyNode = `kwok-mixin-${suffix}-t`;
 const MARK = 'cortexops.io/mixin-test';
 
 let cluster: StackContext;
@@ -74,18 +75,20 @@ let prometheus: RulesPrometheus;
 const previousIngestionPort = process.env.CORTEXOPS_INGESTION_PORT;
 
 /** A kwok node of this file's own, tainted so that only what this file pins there runs on it. */
-function testNode() {
-  const base = kwokNode(node);
+function testNode(name = node) {
+  const base = kwokNode(name);
   return { ...base, metadata: { ...base.metadata, labels: { ...base.metadata.labels, [MARK]: suffix } }, spec: { taints: [{ key: MARK, value: suffix, effect: 'NoSchedule' }] } };
 }
 
-function deployment(name: string, replicas: number) {
+function deployment(name: string, replicas: number, pinnedTo?: string) {
   const labels = { app: name };
+  // Pinned: runs on that node of this file's only (its taint tolerated, its name selected).
+  const placement = pinnedTo === undefined ? {} : { nodeSelector: { 'kubernetes.io/hostname': pinnedTo }, tolerations: [{ key: MARK, operator: 'Equal', value: suffix, effect: 'NoSchedule' }] };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name, namespace, labels },
-    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'app', image: `registry.cortexops.local/mixin/${name}:1` }] } } },
+    spec: { replicas, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { ...placement, containers: [{ name: 'app', image: `registry.cortexops.local/mixin/${name}:1` }] } } },
   };
 }
 
@@ -105,7 +108,7 @@ function scrapeConfigs(exporterTarget: string) {
       job_name: 'kube-state-metrics',
       honor_labels: true,
       static_configs: [{ targets: [`${LOCAL_HOST}:${stackPorts(cluster).kubeStateMetricsPort}`], labels: { container: 'kube-rbac-proxy-main' } }],
-      metric_relabel_configs: [{ action: 'keep', source_labels: ['namespace', 'node'], separator: ';', regex: `${namespace};.*|;${node}` }],
+      metric_relabel_configs: [{ action: 'keep', source_labels: ['namespace', 'node'], separator: ';', regex: `${namespace};.*|;(${node}|${topologyNode})` }],
     },
     {
       job_name: 'node-exporter',
@@ -149,10 +152,13 @@ beforeAll(async () => {
 
   await kubectl(cluster, ['create', 'namespace', namespace]);
   await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(testNode()) });
+  await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(testNode(topologyNode)) });
   await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(deployment('web', 2)) });
   await kubectl(cluster, ['wait', '--for=condition=Ready', `node/${node}`, '--timeout=60s']);
   await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(deployment('api', 2)) });
-  await waitFor('web and api available', async () => ((await available('web')) === 2 && (await available('api')) === 2 ? true : undefined), WAIT);
+  await kubectl(cluster, ['wait', '--for=condition=Ready', `node/${topologyNode}`, '--timeout=60s']);
+  await kubectl(cluster, ['create', '-f', '-'], { stdin: JSON.stringify(deployment('db', 1, topologyNode)) });
+  await waitFor('web, api and db available', async () => ((await available('web')) === 2 && (await available('api')) === 2 && (await available('db')) === 1 ? true : undefined), WAIT);
   await correlator.waitForHealth((status) => status === 200, WAIT);
 
   exporter = await startNodeExporterStub();
@@ -178,7 +184,7 @@ afterAll(async () => {
   await stack?.dispose();
   if (cluster) {
     await kubectl(cluster, ['delete', 'namespace', namespace, '--ignore-not-found', '--wait=false']);
-    await kubectl(cluster, ['delete', 'node', node, '--ignore-not-found', '--wait=false']);
+    await kubectl(cluster, ['delete', 'node', node, topologyNode, '--ignore-not-found', '--wait=false']);
   }
   if (previousIngestionPort === undefined) delete process.env.CORTEXOPS_INGESTION_PORT;
   else process.env.CORTEXOPS_INGESTION_PORT = previousIngestionPort;
@@ -250,6 +256,24 @@ describe('mixin — published kube-prometheus rules through the real Prometheus 
     const resolved = await incident('the api incident resolved', (all) => all.find((i) => i.workflowId === api.workflowId && i.resolved));
     expect([...resolved.reasons].sort()).toEqual([...expected].sort());
     expect((await watch.incidents()).filter(on('Deployment', 'api'))).toHaveLength(1);
+  });
+
+  it('topology — while a NotReady node\'s incident is open, its pod\'s KubePodCrashLooping (no node label: ingestion reads the pod\'s node) joins the node\'s incident instead of opening its workload\'s', async () => {
+    const [pod] = (await kubectl(cluster, ['get', 'pods', '-n', namespace, '-l', 'app=db', '-o', 'jsonpath={.items[*].metadata.name}'])).split(' ').filter(Boolean);
+    expect(pod).toBeDefined();
+    expect(await kubectl(cluster, ['get', 'pod', pod!, '-n', namespace, '-o', 'jsonpath={.spec.nodeName}'])).toBe(topologyNode);
+    await makeNodeNotReady(cluster, topologyNode);
+    const opened = await incident('an incident on the NotReady node', (all) => all.find((i) => on('Node', topologyNode)(i) && i.reasons.has('KubeNodeNotReady')));
+
+    await makePodCrashLoop(cluster, namespace, pod!, 'app');
+    const absorbed = await incident('the pod alert on the node incident', (all) => all.find((i) => i.workflowId === opened.workflowId && i.reasons.has('KubePodCrashLooping')));
+    expect(absorbed.incident.target).toEqual({ kind: 'Node', name: topologyNode });
+    expect(absorbed.incident.rootCause).toEqual({ kind: 'Node', name: topologyNode });
+    // Not the Pod's, nor its Deployment's: the pod alert opened nothing of its own. (KubeDeploymentReplicasMismatch
+    // names the Deployment and no node: if it fires, it is the Deployment's.)
+    const ofDb = (await watch.incidents()).filter((i) => i.incident.target.namespace === namespace && (on('Deployment', 'db')(i) || i.incident.target.kind === 'Pod'));
+    expect(ofDb.filter((i) => i.reasons.has('KubePodCrashLooping'))).toEqual([]);
+    expect((await watch.incidents()).filter(on('Node', topologyNode))).toHaveLength(1);
   });
 
   it('no object — KubeletDown (nodes without a kubelet scrape: this Prometheus has none) names no object and opens an incident on its alert group', async () => {
