@@ -82,7 +82,7 @@ export const jetstreamSpec = {
 /** Source adapters of the ingestion service. The Kubernetes watcher is off unless a kubeconfig is configured. */
 export const ingestionSpec = {
   kubeconfig: optionalStringVar('CORTEXOPS_KUBECONFIG', 'kubeconfig of the cluster whose Warning events are watched and whose pods\' owners alerts are grouped by (both off when unset)'),
-  ownerLookupTimeoutMs: intVar('CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS', 2000, 50, 9000, "how long a webhook call waits for the cluster to name the owners of a pod an alert names (then: none); below Alertmanager's 10 s timeout"),
+  ownerLookupTimeoutMs: intVar('CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS', 2000, 50, 9000, "how long a webhook call waits for the cluster to name the owners of a pod an alert names (then the call publishes nothing and is answered 503: Alertmanager retries, the read goes on); below Alertmanager's 10 s timeout"),
   watchEvents: booleanVar('CORTEXOPS_INGESTION_WATCH_EVENTS', true, 'with a kubeconfig: watch Warning events (false: only read pod owners for alerts, e.g. the webhook replicas)'),
   fingerprintWindowMs: intVar('CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS', 60_000, 0, 24 * 3600 * 1000, 'signals with an equal fingerprint and status inside this window are published once'),
   consume: booleanVar('CORTEXOPS_INGESTION_CONSUME', true, 'consume TELEMETRY into SIGNALS (false: a webhook-only replica that scales with Alertmanager, another replica consumes)'),
