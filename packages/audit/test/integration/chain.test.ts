@@ -224,6 +224,6 @@ describe('audit chain', () => {
     const stores = await Promise.all([AuditStore.create({ databaseUrl: f.db.url }), AuditStore.create({ databaseUrl: f.db.url })]);
     await Promise.all(stores.map((s) => s.close()));
     const { rows } = await f.sql<{ name: string }>('SELECT name FROM audit_migrations');
-    expect(rows.map((r) => r.name)).toEqual(['1735689600000_audit-store']);
+    expect(rows.map((r) => r.name)).toEqual(['1735689600000_audit-store', '1764547200000_incidents-updated-at-index']);
   });
 });

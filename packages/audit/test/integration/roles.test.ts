@@ -144,7 +144,7 @@ describe('audit roles', () => {
     try {
       const error: unknown = await AuditStore.create({ databaseUrl: postgresRoleUrl(ctx, 'app', empty.name) }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(AuditMigrationRefusedError);
-      expect((error as AuditMigrationRefusedError).pending).toEqual(['1735689600000_audit-store']);
+      expect((error as AuditMigrationRefusedError).pending).toEqual(['1735689600000_audit-store', '1764547200000_incidents-updated-at-index']);
       expect((error as Error).message).toContain('CORTEXOPS_DATABASE_MIGRATION_URL');
     } finally {
       await empty.drop();
