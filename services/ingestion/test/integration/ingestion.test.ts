@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
-import { ensureServers, natsUrl } from '@cortexops/testkit';
+import { ensureServers, natsConnectOptions, natsEnv } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubePrometheusAlerts, webhookBody } from '../../bench/alerts.js';
@@ -14,7 +14,8 @@ let nc: NatsConnection;
 let js: JetStreamClient;
 let jsm: JetStreamManager;
 let ingestion: InProcessIngestion;
-let url: string;
+/** The stack's NATS as admin (the tests' own stream names): URL, and its credentials and CA once it has accounts. */
+let natsVars: Record<string, string>;
 
 const subject = (source: string) => `${names.subjectPrefixes.telemetry}.${source}`;
 const publishRaw = (subj: string, body: string | Uint8Array, msgID?: string) => js.publish(subj, typeof body === 'string' ? Buffer.from(body) : body, msgID ? { msgID } : {});
@@ -34,11 +35,11 @@ async function metricsText(): Promise<string> {
 
 beforeAll(async () => {
   const ctx = await ensureServers(['nats']);
-  url = natsUrl(ctx);
-  nc = await connect({ servers: url });
+  natsVars = natsEnv(ctx);
+  nc = await connect(natsConnectOptions(ctx));
   js = nc.jetstream();
   jsm = await nc.jetstreamManager();
-  ingestion = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '60000' }, { layout: names, durable: names.durable });
+  ingestion = await startInProcess({ ...natsVars, CORTEXOPS_INGESTION_FINGERPRINT_WINDOW_MS: '60000' }, { layout: names, durable: names.durable });
 });
 
 afterAll(async () => {
@@ -191,7 +192,7 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
   });
 
   it('ingestion — a webhook call that does not fit the bytes in flight is refused unread with 503 (busy) and counted, and the next one is taken', async () => {
-    const small = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(64 * 1024), CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT: String(64 * 1024) }, { layout: names, durable: `${names.durable}_busy` });
+    const small = await startInProcess({ ...natsVars, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(64 * 1024), CORTEXOPS_INGESTION_WEBHOOK_BYTES_IN_FLIGHT: String(64 * 1024) }, { layout: names, durable: `${names.durable}_busy` });
     try {
       const post = (body: RequestInit['body']) => fetch(`${small.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, duplex: 'half' });
       const alert = JSON.stringify({ version: '4', groupKey: '{}:{alertname="Busy"}', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'BusyAlert' }, startsAt: new Date().toISOString() }] });
@@ -227,7 +228,7 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     const tokenFile = join(dir, 'token');
     const [token, rotated] = [randomBytes(32).toString('hex'), randomBytes(32).toString('hex')];
     writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
-    const guarded = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: tokenFile }, { layout: names, durable: `${names.durable}_guarded` });
+    const guarded = await startInProcess({ ...natsVars, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE: tokenFile }, { layout: names, durable: `${names.durable}_guarded` });
     try {
       const alertname = `Forged${randomBytes(4).toString('hex')}`;
       const body = JSON.stringify({ version: '4', groupKey: `{}:{alertname="${alertname}"}`, status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname, severity: 'critical', namespace: 'payments' }, startsAt: new Date().toISOString() }] });
@@ -258,7 +259,7 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
 
   it('ingestion — a webhook-only replica (CORTEXOPS_INGESTION_CONSUME=false) stores alerts on TELEMETRY and consumes nothing', async () => {
     const durable = `${names.durable}_webhook_only`;
-    const webhookOnly = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false' }, { layout: names, durable });
+    const webhookOnly = await startInProcess({ ...natsVars, CORTEXOPS_INGESTION_CONSUME: 'false' }, { layout: names, durable });
     try {
       const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="WebhookOnly"}', status: 'firing', receiver: 'r', alerts: [{ status: 'firing', labels: { alertname: 'WebhookOnlyAlert' }, startsAt: new Date().toISOString() }] });
       const response = await fetch(`${webhookOnly.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -276,7 +277,7 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     const limit = 64 * 1024;
     const durable = `${names.durable}_over`;
     const over = await startInProcess(
-      { CORTEXOPS_NATS_URL: url, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(limit) },
+      { ...natsVars, CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES: String(limit) },
       // A small keep cap and store, so that cutting and a full store are shown with bodies of a few hundred KiB.
       { layout: names, durable, oversizedKeepBytes: 256 * 1024, oversizedStoreBytes: 640 * 1024 },
     );
@@ -363,7 +364,7 @@ describe('ingestion — TELEMETRY limits', () => {
     const tinfo = await jsmLocal.streams.info(small.streams.telemetry);
     expect(tinfo.state.messages).toBe(5);
     expect(tinfo.state.first_seq).toBe(16);
-    const second = await startInProcess({ CORTEXOPS_NATS_URL: url, CORTEXOPS_TELEMETRY_MAX_MESSAGES: '5' }, { layout: small, durable: small.durable });
+    const second = await startInProcess({ ...natsVars, CORTEXOPS_TELEMETRY_MAX_MESSAGES: '5' }, { layout: small, durable: small.durable });
     try {
       const got = await waitFor('five signals', async () => {
         const s = await signals(nc, small.streams.signals);
@@ -382,7 +383,7 @@ describe('ingestion — TELEMETRY limits', () => {
     const shared = isolatedNames('two');
     const { ensureJetStreamLayout } = await import('@cortexops/messaging');
     // One message per pull: the two replicas take turns, so each sees gaps in the stream sequence that the other filled.
-    const env = { CORTEXOPS_NATS_URL: url, CORTEXOPS_JS_BATCH_SIZE: '1', CORTEXOPS_JS_CONCURRENCY: '1' };
+    const env = { ...natsVars, CORTEXOPS_JS_BATCH_SIZE: '1', CORTEXOPS_JS_CONCURRENCY: '1' };
     const startBoth = async (extra: Record<string, string> = {}) => [await startInProcess({ ...env, ...extra }, { layout: shared, durable: shared.durable }), await startInProcess({ ...env, ...extra }, { layout: shared, durable: shared.durable })];
     const metricOf = async (replica: InProcessIngestion, name: string, labels: Record<string, string> = {}) => counterValue(await (await fetch(`${replica.baseUrl}/metrics`)).text(), name, labels);
     const droppedSum = async (replicas: InProcessIngestion[]) => (await Promise.all(replicas.map((r) => metricOf(r, METRICS.telemetryDroppedTotal)))).reduce((a, b) => a + b, 0);
