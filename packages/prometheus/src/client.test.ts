@@ -224,7 +224,7 @@ describe('PrometheusClient — vector() and get()', () => {
     expect(requests[0]).toMatchObject({ method: 'GET', url: 'http://prom.test:9090/api/v1/rules?type=alert', headers: { 'x-scope-orgid': 't' } });
   });
 
-  it.each(['../admin', 'rules?x=1', '', '/rules', 'Rules'])('get(%j) is refused without a request', async (endpoint) => {
+  it.each(['../admin', 'label/../../admin', 'rules?x=1', 'rules#x', '', '/rules', 'Rules', 'label/a b/values'])('get(%j) is refused without a request', async (endpoint) => {
     const { c, requests } = client([{ status: 200, body: vector() }]);
     await expect(c.get(endpoint)).rejects.toMatchObject({ reason: 'query' });
     expect(requests).toHaveLength(0);

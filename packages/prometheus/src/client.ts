@@ -53,8 +53,8 @@ const envelopeSchema = z.discriminatedUnion('status', [z.object({ status: z.lite
 
 /** Prometheus error types that another attempt may cure; `bad_data` and `execution` are the query's own fault. */
 const RETRYABLE_ERROR_TYPES = new Set(['timeout', 'canceled', 'internal', 'unavailable']);
-/** An endpoint under /api/v1 (`metadata`, `rules`, `status/buildinfo`). */
-const ENDPOINT = /^[a-z_]+(\/[a-z_]+)*$/;
+/** An endpoint under /api/v1 (`metadata`, `rules`, `status/buildinfo`, `label/job2/values`): no `..`, no query. */
+const ENDPOINT = /^[a-z_]+(\/[a-zA-Z0-9_]+)*$/;
 
 /** A sample value as Prometheus writes it: a decimal, or `NaN`, `+Inf`, `-Inf`. */
 export function classifyValue(raw: string): InstantSample {
