@@ -1,3 +1,4 @@
+import { cortexopsKvBuckets, ensureKvBucket } from '@cortexops/messaging';
 import { ensureServers, uniqueName, natsConnectOptions } from '@cortexops/testkit';
 import { connect, type KV, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,7 +155,10 @@ describe('correlator store — replicas and remembered state (real NATS KV)', ()
     const name = uniqueName('corstorettl').replace(/[^a-z0-9]/g, '');
     buckets.push(name, `${name}_fingerprints`);
     const ttlMs = 2000;
-    const { groups } = await openGroupBuckets(nc.jetstream(), await nc.jetstreamManager(), name, ttlMs);
+    // The admin step makes the buckets with their TTL; the correlator only binds.
+    const jsm = await nc.jetstreamManager();
+    for (const bucket of cortexopsKvBuckets({ names: { correlator: name }, correlatorTtlMs: ttlMs, only: ['correlator'] })) await ensureKvBucket(jsm, nc.jetstream(), bucket);
+    const { groups } = await openGroupBuckets(nc.jetstream(), jsm, name, ttlMs);
     const store = await GroupStore.create(groups, { follow: true, ttlMs });
     stores.push(store);
     const node = await store.apply(makeSignal('ttl-node', { namespace: undefined, object: { kind: 'Node', name: 'node-3' }, ownerChain: [], severity: 'critical', atMs: T0 }), T0, RULES);
