@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, signCheckpoint } from '@cortexops/audit';
-import { createTestDatabase, ensureServers, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
+import { createTestDatabase, ensureServers, natsEnv, spawnService, type ServiceProcess, type StackContext, type TestDatabase } from '@cortexops/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const WAIT = { timeout: 30_000, interval: 250 };
 const KEY = `chain-gauge-key-${'k'.repeat(32)}`;
 
+let ctx: StackContext;
 let db: TestDatabase;
 let store: AuditStore;
 let dir: string;
@@ -47,6 +48,7 @@ async function gauges(api: ServiceProcess): Promise<Record<string, number>> {
 
 async function startApi(env: Record<string, string> = {}): Promise<ServiceProcess> {
   const api = await spawnService('api', {
+    ...natsEnv(ctx, 'api'),
     CORTEXOPS_DATABASE_URL: db.url,
     CORTEXOPS_API_HEALTH_TARGETS: 'none',
     CORTEXOPS_AUDIT_CHAIN_CHECK_INTERVAL_MS: '1000',
@@ -71,7 +73,7 @@ async function rewriteAsOwner(sql: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  const ctx = await ensureServers(['nats', 'temporal', 'postgres']);
+  ctx = await ensureServers(['nats', 'temporal', 'postgres']);
   db = await createTestDatabase(ctx, 'chain_gauge');
   store = await AuditStore.create({ databaseUrl: db.url });
   dir = mkdtempSync(join(tmpdir(), 'chain-gauge-'));
@@ -140,7 +142,7 @@ describe('api — cortexops_audit_chain_valid', () => {
       ['CORTEXOPS_AUDIT_CHAIN_CHECK_INTERVAL_MS', '10'],
       ['CORTEXOPS_AUDIT_CHAIN_FULL_CHECK_INTERVAL_MS', 'hourly'],
     ] as const) {
-      const api = await spawnService('api', { CORTEXOPS_DATABASE_URL: db.url, CORTEXOPS_API_HEALTH_TARGETS: 'none', [variable]: value });
+      const api = await spawnService('api', { ...natsEnv(ctx, 'api'), CORTEXOPS_DATABASE_URL: db.url, CORTEXOPS_API_HEALTH_TARGETS: 'none', [variable]: value });
       started.push(api);
       await expect.poll(() => api.child.exitCode, WAIT).not.toBeNull();
       expect(api.output()).toContain(variable);
