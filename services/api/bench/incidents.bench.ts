@@ -2,7 +2,8 @@
  * The api's incident list at 10,000 incidents against a plain `SELECT` of the same rows, in the same run, on a fresh
  * database of the local PostgreSQL: the api runs as its own process (as `make up` starts it) and is asked over HTTP
  * with its bearer token, page after page; its own SQL (`IncidentQueries.list`) is timed alone too; the baseline is `SELECT record FROM incidents ... LIMIT n` with the same
- * filter and order through one pg connection from this process. Prints p50/p95/p99 per case.
+ * filter and order through one pg connection from this process. Every case runs without, then with the index
+ * `incidents (updated_at DESC, id)` (dropped, then created again). Prints p50/p95/p99 per case.
  *
  *   pnpm --filter @cortexops/api bench [--incidents 10000 --requests 300]
  */

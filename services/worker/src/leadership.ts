@@ -17,7 +17,11 @@ export class AdvisoryLeadership {
     private readonly logger: Logger,
   ) {}
 
-  /** Whether this replica holds the lock now: checks its connection still lives, else (re)connects and tries to take it. */
+  /**
+   * Whether this replica holds the lock now: checks that the connection holding it still lives, else (re)connects and
+   * tries to take it. A failure to reach PostgreSQL is thrown (the caller reports nothing this round) after the broken
+   * connection was dropped, so the next call starts afresh.
+   */
   async holds(): Promise<boolean> {
     if (this.client && this.held) {
       try {
@@ -28,12 +32,17 @@ export class AdvisoryLeadership {
         await this.drop();
       }
     }
-    this.client ??= await this.connect();
-    const result = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
-    const locked = result.rows[0]?.locked === true;
-    if (locked && !this.held) this.logger.info({ lock: this.name }, 'this replica holds the lock');
-    this.held = locked;
-    return locked;
+    try {
+      this.client ??= await this.connect();
+      const result = await this.client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [this.name]);
+      const locked = result.rows[0]?.locked === true;
+      if (locked && !this.held) this.logger.info({ lock: this.name }, 'this replica holds the lock');
+      this.held = locked;
+      return locked;
+    } catch (error) {
+      await this.drop();
+      throw error;
+    }
   }
 
   private async connect(): Promise<pg.Client> {
