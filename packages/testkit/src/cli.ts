@@ -75,9 +75,14 @@ program
   .command('backup')
   .description("back up the stack: PostgreSQL (pg_dump), Temporal's store, the NATS KV buckets and dead letters, Qdrant's collections, the audit checkpoint — into one new directory with a manifest")
   .option('--into <dir>', 'the directory the backup directory is made in (default <cache>/backups)')
-  .action(async (options: { into?: string }) => {
+  .option('--database <name>', "a database of the stack's PostgreSQL to dump (repeatable; default cortexops)", (value: string, previous: string[]) => [...previous, value], [])
+  .action(async (options: { into?: string; database: string[] }) => {
     const started = Date.now();
-    const result = await backupStack(launcher.ctx, { ...(options.into ? { into: options.into } : {}), log: (line) => process.stdout.write(`backup: ${line}\n`) });
+    const result = await backupStack(launcher.ctx, {
+      ...(options.into ? { into: options.into } : {}),
+      ...(options.database.length > 0 ? { databases: options.database } : {}),
+      log: (line) => process.stdout.write(`backup: ${line}\n`),
+    });
     process.stdout.write(`${result.dir}\n${result.manifest.files.length} files, ${(result.bytes / 1024 / 1024).toFixed(1)} MiB in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
   });
 program

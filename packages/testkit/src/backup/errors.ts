@@ -1,5 +1,7 @@
 /** Why a backup or restore stopped; callers branch on `code`, never on the message. */
 export const BACKUP_ERROR_CODES = {
+  /** An option of the backup or restore is refused (a database name that is no safe name). */
+  BAD_OPTION: 'BAD_OPTION',
   /** The backup directory is not one (no manifest), or a path in it leaves it. */
   BACKUP_NOT_FOUND: 'BACKUP_NOT_FOUND',
   /** A file of the backup is missing, has another size or checksum, or does not parse: nothing was restored. */

@@ -60,6 +60,9 @@ export interface RestoreResult {
   readonly audit?: { readonly rows: number; readonly headSequence: number; readonly checkpointSequence?: number };
 }
 
+/** A PostgreSQL database name that is also a safe file name. */
+const DATABASE_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
 const stamp = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
 
 /** Connected as the stack's NATS admin (accounts and TLS when the stack runs them): the user allowed snapshots and restores. */
@@ -95,6 +98,8 @@ function checkpointKeys(ctx: StackContext): CheckpointKeys {
 /** Takes a backup of the stack of `ctx` into a new directory; a failed backup leaves none (only `<dir>.partial`, removed). */
 export async function backupStack(ctx: StackContext, options: BackupOptions = {}): Promise<BackupResult> {
   const log = options.log ?? (() => undefined);
+  const bad = (options.databases ?? []).filter((d) => !DATABASE_NAME.test(d));
+  if (bad.length > 0) throw new BackupError('BAD_OPTION', `database names are 1-63 of letters, digits and _ (starting with a letter or _), not ${bad.map((d) => JSON.stringify(d)).join(', ')}`);
   const started = new Date();
   const dir = join(options.into ?? join(ctx.cacheDir, 'backups'), `cortexops-backup-${stamp(started)}`);
   const partial = `${dir}.partial`;
