@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { jetstreamSpec, loadConfig } from '@cortexops/config';
 import { DeadLetterPublisher, ensureDurableConsumer, ensureJetStreamLayout, runPullConsumer, type JetStreamLayout } from '@cortexops/messaging';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { ensureServers, installGoModule, kubeconfigPaths, natsUrl, privateStack, uniqueName, VERSIONS } from '@cortexops/testkit';
+import { ensureServers, installGoModule, kubeconfigPaths, natsCaFile, natsConnectOptions, natsEnv, natsSecured, natsSeedFile, natsUrl, privateStack, uniqueName, VERSIONS } from '@cortexops/testkit';
 import { connect, type JetStreamClient, type JetStreamManager, type JsMsg, type PubAck } from 'nats';
 import { createTelemetryHandler, FingerprintWindow } from '../src/pipeline.js';
 import { alertmanagerEnvelope, kubePrometheusAlerts, type PodName } from './alerts.js';
@@ -160,10 +160,10 @@ async function ingestion(js: JetStreamClient, jsm: JetStreamManager, layout: Jet
 }
 
 /** natscli's Go consumer on a stream of the same messages (consume + ack, nothing published). */
-async function natsBench(natsBin: string, server: string, layout: JetStreamLayout): Promise<number> {
+async function natsBench(natsBin: string, server: string, credentials: readonly string[], layout: JetStreamLayout): Promise<number> {
   const { stdout, stderr } = await run(
     natsBin,
-    ['bench', 'js', 'consume', '--server', server, '--stream', layout.streams.telemetry, '--msgs', String(MESSAGES), '--batch', String(settings.batchSize), '--no-progress'],
+    ['bench', 'js', 'consume', '--server', server, ...credentials, '--stream', layout.streams.telemetry, '--msgs', String(MESSAGES), '--batch', String(settings.batchSize), '--no-progress'],
     { timeout: 300_000, maxBuffer: 16 * 1024 * 1024 },
   );
   const text = `${stdout}\n${stderr}`;
@@ -176,10 +176,12 @@ const stack = await privateStack('bench');
 try {
   await stack.launcher.up(['nats']);
   const server = natsUrl(stack.ctx);
+  // The stack's NATS has accounts and TLS: the admin user's nkey and the local CA (natscli's --nkey and --tlsca).
+  const credentials = natsSecured(stack.ctx) ? ['--nkey', natsSeedFile(stack.ctx, 'admin'), '--tlsca', natsCaFile(stack.ctx)] : [];
   const natsDir = await installGoModule(stack.ctx, 'natscli', 'github.com/nats-io/natscli/nats', NATSCLI_VERSION);
   const natsBin = join(natsDir, 'bin', 'nats');
   // As the service connects (no per-request stack capture); relay and ingestion share this connection.
-  const nc = await connect({ servers: server, noAsyncTraces: true });
+  const nc = await connect({ ...natsConnectOptions(stack.ctx), noAsyncTraces: true });
   const js = nc.jetstream();
   const jsm = await nc.jetstreamManager();
   const cluster = await ensureServers(['kwok']);
@@ -195,7 +197,7 @@ try {
     ['relay', 'custom', (layout) => bareRelay(js, jsm, layout)],
     ['ingestion', 'custom', (layout) => ingestion(js, jsm, layout)],
     ['alertmanager', 'alertmanager', (layout) => ingestion(js, jsm, layout, UNIQUE_ALERTS)],
-    ['go', 'custom', (layout) => natsBench(natsBin, server, layout)],
+    ['go', 'custom', (layout) => natsBench(natsBin, server, credentials, layout)],
   ];
   for (let round = 1; round <= ROUNDS; round++) {
     for (const [name, source, fn] of runs) {
@@ -216,7 +218,7 @@ try {
   const signalsNow = async () => (await jsm.streams.info('SIGNALS').catch(() => undefined))?.state.messages ?? 0;
   let signalsSeen = 0;
   const web = await webhookVsAlertmanager({
-    natsUrl: server,
+    natsEnv: natsEnv(stack.ctx),
     kubeconfig,
     pods,
     alerts: MESSAGES,

@@ -11,7 +11,8 @@ import { spawnService, startAlertmanager, type ServiceProcess } from '@cortexops
 import { alertmanagerApiBody, kubePrometheusAlerts, webhookBody, type PodName } from './alerts.js';
 
 export interface WebhookBenchOptions {
-  readonly natsUrl: string;
+  /** How the service reaches the bench's NATS (testkit `natsEnv`: URL, and credentials and CA when it has accounts). */
+  readonly natsEnv: Record<string, string>;
   readonly kubeconfig: string;
   readonly pods: readonly PodName[];
   readonly alerts: number;
@@ -63,7 +64,7 @@ function batches<T>(items: readonly T[], size: number): T[][] {
 
 function startService(options: WebhookBenchOptions, consume: boolean): Promise<ServiceProcess> {
   return spawnService('ingestion', {
-    CORTEXOPS_NATS_URL: options.natsUrl,
+    ...options.natsEnv,
     CORTEXOPS_KUBECONFIG: options.kubeconfig,
     CORTEXOPS_INGESTION_WATCH_EVENTS: 'false',
     CORTEXOPS_INGESTION_CONSUME: String(consume),
