@@ -1,17 +1,21 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KV_BUCKETS, STREAMS } from '@cortexops/contracts';
-import { createUserSeed, natsInboxPrefix } from '@cortexops/messaging';
+import { connectNats, createUserSeed, natsInboxPrefix, userPublicKey } from '@cortexops/messaging';
+import { loadConfig, natsSpec } from '@cortexops/config';
 import {
   createTestNamespace,
   ensureServers,
   logFile,
   natsCaFile,
+  natsConfigFile,
   natsConnectOptions,
   natsEnv,
+  natsSeedFile,
   privateStack,
+  runningPid,
   spawnService,
   stackPorts,
   type PrivateStack,
@@ -157,6 +161,48 @@ describe('NATS — accounts, users and TLS (real nats-server)', () => {
     const nc = await as('api');
     await nc.flush();
     await expectPublishRefused(nc, 'telemetry.custom', STREAMS.telemetry);
+  });
+});
+
+describe('NATS — rotating a user’s seed without a restart', () => {
+  /** Gives the user of `oldKey` these public keys in the server's configuration and reloads the running server (SIGHUP). */
+  async function serverKeys(oldKey: string, keys: readonly string[]): Promise<void> {
+    const file = natsConfigFile(stack.ctx);
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { accounts: { CORTEXOPS: { users: { nkey: string; permissions?: unknown }[] } } };
+    const users = config.accounts.CORTEXOPS.users;
+    const entry = users.find((u) => u.nkey === oldKey);
+    if (entry === undefined) throw new Error('the user is not in the configuration');
+    config.accounts.CORTEXOPS.users = [...users.filter((u) => u.nkey !== oldKey && !keys.includes(u.nkey)), ...keys.map((nkey) => ({ ...entry, nkey }))];
+    writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+    process.kill(runningPid(stack.ctx, 'nats') as number, 'SIGHUP');
+    await new Promise((r) => setTimeout(r, 500));
+  }
+
+  it('rotation — old and new key both accepted, the seed file replaced, the old key removed: the connection is closed by the server and comes back with the new seed, with no restart of the client', async () => {
+    const seedFile = join(scratch, 'worker.nk');
+    copyFileSync(natsSeedFile(stack.ctx, 'worker'), seedFile);
+    const oldKey = userPublicKey(readFileSync(seedFile, 'utf8'));
+    const nc = await connectNats(loadConfig(natsSpec, { ...natsEnv(stack.ctx, 'worker'), CORTEXOPS_NATS_NKEY_SEED_FILE: seedFile }), 'worker');
+    opened.push(nc);
+    const events: string[] = [];
+    void (async () => {
+      for await (const s of nc.status()) events.push(s.type);
+    })();
+    const notice = () => nc.jetstream().publish('signals.local._remediated', data, { timeout: 5000 });
+    expect((await notice()).stream).toBe(STREAMS.signals);
+
+    const newSeed = createUserSeed();
+    await serverKeys(oldKey, [oldKey, userPublicKey(newSeed)]);
+    writeFileSync(seedFile, `${newSeed}\n`, { mode: 0o600 });
+    expect((await notice()).stream).toBe(STREAMS.signals);
+    await serverKeys(oldKey, [userPublicKey(newSeed)]);
+    const deadline = Date.now() + 15_000;
+    while (!events.includes('reconnect') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(events).toContain('disconnect');
+    expect(events).toContain('reconnect');
+    expect((await notice()).stream).toBe(STREAMS.signals);
+    // The old seed is refused from now on.
+    await expect(connect({ ...natsConnectOptions(stack.ctx, 'worker'), maxReconnectAttempts: 0 })).rejects.toThrow(/Authorization Violation/i);
   });
 });
 
