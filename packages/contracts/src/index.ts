@@ -22,3 +22,4 @@ export * from './secrets.js';
 export * from './operations-metrics.js';
 export * from './backup.js';
 export * from './tenant.js';
+export * from './remediation-request.js';

@@ -6,6 +6,7 @@ import type { Diagnosis, DryRunReport, PolicyVerdict } from './activities.js';
 import { type Incident, incidentSchema } from './incident.js';
 import { QUERY_NAMES, SIGNAL_NAMES, UPDATE_NAMES } from './names.js';
 import type { RemediationPlan, VerificationResult } from './remediation.js';
+import { type RemediationRequest, remediationRequestSchema } from './remediation-request.js';
 import type { Signal } from './signal.js';
 
 export const WORKFLOW_STATES = [
@@ -50,9 +51,14 @@ export const TERMINAL_STATES: ReadonlySet<WorkflowState> = new Set([
  */
 export interface RemediationWorkflowInput {
   readonly incident: Incident;
+  /** A person asked for this run (through the approvals service, signed): they may not approve it, and it always waits for an approval. */
+  readonly requested?: RemediationRequest;
 }
-/** The workflow checks its input against this: exactly `{incident}`, nothing else (no plan, no proposals, no settings). */
-export const remediationWorkflowInputSchema = z.strictObject({ incident: incidentSchema });
+/**
+ * The workflow checks its input against this: exactly `{incident}` (and a person's signed request), nothing else (no
+ * plan, no proposals, no settings).
+ */
+export const remediationWorkflowInputSchema = z.strictObject({ incident: incidentSchema, requested: remediationRequestSchema.optional() });
 
 /** Later signals of the same incident reach the running workflow through this signal. */
 export const incidentSignal = defineSignal<[Signal]>(SIGNAL_NAMES.incidentSignal);

@@ -19,12 +19,15 @@ import {
   remediationWorkflowInputSchema,
   remediationIdOf,
   remediationStateQuery,
+  remediationRequestSigningPayload,
   type VerificationResult,
+  WORKFLOW_REFUSALS,
   type WorkflowState,
 } from '@cortexops/contracts';
 import { analysis, applying, bookkeeping, messages, remembering, reverting } from './activities.js';
 import { approvalsOutstanding, setApprovalHandlers } from './approval-gate.js';
 import { actionLabel, publishSearchAttributes, targetLabel } from './search.js';
+import { signedByOneOf } from './signature.js';
 import { sinks } from './sinks.js';
 import { verdictOf } from './verdict.js';
 
@@ -73,8 +76,11 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
     throw ApplicationFailure.nonRetryable(`the workflow input must be exactly {incident} as the correlator sends it: ${problems.slice(0, 1000)}`, 'InvalidWorkflowInput');
   }
-  const { incident } = parsed.data;
-  const { workflowId } = workflowInfo();
+  const { incident, requested } = parsed.data;
+  const temporalWorkflowId = workflowInfo().workflowId;
+  // A run a person asked for reuses the incident's workflow id: its audit records, recorded steps and remediation ids get
+  // keys of their own, so that the earlier run's are never taken for its own (steps are idempotent by these keys).
+  const workflowId = requested === undefined ? temporalWorkflowId : `${temporalWorkflowId}-r${requested.signature.slice(0, 12)}`;
   const history: { state: WorkflowState; at: string }[] = [];
   let state: WorkflowState = 'DIAGNOSING';
   let transitions = 0;
@@ -96,6 +102,8 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
   let rolloutTimeoutMs = 0;
   /** The approvals service's public keys, from the worker's settings: only decisions signed with one are taken. */
   let verifyKeys: readonly string[] = [];
+  /** The person who asked for this run (a signed request): they may not approve it, and it always waits for an approval. */
+  let requestedBy: string | undefined;
 
   const now = () => new Date().toISOString();
   const audit = async (kind: AuditKind, payload: Record<string, unknown>, actor = 'worker') => {
@@ -208,6 +216,7 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
       policy: policy.decisions[0] ?? { allow: true, mode: policy.mode, requireApproval: true, reasons: [], violations: [] },
       requestedAt,
       expiresAt: new Date(Date.parse(requestedAt) + timeoutMs).toISOString(),
+      ...(requestedBy === undefined ? {} : { requestedBy }),
     };
     const posted = await messages.requestApproval(request).catch((error: unknown) => {
       if (!(error instanceof ActivityFailure)) throw error;
@@ -333,9 +342,19 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
     const settings = await bookkeeping.settings();
     rolloutTimeoutMs = settings.rolloutTimeoutMs;
     verifyKeys = settings.approvalVerifyKeys ?? [];
+    if (requested !== undefined) {
+      // A person's request counts only when the approvals service signed it: a bare client cannot name a requester.
+      if (!signedByOneOf(remediationRequestSigningPayload(temporalWorkflowId, requested), requested.signature, verifyKeys)) {
+        await audit('approval.refused', { code: WORKFLOW_REFUSALS.unsigned, reason: 'a remediation request not signed by the approvals service', claimedBy: requested.requestedBy });
+        throw new Ended('FAILED', 'the remediation request is not signed by the approvals service; nothing was done');
+      }
+      requestedBy = requested.requestedBy;
+      await audit('manual.action', { action: 'request', reason: requested.reason, channel: requested.channel, requestedAt: requested.requestedAt }, requested.requestedBy);
+    }
     diagnosis = await orFail('diagnosis', () => analysis.diagnose({ workflowId, incident }));
     await stopIfSettled();
-    if (incident.status === 'escalated') {
+    // A person's request is the human decision the recurrence escalation asks for.
+    if (incident.status === 'escalated' && requestedBy === undefined) {
       // The correlator escalates a problem that came back after a remediation: another attempt would only repeat it.
       const reason = `${targetLabel(incident.target)} has the problem again after a remediation; no second attempt, a human decides`;
       await audit('remediation.escalated', { reason, recurrence: true });
@@ -364,7 +383,8 @@ export async function remediationWorkflow(input: RemediationWorkflowInput): Prom
         throw new Ended('OBSERVED', `observe mode: would have done ${wouldDo}; nothing was applied`);
       }
       await stopIfSettled();
-      if (!verdict.requireApproval) break;
+      // A change a person asked for waits for someone else's approval whatever the policy says (four-eyes).
+      if (!verdict.requireApproval && requestedBy === undefined) break;
       await awaitApproval(round, settings.approvalTimeoutMs);
       // The approval is for one exact plan: the cluster may have moved while people looked, and the policy (a freeze,
       // the rate limits) may say otherwise now. A changed dry run voids the approval and asks again.

@@ -75,7 +75,7 @@ export async function startApprovals(config: ServiceConfig<'approvals'>, context
   });
   // Every change of the Slack allow-list is audited (approver.changed), as token changes are by the tokens CLI.
   await recordSlackAllowList(audit, { users: config.slackApprovers, group: config.approverGroup }, context.logger);
-  const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, signer, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger) });
+  const service = new ApprovalService({ workflows: new RemediationWorkflows(client), allowList, signer, slack, logger: context.logger, refusals, journal: new ApprovalJournal(audit, context.logger), incidents: audit });
   await service.resume();
   await registerApprovalRoutes(context.http, {
     service,

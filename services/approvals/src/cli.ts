@@ -24,7 +24,8 @@ type Job =
       readonly incidentId: string;
       readonly opts: CommonOptions & { readonly planHash?: string; readonly comment?: string };
     }
-  | { readonly kind: 'cancel'; readonly incidentId: string; readonly opts: CommonOptions & { readonly reason: string } };
+  | { readonly kind: 'cancel'; readonly incidentId: string; readonly opts: CommonOptions & { readonly reason: string } }
+  | { readonly kind: 'request'; readonly incidentId: string; readonly opts: CommonOptions & { readonly reason: string } };
 
 /** An answer of the approvals API, or why there was none. */
 type Answer = { readonly ok: true; readonly status: number; readonly body: unknown } | { readonly ok: false; readonly status?: number; readonly error: string; readonly message: string };
@@ -105,7 +106,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   let tokenJob: TokenJob | undefined;
 
   const program = new Command('cortexops-approve')
-    .description('Show, approve, reject or cancel a CortexOps remediation through the HTTP approval API.')
+    .description('Show, approve, reject, cancel or request a CortexOps remediation through the HTTP approval API.')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
   const common = (command: Command) =>
@@ -129,6 +130,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .requiredOption('--reason <text>', 'why (kept in the audit trail)')
     .action((incidentId: string, opts: Extract<Job, { kind: 'cancel' }>['opts']) => {
       job = { kind: 'cancel', incidentId, opts };
+    });
+  common(program.command('request').description('ask for a new run of an ended remediation (as the owner of your token: someone else must approve it)').argument('<incidentId>'))
+    .requiredOption('--reason <text>', 'why (kept in the audit trail)')
+    .action((incidentId: string, opts: Extract<Job, { kind: 'request' }>['opts']) => {
+      job = { kind: 'request', incidentId, opts };
     });
 
   registerTokenCommands(program, (next) => {
@@ -168,6 +174,15 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
       const effect = outcome.effect === 'compensate' ? 'the change already applied will be reverted' : 'nothing was applied';
       io.out(`cancelled the remediation of incident ${current.incidentId} as ${outcome.actor ?? 'you'} (it was in state ${outcome.state}; ${effect})`);
     }
+    return CLI_EXIT.accepted;
+  }
+
+  if (current.kind === 'request') {
+    const answer = await api.call('POST', `${HTTP_PATHS.remediations}/${id}/request`, { reason: current.opts.reason, channel: 'cli' });
+    if (!answer.ok) return refused(answer);
+    const started = answer.body as { workflowId: string; runId: string; requestedBy: string };
+    if (json) io.out(JSON.stringify(started));
+    else io.out(`requested a new remediation of incident ${current.incidentId} as ${started.requestedBy} (run ${started.runId}); someone else must approve it`);
     return CLI_EXIT.accepted;
   }
 

@@ -22,6 +22,8 @@ export const APPROVAL_ERROR_CODES = {
   noPendingRequest: 'NO_PENDING_REQUEST',
   /** The remediation has ended, is already compensating, or was already cancelled. */
   notCancellable: 'NOT_CANCELLABLE',
+  /** A person asked for a remediation while the incident's workflow still runs (decide or cancel that one). */
+  remediationRunning: 'REMEDIATION_RUNNING',
   /** A part of the service (Slack, the HTTP API) is not configured. */
   notConfigured: 'NOT_CONFIGURED',
   /** Slack or Temporal failed after the retries. */

@@ -1,4 +1,4 @@
-import { ApprovalRequest, approvalDecisionSchema, cancelRequestSchema, HTTP_PATHS, RemediationNote, toIssues } from '@cortexops/contracts';
+import { ApprovalRequest, approvalDecisionSchema, cancelRequestSchema, HTTP_PATHS, RemediationNote, remediationRequestSchema, toIssues } from '@cortexops/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest, Logger } from '@cortexops/observability';
 import { z } from 'zod';
 import { APPROVAL_ERROR_CODES, ApprovalError, type ApprovalErrorCode } from './errors.js';
@@ -26,6 +26,7 @@ export const HTTP_STATUS: Readonly<Record<ApprovalErrorCode, number>> = {
   [APPROVAL_ERROR_CODES.stalePlan]: 409,
   [APPROVAL_ERROR_CODES.noPendingRequest]: 404,
   [APPROVAL_ERROR_CODES.notCancellable]: 409,
+  [APPROVAL_ERROR_CODES.remediationRunning]: 409,
   [APPROVAL_ERROR_CODES.notConfigured]: 503,
   [APPROVAL_ERROR_CODES.upstream]: 502,
 };
@@ -52,6 +53,15 @@ export const cancelBodySchema = z.strictObject({
   channel: z.enum(['http', 'cli']).default('http'),
 });
 export type CancelBody = z.input<typeof cancelBodySchema>;
+
+/**
+ * Body of `POST /v1/remediations/:incidentId/request`: a person asks for a new run of an ended remediation. Who asks is
+ * the token's owner (a `requestedBy` field is refused: the requester is never taken from a body).
+ */
+export const remediationRequestBodySchema = z.strictObject({
+  reason: remediationRequestSchema.shape.reason,
+  channel: z.enum(['http', 'cli']).default('http'),
+});
 
 export interface ApprovalRoutesOptions {
   readonly service: ApprovalService;
@@ -180,6 +190,14 @@ export async function registerApprovalRoutes(http: FastifyInstance, options: App
       if (!body.success) throw invalid('cancel', body.error);
       const outcome = await service.cancel(request.params.incidentId, { reason: body.data.reason, channel: body.data.channel, actor });
       return { ...outcome, actor };
+    });
+
+    api.post<{ Params: { incidentId: string } }>(`${HTTP_PATHS.remediations}/:incidentId/request`, async (request, reply) => {
+      const requestedBy = requirePerson(callerOf(request));
+      const body = remediationRequestBodySchema.safeParse(request.body ?? {});
+      if (!body.success) throw invalid('remediation request', body.error);
+      const started = await service.requestRemediation(request.params.incidentId, { requestedBy, reason: body.data.reason, channel: body.data.channel });
+      return reply.code(201).send({ started: true, ...started });
     });
 
     api.post(HTTP_PATHS.notes, async (request, reply) => {

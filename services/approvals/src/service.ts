@@ -4,9 +4,11 @@ import {
   type ApprovalRequest,
   type CancelOutcome,
   type CancelRequest,
+  type Incident,
   identifier,
   incidentWorkflowId,
   type RemediationNote,
+  type RemediationRequest,
 } from '@cortexops/contracts';
 import type { Logger } from '@cortexops/observability';
 import type { ApproverAllowList } from './approvers.js';
@@ -35,6 +37,13 @@ export interface DecisionInput {
 export interface CancelInput {
   readonly actor: string;
   readonly channel: CancelRequest['channel'];
+  readonly reason: string;
+}
+
+/** A person's request for a new run of an incident's remediation (`requestedBy` authenticated: the token's owner). */
+export interface RemediationRequestInput {
+  readonly requestedBy: string;
+  readonly channel: RemediationRequest['channel'];
   readonly reason: string;
 }
 
@@ -67,6 +76,8 @@ export interface ApprovalServiceDeps {
   readonly refusals: RefusalLog;
   /** Where posted requests are written, so that a restarted service goes on watching them. */
   readonly journal: ApprovalJournal;
+  /** The incidents recorded by the worker (the audit store), for a person's request of a new run. */
+  readonly incidents?: { getIncident(id: string): Promise<Incident | undefined> };
   readonly now?: () => Date;
 }
 
@@ -237,6 +248,23 @@ export class ApprovalService {
       }
       throw error;
     }
+  }
+
+  /**
+   * A person asks for a new run of an incident's remediation (its earlier run ended). Signed with who asked, so the
+   * workflow refuses their own approval and waits for someone else's whatever the policy says; throws
+   * {@link ApprovalError} (no such incident, a run still open, not configured, Temporal failed).
+   */
+  async requestRemediation(incidentId: string, input: RemediationRequestInput): Promise<{ readonly workflowId: string; readonly runId: string; readonly requestedBy: string }> {
+    checkIncidentId(incidentId);
+    const signer = this.requireSigner();
+    const incident = await this.deps.incidents?.getIncident(incidentId);
+    if (incident === undefined) throw new ApprovalError(APPROVAL_ERROR_CODES.notFound, `No incident ${incidentId} is recorded (the worker records an incident when its remediation starts).`);
+    const requested = signer.request(incidentWorkflowId(incidentId), { requestedBy: input.requestedBy, channel: input.channel, reason: input.reason, requestedAt: this.now().toISOString() });
+    // The person says the problem is still there: the new run plans for an open incident (the diagnosis reads the live state).
+    const started = await this.deps.workflows.start({ ...incident, status: 'open' }, requested);
+    this.deps.logger.info({ incidentId, requestedBy: requested.requestedBy, channel: requested.channel, runId: started.runId }, 'remediation requested by a person');
+    return { ...started, requestedBy: requested.requestedBy };
   }
 
   /** Delivers an operator's cancel; throws {@link ApprovalError} saying why it was refused. */

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { type ApprovalDecision, type CancelRequest, cancelSigningPayload, decisionSigningPayload } from '@cortexops/contracts';
+import { type ApprovalDecision, type CancelRequest, cancelSigningPayload, decisionSigningPayload, type RemediationRequest, remediationRequestSigningPayload } from '@cortexops/contracts';
 
 /**
  * Signs every decision and cancel this service delivers (Ed25519, node:crypto), so that the remediation workflow can
@@ -37,5 +37,9 @@ export class DecisionSigner {
 
   cancel(workflowId: string, cancel: Omit<CancelRequest, 'signature'>): CancelRequest {
     return { ...cancel, signature: this.sign(cancelSigningPayload(workflowId, cancel)) };
+  }
+
+  request(workflowId: string, request: Omit<RemediationRequest, 'signature'>): RemediationRequest {
+    return { ...request, signature: this.sign(remediationRequestSigningPayload(workflowId, request)) };
   }
 }

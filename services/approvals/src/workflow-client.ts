@@ -7,14 +7,19 @@ import {
   type CancelOutcome,
   type CancelRequest,
   cancelRemediationUpdate,
+  type Incident,
   incidentWorkflowId,
+  type RemediationRequest,
+  type RemediationWorkflowInput,
   remediationStateQuery,
   type RemediationStateView,
+  TASK_QUEUES,
   WORKFLOW_REFUSALS,
+  WORKFLOW_TYPES,
   type WorkflowState,
   workflowState,
 } from '@cortexops/contracts';
-import { ApplicationFailure, type Client, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { z } from 'zod';
 import { APPROVAL_ERROR_CODES, ApprovalError } from './errors.js';
 
@@ -83,6 +88,30 @@ export class RemediationWorkflows {
       return await this.handle(incidentId).executeUpdate(approvalDecisionUpdate, { args: [decision] });
     } catch (error) {
       throw await this.explainRefusal(incidentId, error, { kind: 'decision', decision });
+    }
+  }
+
+  /**
+   * Starts a new run of the incident's remediation for a person's signed request. Only once the earlier run has ended
+   * (while one runs, that one is decided or cancelled: `REMEDIATION_RUNNING`); the workflow id stays the incident's.
+   */
+  async start(incident: Incident, requested: RemediationRequest): Promise<{ readonly workflowId: string; readonly runId: string }> {
+    const workflowId = incidentWorkflowId(incident.id);
+    const input: RemediationWorkflowInput = { incident, requested };
+    try {
+      const handle = await this.client.workflow.start(WORKFLOW_TYPES.remediation, {
+        workflowId,
+        taskQueue: TASK_QUEUES.remediation,
+        args: [input],
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE',
+        workflowIdConflictPolicy: 'FAIL',
+      });
+      return { workflowId, runId: handle.firstExecutionRunId };
+    } catch (error) {
+      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+        throw new ApprovalError(APPROVAL_ERROR_CODES.remediationRunning, `The remediation of incident ${incident.id} is still running: decide or cancel it instead.`);
+      }
+      throw new ApprovalError(APPROVAL_ERROR_CODES.upstream, 'The remediation could not be started on Temporal; try again.', { cause: error });
     }
   }
 
