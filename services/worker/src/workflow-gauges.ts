@@ -10,7 +10,7 @@ export interface WorkflowGaugesOptions {
   readonly maxWorkflows: number;
   /** `remediationState` queries per refresh at most. */
   readonly maxQueries: number;
-  /** How long one query may take. */
+  /** How long one query (and the count) may take; a list of the running workflows, twice that. */
   readonly queryTimeoutMs?: number;
 }
 
@@ -32,6 +32,7 @@ export interface RefreshReport {
 }
 
 const QUERY_CONCURRENCY = 4;
+const DEFAULT_CALL_TIMEOUT_MS = 5000;
 const STATE_ATTRIBUTE: keyof typeof SEARCH_ATTRIBUTES = 'CortexopsState';
 /** Running remediation workflows, from Temporal visibility (newest started first). */
 export const RUNNING_REMEDIATIONS = `WorkflowType = '${WORKFLOW_TYPES.remediation}' AND ExecutionStatus = 'Running'`;
@@ -61,6 +62,7 @@ export class WorkflowGauges {
   private enteredAt: Partial<Record<string, number>> = {};
   private reporting = false;
   private refreshes = 0;
+  private stopping = false;
 
   constructor(
     private readonly options: WorkflowGaugesOptions,
@@ -99,11 +101,19 @@ export class WorkflowGauges {
     const { client } = this.deps;
     const refresh = ++this.refreshes;
     const running: ListedWorkflow[] = [];
-    for await (const info of client.workflow.list({ query: RUNNING_REMEDIATIONS, pageSize: Math.min(this.options.maxWorkflows, 1000) })) {
-      running.push(listed(info));
-      if (running.length >= this.options.maxWorkflows) break;
-    }
-    const beyond = running.length >= this.options.maxWorkflows ? Math.max(0, (await client.workflow.count(RUNNING_REMEDIATIONS)).count - running.length) : 0;
+    // The list (all its pages) and the count have deadlines: a Temporal that does not answer delays a refresh (and a
+    // shutdown) by that much at most.
+    const timeout = this.options.queryTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+    await client.connection.withDeadline(Date.now() + 2 * timeout, async () => {
+      for await (const info of client.workflow.list({ query: RUNNING_REMEDIATIONS, pageSize: Math.min(this.options.maxWorkflows, 1000) })) {
+        running.push(listed(info));
+        if (running.length >= this.options.maxWorkflows) break;
+      }
+    });
+    const beyond =
+      running.length >= this.options.maxWorkflows
+        ? Math.max(0, (await client.connection.withDeadline(Date.now() + timeout, () => client.workflow.count(RUNNING_REMEDIATIONS))).count - running.length)
+        : 0;
     const keys = new Set(running.map((w) => w.key));
     for (const key of this.histories.keys()) if (!keys.has(key)) this.histories.delete(key);
     const reads = toRead(running, this.histories, this.options.maxQueries);
@@ -124,9 +134,10 @@ export class WorkflowGauges {
   private async read(workflows: readonly ListedWorkflow[], refresh: number): Promise<number> {
     const queue = [...workflows];
     let failed = 0;
-    const timeout = this.options.queryTimeoutMs ?? 5000;
+    const timeout = this.options.queryTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     const worker = async () => {
-      for (let w = queue.shift(); w !== undefined; w = queue.shift()) {
+      // Stopping: the queries not yet sent are left (a shutdown waits for the ones in flight only).
+      for (let w = queue.shift(); w !== undefined && !this.stopping; w = queue.shift()) {
         const handle = this.deps.client.workflow.getHandle(w.workflowId, w.runId);
         try {
           const view = await this.deps.client.connection.withDeadline(Date.now() + timeout, () => handle.query(remediationStateQuery));
@@ -154,6 +165,7 @@ export class WorkflowGauges {
   start(): () => Promise<void> {
     const stop = every(this.options.intervalMs, () => this.refresh(), (error) => this.deps.logger.warn({ err: error }, 'workflow gauges: refresh failed; the gauges keep their values'));
     return async () => {
+      this.stopping = true;
       await stop();
       await this.deps.leadership.release();
     };
