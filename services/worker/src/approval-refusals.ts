@@ -23,6 +23,8 @@ export function approvalRefusalSinks(audit: Pick<AuditStore, 'append'>, logger: 
     labelNames: ['channel', 'code', 'stored'] as const,
     registers: [registry],
   });
+  // From the start, stored or only counted: a refusal rate over a series that exists, not nothing.
+  for (const stored of ['true', 'false']) counted.inc({ channel: 'temporal', code: WORKFLOW_REFUSALS.unsigned, stored }, 0);
   let window = { start: 0, stored: 0, warned: false };
   return {
     approvals: {
