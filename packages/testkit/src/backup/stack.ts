@@ -264,9 +264,12 @@ export async function restoreStack(launcher: Launcher, dir: string, options: Res
   log(`backup ${dir}: ${manifest.files.length} files, checksums match`);
   await checkContents(ctx, dir, manifest);
   const keys = checkpointKeys(ctx);
+  // With --force and another key, the chain is verified without the checkpoint (it cannot be opened).
+  let checkpointUsable = manifest.checkpoint !== undefined;
   if (manifest.checkpoint) {
     const ids = [keys.current, keys.previous].filter((k): k is string => k !== undefined).map(checkpointKeyId);
-    if (!ids.includes(manifest.checkpoint.keyId) && !options.force) {
+    checkpointUsable = ids.includes(manifest.checkpoint.keyId);
+    if (!checkpointUsable && !options.force) {
       throw new BackupError(
         'CHECKPOINT_KEY_MISMATCH',
         `the backup's audit checkpoint is signed with key ${manifest.checkpoint.keyId}; this stack's key is ${ids.join(', ')}: set CORTEXOPS_AUDIT_CHECKPOINT_KEY to the key it was signed with (or --force to restore without checking the chain against it); nothing was restored`,
@@ -315,7 +318,7 @@ export async function restoreStack(launcher: Launcher, dir: string, options: Res
 
   let audit: RestoreResult['audit'];
   const auditDb = manifest.databases.find((d) => d.database === POSTGRES_DATABASE) ?? manifest.databases[0];
-  if (auditDb) audit = await verifyRestoredChain(ctx, auditDb.database, manifest, keys, options.force ?? false);
+  if (auditDb) audit = await verifyRestoredChain(ctx, auditDb.database, keys, checkpointUsable);
   if (services.length > 0) {
     await launcher.up(services);
     log(`started ${services.join(', ')} again`);
@@ -323,10 +326,10 @@ export async function restoreStack(launcher: Launcher, dir: string, options: Res
   return { manifest, seconds: (Date.now() - started) / 1000, ...(audit ? { audit } : {}) };
 }
 
-async function verifyRestoredChain(ctx: StackContext, database: string, manifest: Manifest, keys: CheckpointKeys, force: boolean): Promise<RestoreResult['audit']> {
+async function verifyRestoredChain(ctx: StackContext, database: string, keys: CheckpointKeys, withCheckpoint: boolean): Promise<RestoreResult['audit']> {
   const store = await AuditStore.create({ databaseUrl: databaseUrl(postgresUrl(ctx, 'postgres'), database), migrate: false, poolSize: 1 });
   try {
-    const raw = manifest.checkpoint && !force ? (JSON.parse(readFileSync(auditCheckpointFile(ctx), 'utf8')) as unknown) : undefined;
+    const raw = withCheckpoint ? (JSON.parse(readFileSync(auditCheckpointFile(ctx), 'utf8')) as unknown) : undefined;
     const result = await store.verify(raw === undefined ? {} : { checkpoint: openCheckpoint(raw, keys) });
     if (!result.ok) throw new BackupError('VERIFY_FAILED', `the restored audit chain does not verify: ${result.reason} at sequence ${result.firstBadSequence} (${result.detail})`);
     return { rows: result.rows, headSequence: result.headSequence, ...(result.checkpointSequence === undefined ? {} : { checkpointSequence: result.checkpointSequence }) };

@@ -279,6 +279,10 @@ describe('backup and restore — into fresh servers, the incident carries on', (
 
       // --- Fresh servers; the checkpoint key comes back from where the operator keeps it.
       const fresh = await stackWithQdrant('backup-fresh');
+      // Without the key that signed the checkpoint, the restored chain could not be proved: refused, naming the key ids.
+      const keyless = await rejection(restoreStack(fresh.stack.launcher, backup.dir));
+      expect(keyless.code).toBe('CHECKPOINT_KEY_MISMATCH');
+      expect(keyless.message).toContain(`signed with key ${manifest.checkpoint?.keyId ?? '?'}`);
       const keyFile = join(fresh.stack.ctx.dataDir, 'audit', 'checkpoint.key');
       mkdirSync(join(fresh.stack.ctx.dataDir, 'audit'), { recursive: true, mode: 0o700 });
       writeFileSync(keyFile, `${checkpointKey}\n`, { mode: 0o600 });
@@ -394,6 +398,10 @@ describe('backup and restore — into fresh servers, the incident carries on', (
       const chain = await freshAudit.verify();
       expect(chain.ok && chain.rows).toBeGreaterThan(restored.audit?.rows ?? 0);
       await after.stop();
+
+      // --force: the same backup over servers that hold more (the approval and what followed): back to the backup's point.
+      const again = await restoreStack(fresh.stack.launcher, backup.dir, { force: true });
+      expect(again.audit).toEqual(restored.audit);
     },
     600_000,
   );
