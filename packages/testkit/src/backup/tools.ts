@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { installDebianPackage } from '../stack/install.js';
 import type { StackContext } from '../stack/types.js';
@@ -27,7 +28,11 @@ export interface PgTools {
 export async function pgTools(ctx: StackContext): Promise<PgTools> {
   const [client, libpq] = await Promise.all([installDebianPackage(ctx, CLIENT.package, CLIENT.version), installDebianPackage(ctx, LIBPQ.package, LIBPQ.version)]);
   const bin = join(client, 'usr', 'lib', 'postgresql', MAJOR, 'bin');
-  const libDir = join(libpq, 'usr', 'lib', 'x86_64-linux-gnu');
+  // The multiarch directory the package put libpq in (x86_64-linux-gnu, aarch64-linux-gnu, ...).
+  const libDir = readdirSync(join(libpq, 'usr', 'lib'), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('libpq.so.5'))
+    .map((file) => dirname(join(libpq, 'usr', 'lib', file)))[0];
+  if (libDir === undefined) throw new BackupError('TOOL_FAILED', `${libpq} holds no libpq.so.5`);
   return {
     pgDump: join(bin, 'pg_dump'),
     pgRestore: join(bin, 'pg_restore'),
