@@ -94,7 +94,12 @@ export class WorkflowGauges {
 
   /** One refresh: list, query what changed (within the bounds), set the gauges. */
   async refresh(): Promise<RefreshReport> {
-    if (!(await this.deps.leadership.holds())) {
+    // Not sure to hold the lock (PostgreSQL unreachable) is not holding it: another replica may report by now.
+    const holds = await this.deps.leadership.holds().catch((error: unknown) => {
+      this.stopReporting();
+      throw error;
+    });
+    if (!holds) {
       this.stopReporting();
       return { reporting: false, listed: 0, beyond: 0, queried: 0, failed: 0 };
     }
