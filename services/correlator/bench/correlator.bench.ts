@@ -17,9 +17,9 @@ import { loadavg } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { jetstreamSpec, loadConfig, loadServiceConfig } from '@cortexops/config';
 import { incidentSignal, incidentWorkflowId, type Incident, type Signal, TASK_QUEUES, WORKFLOW_TYPES } from '@cortexops/contracts';
-import { DeadLetterPublisher, ensureDurableConsumer, ensureJetStreamLayout, type JetStreamLayout, runPullConsumer } from '@cortexops/messaging';
+import { cortexopsKvBuckets, DeadLetterPublisher, ensureDurableConsumer, ensureJetStreamLayout, ensureKvBucket, type JetStreamLayout, runPullConsumer } from '@cortexops/messaging';
 import { runService } from '@cortexops/observability';
-import { createTestNamespace, freePort, natsUrl, privateStack, temporalAddress, uniqueName } from '@cortexops/testkit';
+import { createTestNamespace, freePort, natsConnectOptions, natsEnv, privateStack, temporalAddress, uniqueName } from '@cortexops/testkit';
 import { Client, Connection } from '@temporalio/client';
 import { connect, type JetStreamManager, type NatsConnection } from 'nats';
 import { parseSignal, startCorrelator } from '../src/correlator.js';
@@ -176,9 +176,9 @@ function inMemoryEngine(): (signal: Signal) => string {
   };
 }
 
-function correlatorEnv(nats: string, temporal: string, namespace: string, port: number): Record<string, string> {
+function correlatorEnv(nats: Record<string, string>, temporal: string, namespace: string, port: number): Record<string, string> {
   return {
-    CORTEXOPS_NATS_URL: nats,
+    ...nats,
     CORTEXOPS_TEMPORAL_ADDRESS: temporal,
     CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
     CORTEXOPS_CORRELATOR_PORT: String(port),
@@ -313,10 +313,11 @@ const load = loadavg()[0]!.toFixed(2);
 const stack = await privateStack('corbench');
 try {
   await stack.launcher.up(['nats', 'temporal']);
-  const nats = natsUrl(stack.ctx);
+  // The correlator as its own NATS user; the bench's own connection as admin (it creates its baselines' streams).
+  const nats = natsEnv(stack.ctx, 'correlator');
   const temporal = temporalAddress(stack.ctx);
   const namespace = await createTestNamespace(stack.ctx, 'corbench');
-  const nc = await connect({ servers: nats, noAsyncTraces: true });
+  const nc = await connect(natsConnectOptions(stack.ctx));
   const jsm = await nc.jetstreamManager();
   const connection = await Connection.connect({ address: temporal });
   const client = new Client({ connection, namespace });
@@ -335,6 +336,7 @@ try {
     process.stderr.write(`phase: engine + KV store${indexed ? '' : ', no fingerprint index'}\n`);
     const bucket = `${uniqueName('cbkv').replace(/[^a-z0-9]/g, '')}`;
     const ttlMs = stateTtlMs(RULES);
+    for (const spec of cortexopsKvBuckets({ names: { correlator: bucket }, correlatorTtlMs: ttlMs, only: ['correlator'] })) await ensureKvBucket(jsm, nc.jetstream(), spec);
     const buckets = await openGroupBuckets(nc.jetstream(), jsm, bucket, ttlMs);
     const store = await GroupStore.create(buckets.groups, { follow: true, ...(indexed ? { fingerprints: { kv: buckets.fingerprints, refreshMs: ttlMs / 2 } } : {}) });
     const name = indexed ? 'engine + KV store (no Temporal)' : 'engine + KV store, no fingerprint index';
