@@ -11,6 +11,7 @@ import {
   postgresRoleUrl,
   prepareRoles,
   spawnService,
+  natsEnv,
 } from '@cortexops/testkit';
 
 let ctx: StackContext;
@@ -32,6 +33,8 @@ afterAll(async () => {
 
 async function start(service: ServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
   const child = await spawnService(service, {
+    // Each service as its own NATS user (approvals does not use NATS).
+    ...(service === 'approvals' ? {} : natsEnv(ctx, service)),
     CORTEXOPS_DATABASE_URL: postgresRoleUrl(ctx, 'app', db.name),
     CORTEXOPS_TEMPORAL_NAMESPACE: namespace,
     CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,

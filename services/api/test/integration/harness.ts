@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { LOCAL_HOST } from '@cortexops/config';
-import { apiserverUrl, createTestDatabase, createTestNamespace, ensureServers, freePort, kubeconfigPaths, spawnService, type ServiceProcess, type TestDatabase } from '@cortexops/testkit';
+import { apiserverUrl, createTestDatabase, createTestNamespace, ensureServers, freePort, kubeconfigPaths, spawnService, type ServiceProcess, type TestDatabase, natsEnv } from '@cortexops/testkit';
 import { type ApprovalRequest, incidentWorkflowId, TASK_QUEUES, WORKFLOW_TYPES, type WorkflowState } from '@cortexops/contracts';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, Worker } from '@temporalio/worker';
@@ -38,7 +38,8 @@ export async function startApiUnderTest(): Promise<ApiUnderTest> {
   const db = await createTestDatabase(ctx, 'api');
   const namespace = await createTestNamespace(ctx, 'api');
   const shared = Object.fromEntries(['CORTEXOPS_NATS_PORT', 'CORTEXOPS_TEMPORAL_PORT', 'CORTEXOPS_POSTGRES_PORT'].map((v) => [v, ctx.env[v]]));
-  const common = { ...shared, CORTEXOPS_DATABASE_URL: db.url, CORTEXOPS_TEMPORAL_NAMESPACE: namespace };
+  // NATS as the api's own user (URL, seed, CA once the stack's NATS has accounts); approvals does not read them.
+  const common = { ...shared, ...natsEnv(ctx, 'api'), CORTEXOPS_DATABASE_URL: db.url, CORTEXOPS_TEMPORAL_NAMESPACE: namespace };
   // The approvals service signs every decision and cancel it delivers; without its key it delivers none (503).
   const keyDir = mkdtempSync(join(tmpdir(), 'api-test-'));
   const keyFile = join(keyDir, 'approvals-signing.pem');
