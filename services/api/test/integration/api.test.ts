@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AuditStore, signCheckpoint } from '@cortexops/audit';
 import type { AuditVerifyReport, IncidentDetail, IncidentList, IncidentReview } from '@cortexops/contracts';
-import { freePort, spawnService } from '@cortexops/testkit';
+import { freePort, natsEnv, sharedStack, spawnService } from '@cortexops/testkit';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApprovalsForwarder } from '../../src/approvals-forward.js';
@@ -399,6 +399,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       if (!head.ok) throw new Error('the chain should be intact here');
       writeFileSync(file, JSON.stringify(signCheckpoint({ sequence: head.headSequence, hash: head.headHash }, { current: key })));
       const api = await spawnService('api', {
+        ...natsEnv(sharedStack().ctx, 'api'),
         CORTEXOPS_DATABASE_URL: sut.db.url,
         CORTEXOPS_API_TOKEN: READ_TOKEN,
         CORTEXOPS_API_HEALTH_TARGETS: 'none',
