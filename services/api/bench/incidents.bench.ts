@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto';
 import { AuditStore } from '@cortexops/audit';
 import { type AuditEvent, type Incident, incidentWorkflowId, WORKFLOW_STATES } from '@cortexops/contracts';
-import { createTestDatabase, ensureServers, spawnService } from '@cortexops/testkit';
+import { createTestDatabase, ensureServers, spawnService, natsEnv } from '@cortexops/testkit';
 import { Command } from 'commander';
 import pg from 'pg';
 import { IncidentQueries, incidentFilter } from '../src/incident-queries.js';
@@ -81,6 +81,7 @@ const client = new pg.Client({ connectionString: db.url });
 await client.connect();
 const api = await spawnService('api', {
   ...Object.fromEntries(['CORTEXOPS_NATS_PORT', 'CORTEXOPS_TEMPORAL_PORT', 'CORTEXOPS_POSTGRES_PORT'].map((v) => [v, ctx.env[v]])),
+  ...natsEnv(ctx, 'api'),
   CORTEXOPS_DATABASE_URL: db.url,
   CORTEXOPS_API_TOKEN: token,
   CORTEXOPS_API_HEALTH_TARGETS: 'none',
