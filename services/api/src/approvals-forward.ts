@@ -87,4 +87,9 @@ export class ApprovalsForwarder {
   cancel(incidentId: string, authorization: string | undefined, input: { readonly reason: string; readonly channel: 'http' | 'cli' }): Promise<Forwarded> {
     return this.call('POST', `${HTTP_PATHS.remediations}/${encodeURIComponent(incidentId)}/cancel`, authorization, input);
   }
+
+  /** A person asks for a new run of an ended remediation (who asks: the owner of the forwarded token; someone else approves it). */
+  request(incidentId: string, authorization: string | undefined, input: { readonly reason: string; readonly channel: 'http' | 'cli' }): Promise<Forwarded> {
+    return this.call('POST', `${HTTP_PATHS.remediations}/${encodeURIComponent(incidentId)}/request`, authorization, input);
+  }
 }

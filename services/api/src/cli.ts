@@ -264,6 +264,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     .action((incidentId: string, opts: CommonOptions & { reason: string }) => {
       job = act(opts, `${API_PATHS.incidents}/${encodeURIComponent(incidentId)}/cancel`, { reason: opts.reason });
     });
+  actions(program.command('request').description('ask for a new run of an ended remediation, as the owner of your token (someone else must approve it)').argument('<incidentId>'))
+    .requiredOption('--reason <text>', 'why (kept in the audit trail)')
+    .action((incidentId: string, opts: CommonOptions & { reason: string }) => {
+      job = act(opts, `${API_PATHS.incidents}/${encodeURIComponent(incidentId)}/request`, { reason: opts.reason });
+    });
 
   try {
     await program.parseAsync([...argv], { from: 'user' });

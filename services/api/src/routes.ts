@@ -213,5 +213,13 @@ export async function registerApiRoutes(http: FastifyInstance, options: ApiRoute
         return reply.code(status(answer)).send(body(answer));
       },
     });
+    // Same body as a cancel ({reason, channel}); the requester is the owner of the forwarded token, never a body field.
+    app.post(`${API_PATHS.incidents}/:incidentId/request`, {
+      schema: { summary: 'Ask for a new run of an ended remediation (someone else must approve it)', security: bearer, params: incidentIdParamsSchema, body: manualCancelBodySchema, response: { ...forwarded, 201: answerBody } },
+      handler: async (request, reply) => {
+        const answer = await approvals.request(request.params.incidentId, request.headers.authorization, request.body);
+        return reply.code(status(answer)).send(body(answer));
+      },
+    });
   });
 }
