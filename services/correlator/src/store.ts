@@ -323,7 +323,8 @@ export class GroupStore {
   /**
    * Writes the group's state again, unchanged (a new revision: KV's TTL counts from now), when it still holds incident
    * `incidentId` open or escalated and its stored entry is at least `olderThanMs` old; whether it wrote. Read from KV
-   * (the entry's age is KV's), written with compare-and-set: a decision of any replica meanwhile wins.
+   * (the entry's age is KV's), written with compare-and-set: a decision of any replica meanwhile wins. The index
+   * entries of its fingerprints are written again too, so the problem's signals keep finding the incident.
    */
   async keepOpen(groupKey: string, incidentId: string, olderThanMs: number): Promise<boolean> {
     const storeKey = groupStoreKey(groupKey);
@@ -336,6 +337,8 @@ export class GroupStore {
         const revision = await this.write(groupKey, state, current.revision);
         if (revision !== undefined) {
           this.remember(storeKey, { state, revision, storedAtMs: Date.now() });
+          const index = this.options.fingerprints;
+          for (const fingerprint of Object.keys(state.fingerprints)) await index?.kv.put(fingerprintStoreKey(state.cluster, fingerprint), groupKey);
           return true;
         }
       }

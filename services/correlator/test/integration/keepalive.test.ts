@@ -3,7 +3,7 @@ import { loadServiceConfig } from '@cortexops/config';
 import { incidentWorkflowId } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/correlator.js';
-import { groupingOf, stateTtlMs } from '../../src/engine.js';
+import { fingerprintStoreKey, groupingOf, stateTtlMs } from '../../src/engine.js';
 import { type CorrelatorHarness, incidentOf, isolatedNames, listWorkflowIds, makeSignal, startHarness, waitFor, workflowRecord } from './support.js';
 
 /**
@@ -50,6 +50,9 @@ describe('correlator — open incidents outlive the state TTL while their workfl
     const kept = await store.read(key);
     expect(kept.state?.status).toBe('open');
     expect(kept.storedAtMs).toBeGreaterThan(storedAt);
+    // Its fingerprint's index entry is kept with it (the problem's signals keep finding the incident).
+    const index = await harness!.js.views.kv(`${names.kvBucket}_fingerprints`);
+    expect((await index.get(fingerprintStoreKey(first.cluster, first.fingerprint)))?.string()).toBe(key);
 
     const repeat = alert('quiet-api');
     expect(repeat.fingerprint).toBe(first.fingerprint);
