@@ -243,6 +243,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
         '/v1/incidents/{incidentId}/approve',
         '/v1/incidents/{incidentId}/cancel',
         '/v1/incidents/{incidentId}/reject',
+        '/v1/incidents/{incidentId}/request',
         '/v1/incidents/{incidentId}/review',
         '/v1/incidents/{incidentId}/review.md',
       ]);
