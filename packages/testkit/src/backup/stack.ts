@@ -24,12 +24,16 @@ import { pgTools, sqliteBackup, sqliteCheck } from './tools.js';
  * Backup and restore of a local stack (the shared one of `make up`, or a private instance): its PostgreSQL databases
  * (pg_dump), Temporal's store (the development server's SQLite file, copied with SQLite's online backup), the NATS
  * streams that hold state (the KV buckets — the correlator's groups and fingerprint index, ingestion's checkpoints —
- * and the dead letters, each with the server's own snapshot), every Qdrant collection (Qdrant's snapshots) when the
- * stack runs Qdrant, and the signed audit checkpoint. One directory, `cortexops-backup-<UTC time>`, with a manifest.
+ * the dead letters and the oversized webhook bodies, each with the server's own snapshot), every Qdrant collection
+ * (Qdrant's snapshots) when the stack runs Qdrant, and the signed audit checkpoint. One directory,
+ * `cortexops-backup-<UTC time>`, with a manifest.
  */
 
-/** Streams with state worth keeping: every CortexOps KV bucket, and the dead letters (bad input is kept, never dropped). */
-const KV_PREFIX = 'KV_cortexops_';
+/**
+ * Streams with state worth keeping: every CortexOps KV bucket, and what bad input left (kept, never dropped): the dead
+ * letters and the object store of oversized webhook bodies.
+ */
+const STATE_STREAM_PREFIXES = ['KV_cortexops_', 'OBJ_cortexops_'] as const;
 /** Workflow runs in Temporal's store, the server's own (`temporal-sys-*`, present from its first start) not counted. */
 const TEMPORAL_EXECUTIONS = "SELECT count(*) FROM current_executions WHERE workflow_id NOT LIKE 'temporal-sys-%'";
 
@@ -78,7 +82,9 @@ async function withNats<T>(ctx: StackContext, work: (nc: NatsConnection, inboxPr
 
 async function stateStreams(nc: NatsConnection): Promise<string[]> {
   const names: string[] = [];
-  for await (const name of (await nc.jetstreamManager()).streams.names()) if (name.startsWith(KV_PREFIX) || name === STREAMS.deadLetter) names.push(name);
+  for await (const name of (await nc.jetstreamManager()).streams.names()) {
+    if (name === STREAMS.deadLetter || STATE_STREAM_PREFIXES.some((prefix) => name.startsWith(prefix))) names.push(name);
+  }
   return names.sort();
 }
 
