@@ -101,7 +101,8 @@ describe('PrometheusClient — retries', () => {
     ['a syntax error (400 bad_data)', { status: 400, body: { status: 'error', errorType: 'bad_data', error: 'parse error' } }, 'bad_data: parse error'],
     ['an execution error (422)', { status: 422, body: { status: 'error', errorType: 'execution', error: 'many-to-many' } }, 'execution: many-to-many'],
     ['a 200 that is not the API envelope', { status: 200, body: { hello: 'world' } }, /not a Prometheus API answer/],
-    ['a 404 HTML page', { status: 404, body: '<html>not found</html>' }, /HTTP 404 .*not JSON/],
+    ['a 404 HTML page', { status: 404, body: '<html>not found</html>' }, /^HTTP 404 from http:\/\/prom\.test:9090\/: <html>not found<\/html>$/],
+    ['a 200 that is not JSON', { status: 200, body: 'hello' }, /^HTTP 200 from .*: not JSON \(hello\)$/],
   ] as [string, Reply, string | RegExp][])('%s is not retried', async (_, reply, message) => {
     const { c, requests } = client([reply]);
     const sample = await c.instant('q');

@@ -91,7 +91,9 @@ function unwrap<T>({ status, text }: Exchange, baseUrl: string, schema: z.ZodTyp
     json = JSON.parse(text);
   } catch {
     const hint = text.includes('HTTP request to an HTTPS server') ? ' — the server speaks https: use an https URL' : '';
-    throw new PrometheusQueryError(`HTTP ${status} from ${baseUrl}: not JSON (${text.slice(0, 120).trim()})${hint}`, transient ? 'server' : 'answer', status);
+    // A refusal in plain text (a 404 page, Mimir's 422 `too many tenant IDs`) is quoted; a 2xx that is not JSON is odd.
+    const body = text.slice(0, 160).trim();
+    throw new PrometheusQueryError(`HTTP ${status} from ${baseUrl}: ${status >= 400 ? body : `not JSON (${body})`}${hint}`, transient ? 'server' : 'answer', status);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
