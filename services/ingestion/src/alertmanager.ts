@@ -5,7 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
 import { ByteBudget, discardRest, readBounded, unread, type OverLimitBody } from './body.js';
 import { sha256Hex } from './normalise.js';
-import { LOOKUP_PENDING, OwnerLookupQueueFullError, type OwnerResolver } from './owners.js';
+import { LOOKUP_PENDING, OwnerLookupQueueFullError, OwnerLookupUnavailableError, type OwnerResolver } from './owners.js';
 import type { PipelineCounters } from './pipeline.js';
 import type { OversizedBodies, OversizedOutcome } from './oversized.js';
 import type { WebhookToken } from './webhook-auth.js';
@@ -40,8 +40,8 @@ export interface AlertmanagerRouteOptions {
 
 type Rejection = { readonly status: number; readonly reason: string; readonly field: string };
 
-/** Why a call's alerts were not published: an owner lookup did not answer in time, or its queue was full. */
-export type OwnerDeferral = 'timeout' | 'queue_full';
+/** Why a call's alerts were not published: an owner lookup did not answer in time, its queue was full, or the API server failed it. */
+export type OwnerDeferral = 'timeout' | 'queue_full' | 'unavailable';
 
 /** The namespace and pod an alert names, when both are valid names. */
 function podNamed(alert: Record<string, unknown>): { readonly namespace: string; readonly pod: string } | undefined {
@@ -65,6 +65,7 @@ function podOwners(pod: ReturnType<typeof podNamed>, owners: AlertmanagerRouteOp
     (chain) => (chain === LOOKUP_PENDING ? 'timeout' : chain),
     (error: unknown) => {
       if (error instanceof OwnerLookupQueueFullError) return 'queue_full';
+      if (error instanceof OwnerLookupUnavailableError) return 'unavailable';
       throw error;
     },
   );
@@ -109,7 +110,7 @@ async function split(
   const chains = pods.map((pod) => podOwners(pod, owners));
   const answers = await Promise.all(chains.filter((chain): chain is Promise<ObjectRef[] | OwnerDeferral> => !Array.isArray(chain)));
   const deferred = answers.filter((answer) => !Array.isArray(answer));
-  if (deferred.length > 0) return { deferred: deferred.includes('queue_full') ? 'queue_full' : 'timeout', pods: deferred.length };
+  if (deferred.length > 0) return { deferred: deferred.includes('queue_full') ? 'queue_full' : deferred.includes('unavailable') ? 'unavailable' : 'timeout', pods: deferred.length };
   let answered = 0;
   const messages: OutgoingMessage[] = [];
   const oversized: OversizedAlert[] = [];

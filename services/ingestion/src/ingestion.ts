@@ -150,11 +150,11 @@ export async function startIngestion(config: ServiceConfig<'ingestion'>, context
   for (const reason of ['unauthenticated', 'too_large', 'busy'] satisfies WebhookRefusal[]) refused.inc({ reason }, 0);
   const deferred = new Counter({
     name: METRICS.ownerLookupsDeferredTotal,
-    help: `Alertmanager webhook calls answered 503 (Alertmanager retries) because the owners of pods they name were not known in time: reason timeout (not read within CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS; the read goes on and is remembered) or queue_full (${MAX_QUEUED_READS} pods being read already)`,
+    help: `Alertmanager webhook calls answered 503 (Alertmanager retries) because the owners of pods they name were not known in time: reason timeout (not read within CORTEXOPS_INGESTION_OWNER_LOOKUP_TIMEOUT_MS; the read goes on and is remembered), queue_full (${MAX_QUEUED_READS} pods being read already) or unavailable (the API server failed the read and nothing was remembered of the pod)`,
     labelNames: ['reason'],
     registers: [context.registry],
   });
-  for (const reason of ['timeout', 'queue_full'] satisfies OwnerDeferral[]) deferred.inc({ reason }, 0);
+  for (const reason of ['timeout', 'queue_full', 'unavailable'] satisfies OwnerDeferral[]) deferred.inc({ reason }, 0);
   const oversizedKept = new Counter({
     name: METRICS.webhookOversizedTotal,
     help: `Alertmanager webhook bodies over CORTEXOPS_INGESTION_WEBHOOK_MAX_BYTES (none of their alerts published) by outcome: kept (whole, in the object store ${OBJECT_STORES.webhookOversized}, answered 413), truncated (its first ${OVERSIZED_BODY_KEEP_BYTES} bytes kept, 413), unkept (not kept: the store refused it or was busy; answered 503, Alertmanager retries)`,

@@ -1,4 +1,4 @@
-import { AppsV1Api, CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1OwnerReference } from '@kubernetes/client-node';
+import { ApiException, AppsV1Api, CoreV1Api, makeInformer, type Informer, type KubeConfig, type KubernetesObject, type ObjectCache, type V1OwnerReference } from '@kubernetes/client-node';
 import { kubernetesName, objectRef, ownerChain, type ObjectRef } from '@cortexops/contracts';
 import { LRUCache } from 'lru-cache';
 import type { JetStreamClient, KV } from 'nats';
@@ -32,6 +32,19 @@ export class OwnerLookupQueueFullError extends Error {
     super(`owner lookups: ${pending} pods are being read already (that is the bound)`);
     this.name = 'OwnerLookupQueueFullError';
   }
+}
+
+/** The API server did not answer a read the owner chain needs (not a 404), and nothing was remembered of the pod. */
+export class OwnerLookupUnavailableError extends Error {
+  readonly code = 'INGESTION_OWNER_LOOKUP_UNAVAILABLE';
+  constructor(namespace: string, name: string, cause: unknown) {
+    super(`owners of ${namespace}/${name}: the API server did not answer`, { cause });
+    this.name = 'OwnerLookupUnavailableError';
+  }
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof ApiException && error.code === 404;
 }
 
 /** A lookup not answered within its deadline (it goes on, and what it finds is remembered for the next call). */
@@ -252,9 +265,11 @@ export class OwnerResolver {
       try {
         // Not in the watch (yet): a pod created a moment ago, or one that is gone.
         pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
-      } catch {
-        // The pod is gone: what a replica read while it lived, if anything.
+      } catch (error) {
+        // The pod is gone (404), or the API server did not answer: what a replica read while it lived, if anything.
         const chain = await this.remembered(namespace, name);
+        // Unanswered and nothing remembered: not known — never "no owners", which would group the pod by the race.
+        if (chain.length === 0 && !isNotFound(error)) throw new OwnerLookupUnavailableError(namespace, name, error);
         this.missing.set(`${namespace}/${name}`, chain);
         return chain;
       }
@@ -284,7 +299,8 @@ export class OwnerResolver {
     let owners: V1OwnerReference[] | undefined;
     try {
       owners = (await this.reads(() => this.apps.readNamespacedReplicaSet({ name, namespace }))).metadata?.ownerReferences;
-    } catch {
+    } catch (error) {
+      if (!isNotFound(error)) throw new OwnerLookupUnavailableError(namespace, name, error);
       return []; // the ReplicaSet is gone: the chain stops at it (not remembered)
     }
     const owner = controllerOf(owners);

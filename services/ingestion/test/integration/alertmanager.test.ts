@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { LOCAL_HOST } from '@cortexops/config';
 import { METRICS } from '@cortexops/contracts';
@@ -209,6 +211,31 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(outage.every((s) => s.node === demoPod.node)).toBe(true);
     expect(ingestion.logs()).not.toContain('refused unread');
   }, 180_000);
+
+  it('ingestion — an API server that does not answer is not "no owners": a call naming a pod nobody read is answered 503 (unavailable) and publishes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cortexops-kube-down-'));
+    // The cluster's kubeconfig, its server moved to a port nothing listens on.
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, readFileSync(kubeconfigPaths(cluster).admin, 'utf8').replace(/("?server"?:\s*)"?[^",\n]+"?/g, `$1"https://${LOCAL_HOST}:${await freePort()}"`));
+    const replica = await startInProcess(
+      { ...ingestionEnv, CORTEXOPS_INGESTION_PORT: String(await freePort()), CORTEXOPS_INGESTION_CONSUME: 'false', CORTEXOPS_KUBECONFIG: kubeconfig },
+      { layout: names, durable: `${names.durable}_down`, podOwnersBucket: ownersBucket },
+    );
+    try {
+      const jsm = await nc.jetstreamManager();
+      const before = await streamCount(jsm, names.streams.telemetry);
+      const authorization = `Bearer ${readFileSync(webhookTokenFile(stack.ctx), 'utf8').trim()}`;
+      const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="KubePodNotReady"}', status: 'firing', receiver: 'cortexops', alerts: [{ status: 'firing', labels: { alertname: 'KubePodNotReady', namespace: 'shop', pod: `cart-${uniqueName('d').replace(/[^a-z0-9]/g, '')}` }, startsAt: new Date().toISOString() }] });
+      const response = await fetch(`${replica.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body });
+      expect(response.status).toBe(503);
+      expect(((await response.json()) as { error: string }).error).toBe('owners of 1 pods not known yet (unavailable)');
+      expect(await streamCount(jsm, names.streams.telemetry)).toBe(before);
+      expect(counterValue(await (await fetch(`${replica.baseUrl}/metrics`)).text(), METRICS.ownerLookupsDeferredTotal, { reason: 'unavailable' })).toBe(1);
+    } finally {
+      await replica.handle.shutdown('test done');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('ingestion — owner lookups the informer cannot answer are bounded: a call whose pods are not read within the deadline, or whose reads do not fit the queue, is answered 503 and publishes nothing; retried (as Alertmanager does) it publishes every alert once', async () => {
     const durable = `${names.durable}_lookups`;
