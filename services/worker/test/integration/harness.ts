@@ -149,10 +149,12 @@ export class RemediationHarness {
       approvals = await spawnService('approvals', { ...common, CORTEXOPS_APPROVALS_API_TOKEN: API_TOKEN, CORTEXOPS_APPROVALS_SIGNING_KEY_FILE: signingKeyFile, ...options.approvalsEnv });
       await approvals.waitForHealth((status) => status === 200, 120_000);
     }
-    const correlator = await spawnService('correlator', { ...common, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
+    // Each service as its own NATS user, as the stack runs them.
+    const correlator = await spawnService('correlator', { ...common, ...natsEnv(nats.ctx, 'correlator'), CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1', ...options.correlatorEnv });
     await correlator.waitForHealth((status) => status === 200, 120_000);
     const workerEnv = {
       ...common,
+      ...natsEnv(nats.ctx, 'worker'),
       ...FAST_VERIFY,
       CORTEXOPS_WORKER_KUBECONFIG: kubeconfigPaths(ctx).worker,
       CORTEXOPS_POLICY_DATA: join(policyDir, 'data.json'),
