@@ -8,6 +8,7 @@ import { loadConfig, natsSpec } from '@cortexops/config';
 import {
   createTestNamespace,
   ensureServers,
+  kubeconfigPaths,
   logFile,
   natsCaFile,
   natsConfigFile,
@@ -215,11 +216,13 @@ describe('NATS — the services’ legitimate paths with their own users', () =>
     await correlator?.terminate();
   });
 
-  it('ingestion and correlator start with their users (bind, own consumers, buckets), take a telemetry message to a correlator decision, and the server logs no violation by them', async () => {
-    const shared = await ensureServers(['temporal']);
+  it('ingestion (with its event watcher and owner informers) and correlator start with their users (bind, own consumers, buckets), take a telemetry message to a correlator decision, and the server logs no violation by them', async () => {
+    const shared = await ensureServers(['temporal', 'kube-controller-manager']);
     const namespace = await createTestNamespace(shared, 'nats-auth');
     const violationsBefore = readFileSync(logFile(stack.ctx, 'nats'), 'utf8').split('\n').filter((l) => /Violation/.test(l)).length;
-    ingestion = await spawnService('ingestion', { ...natsEnv(stack.ctx, 'ingestion'), CORTEXOPS_JS_STORAGE: 'file' });
+    // With the local cluster's kubeconfig: the event watcher (its checkpoint bucket) and the pod-owner informers (their
+    // bucket) run as the ingestion user too; what they publish goes to this private NATS only.
+    ingestion = await spawnService('ingestion', { ...natsEnv(stack.ctx, 'ingestion'), CORTEXOPS_KUBECONFIG: kubeconfigPaths(shared).ingestion });
     correlator = await spawnService('correlator', { ...natsEnv(stack.ctx, 'correlator'), CORTEXOPS_TEMPORAL_ADDRESS: `127.0.0.1:${stackPorts(shared).temporalPort}`, CORTEXOPS_TEMPORAL_NAMESPACE: namespace, CORTEXOPS_CORRELATOR_MIN_SIGNALS: '1' });
     await ingestion.waitForHealth((status) => status === 200, 60_000);
     await correlator.waitForHealth((status) => status === 200, 60_000);
