@@ -47,15 +47,20 @@ export function startKeepAlive(options: KeepAliveOptions): { stop(): Promise<voi
     options.onPass?.(kept);
   };
   let running: Promise<void> | undefined;
-  const timer = setInterval(() => {
+  const run = () => {
     running ??= pass()
       .catch(options.onError)
       .finally(() => (running = undefined));
-  }, everyMs);
+  };
+  const timer = setInterval(run, everyMs);
   timer.unref();
+  // A first pass a minute after start (or sooner): replicas restarted more often than every TTL/4 still keep them.
+  const first = setTimeout(run, Math.min(everyMs, 60_000));
+  first.unref();
   return {
     stop: async () => {
       clearInterval(timer);
+      clearTimeout(first);
       await running;
     },
   };
