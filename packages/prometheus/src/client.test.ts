@@ -231,3 +231,21 @@ describe('PrometheusClient — vector() and get()', () => {
     expect(requests).toHaveLength(0);
   });
 });
+
+describe('PrometheusClient.ping — one attempt, for health checks', () => {
+  it('resolves when vector(1) answers 1', async () => {
+    const { c, requests } = client([{ status: 200, body: scalar('1') }]);
+    await c.ping();
+    expect(Object.fromEntries(requests[0]!.body)).toMatchObject({ query: 'vector(1)' });
+  });
+
+  it('throws the failure at the first attempt, even a retryable one', async () => {
+    const { c, requests } = client([{ status: 503, body: 'busy' }], { retries: 3 });
+    await expect(c.ping()).rejects.toMatchObject({ reason: 'server', status: 503 });
+    expect(requests).toHaveLength(1);
+  });
+
+  it('throws on an answer other than 1', async () => {
+    await expect(client([{ status: 200, body: vector() }]).c.ping()).rejects.toMatchObject({ reason: 'answer' });
+  });
+});

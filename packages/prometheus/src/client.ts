@@ -175,6 +175,15 @@ export class PrometheusClient implements InstantQuerier {
     );
   }
 
+  /**
+   * One attempt, no retry, at `vector(1)`: resolves when the backend answers it with these settings, throws the
+   * `PrometheusQueryError` otherwise (its message says why: refused credentials, TLS, unreachable). For health checks.
+   */
+  async ping(): Promise<void> {
+    const sample = classify(await this.queryOnce('vector(1)', undefined));
+    if (sample.kind !== 'value' || sample.value !== 1) throw new PrometheusQueryError(`vector(1) gave ${JSON.stringify(sample)}`, 'answer');
+  }
+
   /** Closes the connection pool. */
   async close(): Promise<void> {
     await this.transport.close();

@@ -5,3 +5,4 @@ export * from './measure.js';
 export * from './options.js';
 export { FileReadError, WatchedFile } from './watched-file.js';
 export * from './from-config.js';
+export * from './health.js';

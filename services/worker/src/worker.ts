@@ -7,7 +7,7 @@ import { ClusterGateway, DEFAULT_BOUNDS } from '@cortexops/k8s';
 import { connectNats } from '@cortexops/messaging';
 import { natsCheck, postgresCheck, temporalCheck, type DependencyCheck, type Logger, type RunningService, type ServiceContext } from '@cortexops/observability';
 import { PolicyEngine } from '@cortexops/policy';
-import { prometheusClientFromConfig } from '@cortexops/prometheus';
+import { prometheusCheck, prometheusClientFromConfig } from '@cortexops/prometheus';
 import { connectTemporal } from '@cortexops/temporal';
 import { Client } from '@temporalio/client';
 import { NativeConnection, Runtime, Worker, type WorkerOptions } from '@temporalio/worker';
@@ -185,7 +185,7 @@ export async function startWorker(config: ServiceConfig<'worker'>, context: Serv
     'worker polling',
   );
   return {
-    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine), natsCheck(nc)],
+    checks: [temporalCheck(connection), workerRunningCheck(worker), postgresCheck(pool), policyCheck(engine), natsCheck(nc), prometheusCheck(prometheus)],
     ended: running,
     stop: async () => {
       stopReloading();

@@ -14,7 +14,7 @@ import {
   type TestPki,
 } from '@cortexops/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { measureCheck, prometheusClientFromConfig, PrometheusClient, type PrometheusClientOptions } from '../../src/index.js';
+import { measureCheck, prometheusCheck, prometheusClientFromConfig, PrometheusClient, type PrometheusClientOptions } from '../../src/index.js';
 import { tempFiles } from '../temp-files.js';
 
 // Real Prometheus servers (the stack's pinned binary) on free ports of a private context: one behind Prometheus' own
@@ -128,6 +128,15 @@ describe('Prometheus behind TLS (client certificates), basic auth and a route pr
     writeFileSync(rotating, `${PASSWORD}\n`);
     expect(await client.instant('vector(1)')).toEqual({ kind: 'value', value: 1 });
     await client.close();
+  });
+
+  it('the health check (not required) is up with the right settings and down with the reason otherwise', async () => {
+    const good = securedClient();
+    const bad = securedClient({ passwordFile: files.file('health-wrong-password', 'nope') });
+    await expect(prometheusCheck(good).check(AbortSignal.timeout(5000))).resolves.toBeUndefined();
+    expect(prometheusCheck(bad)).toMatchObject({ name: 'prometheus', required: false });
+    await expect(prometheusCheck(bad).check(AbortSignal.timeout(5000))).rejects.toMatchObject({ reason: 'auth', message: expect.stringMatching(/^HTTP 401 /) as string });
+    await Promise.all([good.close(), bad.close()]);
   });
 
   it('a CA that did not sign the server certificate is a TLS error at once, naming what to check', async () => {

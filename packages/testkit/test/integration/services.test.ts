@@ -12,7 +12,8 @@ describe('services — start against the local stack and stop cleanly', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    const ctx = await ensureServers(['postgres', 'temporal']);
+    // The worker's health checks Prometheus too (not required, but reported).
+    const ctx = await ensureServers(['postgres', 'temporal', 'prometheus']);
     nats = await privateStack('services-nats');
     await nats.launcher.up(['nats']);
     env = {
