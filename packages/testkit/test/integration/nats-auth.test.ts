@@ -24,7 +24,8 @@ import {
 } from '@cortexops/testkit';
 import { connect, nkeyAuthenticator, type NatsConnection, type NatsError } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateCa } from '../../src/stack/servers/kubernetes/pki.js';
+import { pkiDir, pkiFile } from '../../src/stack/servers/kubernetes/paths.js';
+import { generateCa, generateLeaf } from '../../src/stack/servers/kubernetes/pki.js';
 
 /**
  * The local NATS with accounts, nkey users and TLS (a private instance, the stack's own configuration): every attack
@@ -246,4 +247,26 @@ describe('NATS — the services’ legitimate paths with their own users', () =>
     ingestion = undefined;
     correlator = undefined;
   }, 180_000);
+});
+
+describe('NATS — mutual TLS (the server verifying client certificates)', () => {
+  it('mTLS — with verify on, a client without a certificate is refused, one with a certificate of the CA connects through connectNats (CORTEXOPS_NATS_CERT_FILE / _KEY_FILE)', async () => {
+    await generateLeaf(pkiDir(stack.ctx), { stem: 'nats-test-client', subject: '/CN=cortexops-test-client', usage: 'clientAuth' });
+    const file = natsConfigFile(stack.ctx);
+    const config = JSON.parse(readFileSync(file, 'utf8')) as { tls: { verify: boolean; ca_file?: string } };
+    expect(config.tls.ca_file).toBe(natsCaFile(stack.ctx));
+    writeFileSync(file, JSON.stringify({ ...config, tls: { ...config.tls, verify: true } }, null, 2), { mode: 0o600 });
+    process.kill(runningPid(stack.ctx, 'nats') as number, 'SIGHUP');
+    const env = natsEnv(stack.ctx, 'api');
+    const withoutCertificate = async () => {
+      const nc = await connect({ ...natsConnectOptions(stack.ctx, 'api'), maxReconnectAttempts: 0 });
+      await nc.flush();
+      await nc.close();
+    };
+    await expect.poll(() => withoutCertificate().then(() => 'connected', (error: unknown) => String(error)), { timeout: 10_000 }).not.toBe('connected');
+    const nc = await connectNats(loadConfig(natsSpec, { ...env, CORTEXOPS_NATS_CERT_FILE: pkiFile(stack.ctx, 'nats-test-client.crt'), CORTEXOPS_NATS_KEY_FILE: pkiFile(stack.ctx, 'nats-test-client.key') }), 'api');
+    opened.push(nc);
+    await nc.flush();
+    expect(nc.isClosed()).toBe(false);
+  });
 });
