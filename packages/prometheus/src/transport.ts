@@ -163,7 +163,8 @@ export class PrometheusTransport {
     const what = code ?? message ?? (error instanceof Error ? error.message : String(error));
     // TLS 1.3: a server refusing the client's certificate (or wanting one) closes after the handshake; undici only
     // sees the connection closed. Still retried (a server may close for other reasons), but said.
-    const hint = code === 'UND_ERR_SOCKET' && this.options.baseUrl.startsWith('https:') ? ` (${message ?? 'closed'}; over https this is also how a server refuses a client certificate it does not trust, or wants one)` : '';
+    const closed = code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
+    const hint = closed && this.options.baseUrl.startsWith('https:') ? ` (${message ?? 'closed'}; over https this is also how a server refuses a client certificate it does not trust, or wants one)` : '';
     return new PrometheusQueryError(`cannot reach ${this.options.baseUrl}: ${what}${hint}`, 'network', undefined, { cause: error });
   }
 }
