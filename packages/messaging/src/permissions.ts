@@ -5,9 +5,10 @@ import { kvStreamName, objectStoreStreamName } from './kv.js';
 
 /**
  * The NATS users of one installation: `admin` manages streams and buckets (the admin step, backups, operators'
- * tools); each service has its own user with what it really does and nothing else; `system` is the system account's.
+ * tools); each service has its own user with what it really does and nothing else; `system` is the system account's;
+ * `producer` is for a JSON producer of the installation's own (DESIGN: any JSON producer → TELEMETRY).
  */
-export const NATS_USERS = ['admin', 'ingestion', 'correlator', 'worker', 'api'] as const;
+export const NATS_USERS = ['admin', 'ingestion', 'correlator', 'worker', 'api', 'producer'] as const;
 export type NatsUser = (typeof NATS_USERS)[number];
 /** The service users (everything but admin). */
 export type NatsServiceUser = Exclude<NatsUser, 'admin'>;
@@ -69,6 +70,7 @@ export interface NatsPermissionNames {
  * - correlator consumes SIGNALS through its durable, dead-letters, reads and writes its two buckets.
  * - worker publishes remediation notices (`signals.<cluster>._remediated`) and nothing else.
  * - api only checks that NATS answers (a PING needs no permission).
+ * - producer publishes `telemetry.custom` (ingestion validates it like any input) and nothing else.
  * Each subscribes to its own replies (`_INBOX.<user>.>`) only. `$JS.API.INFO` (account limits and usage) is read by
  * every JetStream manager at creation. Stream management (`$JS.API.STREAM.CREATE|UPDATE|DELETE|PURGE.>`) is nobody's
  * but admin's.
@@ -112,5 +114,6 @@ export function natsPermissions(names: NatsPermissionNames = {}): Record<NatsSer
     },
     worker: { publish: { allow: [notice] }, subscribe: replies('worker') },
     api: { publish: { deny: ['>'] }, subscribe: { deny: ['>'] } },
+    producer: { publish: { allow: [`${SUBJECTS.telemetryPrefix}.custom`] }, subscribe: replies('producer') },
   };
 }

@@ -50,7 +50,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-async function as(user: 'ingestion' | 'correlator' | 'worker' | 'api'): Promise<NatsConnection> {
+async function as(user: 'ingestion' | 'correlator' | 'worker' | 'api' | 'producer'): Promise<NatsConnection> {
   const nc = await connect({ ...natsConnectOptions(stack.ctx, user), maxReconnectAttempts: 0 });
   opened.push(nc);
   return nc;
@@ -157,6 +157,15 @@ describe('NATS — accounts, users and TLS (real nats-server)', () => {
     await expectPublishRefused(nc, 'telemetry.custom', STREAMS.telemetry);
     // Not even the JetStream API's account information.
     await expect(nc.jetstreamManager()).rejects.toThrow();
+  });
+
+  it('producer — a JSON producer publishes telemetry.custom only: not another source, not a signal, not a notice', async () => {
+    const nc = await as('producer');
+    expect((await nc.jetstream().publish('telemetry.custom', data, { timeout: 5000 })).stream).toBe(STREAMS.telemetry);
+    await expectPublishRefused(nc, 'telemetry.alertmanager', STREAMS.telemetry);
+    await expectPublishRefused(nc, 'signals.local.shop', STREAMS.signals);
+    await expectPublishRefused(nc, 'signals.local._remediated', STREAMS.signals);
+    await expectSubscribeRefused(nc, 'telemetry.>');
   });
 
   it('api — may connect and answer its health check, and do nothing else', async () => {
