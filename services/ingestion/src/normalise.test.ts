@@ -287,6 +287,26 @@ describe('pipeline — fingerprint window claims', () => {
     expect(window.claim(signal, 2)).toBe(true);
   });
 
+  it('pipeline — while a claim waits for its publish an equal signal is publishing, not a duplicate; confirmed it is a duplicate', () => {
+    const window = new FingerprintWindow(1000);
+    const signal = normalise(alert('firing'), receivedAt);
+    expect(window.isPublishing(signal)).toBe(false);
+    expect(window.claim(signal, 0)).toBe(true);
+    expect(window.isPublishing(signal)).toBe(true);
+    window.confirm(signal);
+    expect(window.isPublishing(signal)).toBe(false);
+    expect(window.claim(signal, 1)).toBe(false);
+  });
+
+  it('pipeline — a released claim (its publish failed) is neither publishing nor seen: the redelivery publishes it', () => {
+    const window = new FingerprintWindow(1000);
+    const signal = normalise(alert('firing'), receivedAt);
+    expect(window.claim(signal, 0)).toBe(true);
+    window.release(signal);
+    expect(window.isPublishing(signal)).toBe(false);
+    expect(window.claim(signal, 1)).toBe(true);
+  });
+
   it('pipeline — firing, resolved, firing again inside the window: each status change is published (a re-fire)', () => {
     const window = new FingerprintWindow(60_000);
     const firing = normalise(alert('firing'), receivedAt);

@@ -22,6 +22,8 @@ export interface PipelineCounters {
  */
 export class FingerprintWindow {
   private readonly seen = new Map<string, number>();
+  /** Keys claimed whose publish has not answered yet. */
+  private readonly publishing = new Set<string>();
   constructor(
     private readonly windowMs: number,
     private readonly maxEntries = 100_000,
@@ -44,11 +46,29 @@ export class FingerprintWindow {
   claim(signal: Signal, now = Date.now()): boolean {
     if (this.isDuplicate(signal, now)) return false;
     this.remember(signal, now);
+    this.publishing.add(this.key(signal));
     return true;
   }
 
+  /**
+   * True while an equal signal's claim waits for its publish. A redelivery of the same telemetry then (its ack wait
+   * ran out while SIGNALS did not answer, e.g. across a NATS restart) must not count as a duplicate: if that publish
+   * fails, nothing would be published.
+   */
+  isPublishing(signal: Signal): boolean {
+    return this.publishing.has(this.key(signal));
+  }
+
+  /** The claimed signal is stored: later equal ones inside the window are duplicates. */
+  confirm(signal: Signal): void {
+    this.publishing.delete(this.key(signal));
+  }
+
+  /** The claimed signal was not stored: the next equal one is new. */
   release(signal: Signal): void {
-    this.seen.delete(this.key(signal));
+    const key = this.key(signal);
+    this.publishing.delete(key);
+    this.seen.delete(key);
   }
 
   remember(signal: Signal, now = Date.now()): void {
@@ -125,6 +145,11 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
       counters.ingested(source, 'rejected');
       throw error;
     }
+    if (window.isPublishing(signal)) {
+      // Acking this as a duplicate would lose it if the publish in flight fails: redelivered after its outcome.
+      counters.ingested(source, 'retried');
+      throw new Error(`signal ${signal.id}: an equal signal's publish to SIGNALS has not answered yet`);
+    }
     if (!window.claim(signal)) {
       counters.ingested(source, 'duplicate');
       return;
@@ -133,6 +158,7 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
       // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the
       // signals prefix can only belong to SIGNALS.
       const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id);
+      window.confirm(signal);
       counters.ingested(source, ack.duplicate ? 'duplicate' : 'accepted');
     } catch (error) {
       window.release(signal);
