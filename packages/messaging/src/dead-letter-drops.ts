@@ -1,3 +1,4 @@
+import { every } from '@cortexops/observability';
 import type { JetStreamManager, StreamInfo } from 'nats';
 
 /** Which limit of the dead-letter stream discarded letters: its age limit (retention) or its byte limit (a flood). */
@@ -72,23 +73,14 @@ export interface DeadLetterDropWatchOptions {
  */
 export class DeadLetterDropWatch {
   private previous: DeadLetterSnapshot | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private stopTimer: (() => Promise<void>) | undefined;
 
   private constructor(private readonly options: DeadLetterDropWatchOptions) {}
 
   static async start(options: DeadLetterDropWatchOptions): Promise<DeadLetterDropWatch> {
     const watch = new DeadLetterDropWatch(options);
     await watch.look();
-    watch.timer = setInterval(() => {
-      watch.running ??= watch
-        .look()
-        .catch((error: unknown) => options.failed?.(error))
-        .finally(() => {
-          watch.running = undefined;
-        });
-    }, options.intervalMs);
-    watch.timer.unref();
+    watch.stopTimer = every(options.intervalMs, () => watch.look(), (error) => options.failed?.(error), { firstAfterMs: options.intervalMs });
     return watch;
   }
 
@@ -101,7 +93,6 @@ export class DeadLetterDropWatch {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.stopTimer?.();
   }
 }

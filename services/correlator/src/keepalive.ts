@@ -1,4 +1,5 @@
 import { incidentWorkflowId, WORKFLOW_TYPES } from '@cortexops/contracts';
+import { every } from '@cortexops/observability';
 import type { Client } from '@temporalio/client';
 import type { GroupStore } from './store.js';
 
@@ -46,22 +47,7 @@ export function startKeepAlive(options: KeepAliveOptions): { stop(): Promise<voi
     }
     options.onPass?.(kept);
   };
-  let running: Promise<void> | undefined;
-  const run = () => {
-    running ??= pass()
-      .catch(options.onError)
-      .finally(() => (running = undefined));
-  };
-  const timer = setInterval(run, everyMs);
-  timer.unref();
   // A first pass a minute after start (or sooner): replicas restarted more often than every TTL/4 still keep them.
-  const first = setTimeout(run, Math.min(everyMs, 60_000));
-  first.unref();
-  return {
-    stop: async () => {
-      clearInterval(timer);
-      clearTimeout(first);
-      await running;
-    },
-  };
+  const stop = every(everyMs, pass, options.onError, { firstAfterMs: Math.min(everyMs, 60_000) });
+  return { stop };
 }

@@ -4,7 +4,7 @@ import { nanos } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/correlator.js';
 import { fingerprintStoreKey, groupingOf, stateTtlMs } from '../../src/engine.js';
-import { type CorrelatorHarness, incidentOf, isolatedNames, makeSignal, startHarness, waitFor, workflowRecord } from './support.js';
+import { type CorrelatorHarness, incidentOf, isolatedNames, makeSignal, SECOND_RULES_TEN_SECOND_TTL_ENV, startHarness, waitFor, workflowRecord } from './support.js';
 
 /**
  * The correlator's KV state is bounded by a TTL. Every window is a second here and the TTL ten seconds (long enough
@@ -13,15 +13,7 @@ import { type CorrelatorHarness, incidentOf, isolatedNames, makeSignal, startHar
  */
 const names = isolatedNames('corttl');
 const FINGERPRINTS = `${names.kvBucket}_fingerprints`;
-const RULE_ENV = {
-  CORTEXOPS_CORRELATOR_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_COOLDOWN_MS: '1000',
-  CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS: '1000',
-  CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
-  CORTEXOPS_CORRELATOR_STATE_TTL_MS: '10000',
-};
+const RULE_ENV = SECOND_RULES_TEN_SECOND_TTL_ENV;
 const TTL_MS = stateTtlMs(rulesOf(loadServiceConfig('correlator', RULE_ENV)));
 let harness: CorrelatorHarness | undefined;
 

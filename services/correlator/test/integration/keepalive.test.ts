@@ -4,7 +4,7 @@ import { incidentWorkflowId } from '@cortexops/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rulesOf } from '../../src/correlator.js';
 import { fingerprintStoreKey, groupingOf, stateTtlMs } from '../../src/engine.js';
-import { type CorrelatorHarness, incidentOf, isolatedNames, listWorkflowIds, makeSignal, startHarness, waitFor, workflowRecord } from './support.js';
+import { type CorrelatorHarness, incidentOf, isolatedNames, listWorkflowIds, makeSignal, SECOND_RULES_TEN_SECOND_TTL_ENV, startHarness, waitFor, workflowRecord } from './support.js';
 
 /**
  * Open incidents are never forgotten while their workflow runs (the KV TTL bounds the correlator's state): every window
@@ -12,15 +12,7 @@ import { type CorrelatorHarness, incidentOf, isolatedNames, listWorkflowIds, mak
  * (its own namespace; no worker, so a started workflow stays running until the test terminates it).
  */
 const names = isolatedNames('corkeep');
-const RULE_ENV = {
-  CORTEXOPS_CORRELATOR_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_COOLDOWN_MS: '1000',
-  CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: '1000',
-  CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS: '1000',
-  CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
-  CORTEXOPS_CORRELATOR_STATE_TTL_MS: '10000',
-};
+const RULE_ENV = SECOND_RULES_TEN_SECOND_TTL_ENV;
 const TTL_MS = stateTtlMs(rulesOf(loadServiceConfig('correlator', RULE_ENV)));
 let harness: CorrelatorHarness | undefined;
 

@@ -14,6 +14,17 @@ import { type Decision, stateTtlMs } from '../../src/engine.js';
 import { GroupStore } from '../../src/store.js';
 
 type StreamKey = 'telemetry' | 'signals' | 'deadLetter';
+/** Every rule window one second and the state TTL ten seconds: real expiry within a test's time. */
+export const SECOND_RULES_TEN_SECOND_TTL_ENV = {
+  CORTEXOPS_CORRELATOR_WINDOW_MS: '1000',
+  CORTEXOPS_CORRELATOR_FLAP_WINDOW_MS: '1000',
+  CORTEXOPS_CORRELATOR_COOLDOWN_MS: '1000',
+  CORTEXOPS_CORRELATOR_RECURRENCE_WINDOW_MS: '1000',
+  CORTEXOPS_CORRELATOR_REOPEN_AFTER_MS: '1000',
+  CORTEXOPS_CORRELATOR_EVENT_QUIET_MS: '1000',
+  CORTEXOPS_CORRELATOR_STATE_TTL_MS: '10000',
+} as const;
+
 export interface IsolatedNames {
   readonly streams: Record<StreamKey, string>;
   readonly subjectPrefixes: Record<StreamKey, string>;
