@@ -4,11 +4,24 @@ import type { ActionReceipt, AuditEvent } from './audit.js';
 import { identifier, isoTimestamp, sha256Hex } from './common.js';
 import type { Incident } from './incident.js';
 import { kubernetesName, targetRef } from './kubernetes.js';
+import { incidentMemorySchema, similarIncidentSchema } from './memory.js';
 import { operatingMode, policyDecisionSchema } from './policy.js';
 import { type Action, actionSchema, type Measurement, type RemediationPlan, type VerificationSpec } from './remediation.js';
 import type { WorkflowState } from './workflow.js';
+import { defineContract } from './validation.js';
 
 const shortText = z.string().max(2000);
+
+/**
+ * A similar past incident as a diagnosis carries it: which incident, how close, what kind, what was done and how it
+ * ended — not what its signals said (incident memory keeps that). Small enough for the audit trail and the workflow
+ * history; the title stays because the advisor shows it to the model.
+ */
+export const similarIncidentSummarySchema = similarIncidentSchema.extend({
+  incident: incidentMemorySchema.pick({ incidentId: true, incidentKind: true, title: true, action: true, outcome: true, timeToResolveMs: true }),
+});
+export type SimilarIncidentSummary = z.output<typeof similarIncidentSummarySchema>;
+export const SimilarIncidentSummary = defineContract('SimilarIncidentSummary', similarIncidentSummarySchema);
 
 /** What DIAGNOSING read of the incident's target: live spec and rollout, pods, recent Warning events, a few metrics. */
 export const diagnosisSchema = z.object({
@@ -47,6 +60,12 @@ export const diagnosisSchema = z.object({
   /** What could not be read (RBAC, Prometheus down ...): a diagnosis is best effort, never a reason to stop. */
   problems: z.array(shortText).max(20),
   observedAt: isoTimestamp,
+  /**
+   * The most similar past incidents from incident memory (the incident itself left out), most similar first. Absent
+   * when the memory was off or could not be read at diagnosis (and in diagnoses made before it was attached); empty
+   * when nothing similar was found.
+   */
+  similar: z.array(similarIncidentSummarySchema).max(20).optional(),
 });
 export type Diagnosis = z.output<typeof diagnosisSchema>;
 
