@@ -1,4 +1,4 @@
-import { Action, LLM_FALLBACK_REASONS, RemediationPlan, type LlmFallbackReason, type SimilarIncident, type VerificationCheck } from '@cortexops/contracts';
+import { Action, LLM_FALLBACK_REASONS, RemediationPlan, type LlmFallbackReason, type SimilarIncidentSummary, type VerificationCheck } from '@cortexops/contracts';
 import type { GatewayBounds } from '@cortexops/k8s';
 import { renderPromql } from '@cortexops/prometheus';
 import OpenAI from 'openai';
@@ -46,7 +46,7 @@ export interface LlmAdvisorDeps {
 }
 
 export interface AdviceInput extends PlannerInput {
-  readonly similar?: readonly SimilarIncident[];
+  readonly similar?: readonly SimilarIncidentSummary[];
   readonly runbooks?: readonly RunbookExcerpt[];
 }
 

@@ -1,4 +1,4 @@
-import type { Diagnosis, Incident, SimilarIncident } from '@cortexops/contracts';
+import type { Diagnosis, Incident, SimilarIncidentSummary } from '@cortexops/contracts';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 
 /** Telemetry strings are cut to this many characters before they reach the model. */
@@ -13,7 +13,7 @@ export interface RunbookExcerpt {
 export interface PromptInput {
   readonly incident: Incident;
   readonly diagnosis: Diagnosis;
-  readonly similar: readonly SimilarIncident[];
+  readonly similar: readonly SimilarIncidentSummary[];
   readonly runbooks: readonly RunbookExcerpt[];
   /** The heuristics' plan, for reference. */
   readonly heuristic: { readonly rule?: string | undefined; readonly actions: readonly unknown[]; readonly rationale: string };
