@@ -1,7 +1,7 @@
 import type { Incident, RemediationPlan, RememberIncidentRequest } from '@cortexops/contracts';
-import { IncidentMemory } from '@cortexops/contracts';
+import { ContractValidationError, diagnosisSchema, IncidentMemory } from '@cortexops/contracts';
 import { describe, expect, it } from 'vitest';
-import { describeIncident, memoryRecord } from './memory.js';
+import { describeIncident, memoryRecord, similarSummary } from './memory.js';
 
 const incident: Incident = {
   id: 'inc-1',
@@ -58,5 +58,30 @@ describe('worker — incident memory records', () => {
     expect(described.signals).toHaveLength(20);
     expect(described.signals.every((s) => s.length <= 512)).toBe(true);
     expect(IncidentMemory.validate(memoryRecord(request({ diagnosis: { events: [], pods: [] } as unknown as RememberIncidentRequest['diagnosis'] }), 'oom-killed')).ok).toBe(true);
+  });
+
+  it('similar summary — what a diagnosis carries of a past incident: id, kind, title, action, outcome, time to resolve, the score to three decimals; its signals, diagnosis and rationale left out', () => {
+    const past = memoryRecord(request(), 'oom-killed')!;
+    const summary = similarSummary({ score: 0.912345678, incident: past });
+    expect(summary).toEqual({
+      score: 0.912,
+      incident: { incidentId: 'inc-1', incidentKind: 'oom-killed', title: incident.title, action: plan.actions[0], outcome: 'resolved', timeToResolveMs: 120_000 },
+    });
+    // A past incident that was not resolved has no time to resolve; the summary has none either.
+    const { plan: _, ...noPlan } = request({ state: 'ESCALATED' });
+    const escalated = similarSummary({ score: -0.5, incident: memoryRecord(noPlan, 'unknown')! });
+    expect(escalated.incident).toEqual({ incidentId: 'inc-1', incidentKind: 'unknown', title: incident.title, outcome: 'escalated' });
+    // The diagnosis contract takes the summaries; more than twenty, or a score outside [-1, 1], it refuses.
+    const diagnosis = { target: incident.target, pods: [], events: [], metrics: [], problems: [], observedAt: '2026-11-30T10:00:00.000Z' };
+    expect(diagnosisSchema.safeParse({ ...diagnosis, similar: [summary, escalated] }).success).toBe(true);
+    expect(diagnosisSchema.safeParse({ ...diagnosis, similar: Array.from({ length: 21 }, () => summary) }).success).toBe(false);
+    expect(diagnosisSchema.safeParse({ ...diagnosis, similar: [{ ...summary, score: 1.5 }] }).success).toBe(false);
+    expect(diagnosisSchema.safeParse({ ...diagnosis, similar: [{ score: 0.5, incident: { incidentId: 'inc-1' } }] }).success).toBe(false);
+  });
+
+  it('similar summary — a record memory should never have returned (a bad id, an unknown outcome) is refused, naming the field', () => {
+    const past = memoryRecord(request(), 'oom-killed')!;
+    expect(() => similarSummary({ score: 0.5, incident: { ...past, outcome: 'vanished' as never } })).toThrow(ContractValidationError);
+    expect(() => similarSummary({ score: 0.5, incident: { ...past, incidentId: '' } })).toThrow(/incident\.incidentId/);
   });
 });

@@ -1,5 +1,5 @@
 import type { ServiceConfig } from '@cortexops/config';
-import { type IncidentMemory, type MemoryOutcome, type RememberIncidentRequest, type WorkflowState, WORKLOAD_KINDS } from '@cortexops/contracts';
+import { type IncidentMemory, type MemoryOutcome, type RememberIncidentRequest, type SimilarIncident, SimilarIncidentSummary, type WorkflowState, WORKLOAD_KINDS } from '@cortexops/contracts';
 import { IncidentMemoryStore, loadRunbooks, LocalEmbedder, PostgresStore, QdrantStore, type IncidentDescription } from '@cortexops/knowledge';
 import type { Logger } from '@cortexops/observability';
 import type pg from 'pg';
@@ -53,6 +53,14 @@ export function describeIncident(incident: RememberIncidentRequest['incident'], 
   const events = (diagnosis?.events ?? []).map((e) => `${e.reason}: ${e.message}`.slice(0, 512));
   const pods = (diagnosis?.pods ?? []).flatMap((p) => (p.lastTerminationReason ? [`pod ${p.name} last terminated: ${p.lastTerminationReason}`] : []));
   return { title: incident.title, signals: [...events, ...pods].slice(0, 20) };
+}
+
+/**
+ * A similar past incident as the diagnosis carries it: the contract keeps id, kind, title, action, outcome and time to
+ * resolve of the memory's record (the rest is left out), the score to three decimals.
+ */
+export function similarSummary(hit: SimilarIncident): SimilarIncidentSummary {
+  return SimilarIncidentSummary.parse({ score: Number(hit.score.toFixed(3)), incident: hit.incident });
 }
 
 /** The record of a finished workflow; undefined for a state that is not final or a target memory does not keep. */

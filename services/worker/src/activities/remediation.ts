@@ -19,7 +19,7 @@ import {
   type RemediationSettings,
   type RevertReport,
   type RevertRequest,
-  type SimilarIncident,
+  type SimilarIncidentSummary,
   type TargetRef,
   type TransitionRecord,
   remediationNoticeSubject,
@@ -38,7 +38,7 @@ import type { ApprovalsClient } from './messages.js';
 import { policyCounts } from './facts.js';
 import { translated } from './failures.js';
 import { planHashOf } from './plan-hash.js';
-import { describeIncident, memoryRecord } from '../memory.js';
+import { describeIncident, memoryRecord, similarSummary } from '../memory.js';
 
 export interface NoticePublisher {
   /** Publishes once per `msgId` (JetStream de-duplication). */
@@ -54,9 +54,9 @@ export interface RemediationDependencies {
   readonly approvals: Pick<ApprovalsClient, 'requestApproval' | 'postNote'>;
   /** PLANNING's advisor: the LLM when configured and healthy, else (within the same call) the heuristics. */
   readonly advisor: { advise(input: AdviceInput): Promise<Advice> };
-  /** Incident memory: similar past incidents for planning, finished incidents written. Absent: off. */
+  /** Incident memory: similar past incidents for the diagnosis, runbooks for planning, finished incidents written. Absent: off. */
   readonly memory?: Pick<IncidentMemoryStore, 'similar' | 'successRate' | 'remember' | 'runbooks'>;
-  /** How many similar incidents planning reads (default 3). */
+  /** How many similar incidents the diagnosis attaches (default 3). */
   readonly similarIncidents?: number;
   readonly settings: RemediationSettings & {
     readonly planner: PlannerSettings;
@@ -135,20 +135,41 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     }
   };
 
-  /** The most similar past incidents and the closest runbook sections; none when the memory is off or fails (planning never waits on it). */
-  const recall = async (incident: Incident, diagnosis: Diagnosis): Promise<Pick<AdviceInput, 'similar' | 'runbooks'> & { similar: SimilarIncident[] }> => {
-    if (deps.memory === undefined) return { similar: [] };
-    const described = describeIncident(incident, diagnosis);
+  /**
+   * The most similar past incidents (the incident itself left out), as the diagnosis carries them; undefined when the
+   * memory is off or fails — a warning, never a reason to stop.
+   */
+  const similarTo = async (incident: Incident, diagnosis: Diagnosis): Promise<SimilarIncidentSummary[] | undefined> => {
+    if (deps.memory === undefined) return undefined;
     try {
-      const [similar, runbooks] = await Promise.all([
-        deps.memory.similar({ ...described, excludeIncidentId: incident.id, limit: deps.similarIncidents ?? 3 }),
-        deps.memory.runbooks({ ...described, limit: 3 }),
-      ]);
-      return { similar, runbooks: runbooks.map((r) => ({ heading: r.heading, text: r.text })) };
+      const hits = await deps.memory.similar({ ...describeIncident(incident, diagnosis), excludeIncidentId: incident.id, limit: deps.similarIncidents ?? 3 });
+      return hits.map(similarSummary);
     } catch (error) {
       deps.logger?.warn({ err: error, incident: incident.id }, 'incident memory: similar incidents unreadable');
-      return { similar: [] };
+      return undefined;
     }
+  };
+
+  /** The closest runbook sections; none when the memory is off or fails (planning never waits on it). */
+  const runbooksFor = async (incident: Incident, diagnosis: Diagnosis): Promise<AdviceInput['runbooks']> => {
+    if (deps.memory === undefined) return undefined;
+    try {
+      const runbooks = await deps.memory.runbooks({ ...describeIncident(incident, diagnosis), limit: 3 });
+      return runbooks.map((r) => ({ heading: r.heading, text: r.text }));
+    } catch (error) {
+      deps.logger?.warn({ err: error, incident: incident.id }, 'incident memory: runbooks unreadable');
+      return undefined;
+    }
+  };
+
+  /**
+   * What planning shows the advisor: the similar incidents the diagnosis attached (read again only when it has none:
+   * diagnosed before they were attached, or with the memory off or failing then) and the closest runbook sections.
+   */
+  const recall = async (incident: Incident, diagnosis: Diagnosis) => {
+    const [similar, runbooks] = await Promise.all([diagnosis.similar ?? similarTo(incident, diagnosis), runbooksFor(incident, diagnosis)]);
+    const similarFrom = diagnosis.similar ? 'diagnosis' : deps.memory ? 'planning' : undefined;
+    return { similar: similar ?? [], ...(similarFrom ? { similarFrom } : {}), ...(runbooks ? { runbooks } : {}) };
   };
 
   const trackRecordOf = async (plan: RemediationPlan, incidentKind: string): Promise<RemediationPlan['trackRecord']> => {
@@ -204,7 +225,9 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
             return [];
           }),
         ]);
-        const diagnosis: Diagnosis = { target: incident.target, ...inspection, metrics, observedAt };
+        const observed: Diagnosis = { target: incident.target, ...inspection, metrics, observedAt };
+        const similar = await similarTo(incident, observed);
+        const diagnosis: Diagnosis = { ...observed, ...(similar ? { similar } : {}) };
         // The incident record (api, reviews) is kept beside its audit trail; a newer record is never overwritten.
         await audit.upsertIncident(incident);
         return recordStep({ idempotencyKey: `${workflowId}/diagnosis`, incidentId: incident.id, workflowId, kind: 'diagnosis.completed', occurredAt: observedAt, payload: { diagnosis } }, 'diagnosis', diagnosis);
@@ -214,7 +237,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
     async plan({ workflowId, incident, diagnosis }: PlanRequest): Promise<RemediationPlan> {
       return translated(async () => {
         const now = new Date().toISOString();
-        const recalled = await recall(incident, diagnosis);
+        const { similarFrom, ...recalled } = await recall(incident, diagnosis);
         const similar = recalled.similar;
         const advice = await deps.advisor.advise({ incident, diagnosis, now, settings: settings.planner, ...recalled });
         let plan: RemediationPlan = advice.plan;
@@ -225,7 +248,7 @@ export function createRemediationActivities(deps: RemediationDependencies): Reme
         }
         const trackRecord = await trackRecordOf(plan, incidentKindOf(incident, diagnosis));
         if (trackRecord !== undefined) plan = { ...plan, trackRecord };
-        const origin = { origin: advice.origin, ...(recalled.runbooks ? { runbooks: recalled.runbooks.map((r) => r.heading) } : {}), similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
+        const origin = { origin: advice.origin, ...(recalled.runbooks ? { runbooks: recalled.runbooks.map((r) => r.heading) } : {}), similar: similar.map((h) => ({ incidentId: h.incident.incidentId, score: Number(h.score.toFixed(3)), action: h.incident.action?.type ?? null, outcome: h.incident.outcome })), ...(similarFrom ? { similarFrom } : {}), ...(advice.fallback ? { fallback: advice.fallback } : {}), ...(advice.tokens ? { tokens: advice.tokens } : {}) };
         deps.logger?.info({ incident: incident.id, ...origin, rule: plan.rule, actions: plan.actions.length }, 'planned');
         return recordStep({ idempotencyKey: `${workflowId}/plan`, incidentId: incident.id, workflowId, kind: 'plan.proposed', occurredAt: now, payload: { plan, ...origin, ...(problems.length > 0 ? { refused: problems } : {}) } }, 'plan', plan);
       });
