@@ -1,4 +1,4 @@
-import { LLM_FALLBACK_REASONS, type RemediationOutcome } from '@cortexops/contracts';
+import { diagnosisSchema, LLM_FALLBACK_REASONS, type RemediationOutcome } from '@cortexops/contracts';
 import { ensureServers, installEmbeddingModel, OpenAIStub, type ChatReply } from '@cortexops/testkit';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -67,8 +67,22 @@ async function planned(workload: string) {
   const trail = await h.trail(incidentId);
   const proposed = trail.find((r) => r.kind === 'plan.proposed')!;
   const planning = trail.find((r) => r.kind === 'workflow.state' && r.payload['to'] === 'PLANNING')!;
-  type Payload = { plan: { source: string; rule?: string; rationale: string; actions: { memory?: string }[]; trackRecord?: unknown }; origin: string; fallback?: { reason: string }; similar: { incidentId: string; outcome: string }[] };
-  return { handle, incidentId, payload: proposed.payload as Payload, planningMs: Date.parse(proposed.occurredAt) - Date.parse(planning.occurredAt) };
+  const diagnosed = trail.find((r) => r.kind === 'diagnosis.completed')!;
+  type Payload = {
+    plan: { source: string; rule?: string; rationale: string; actions: { memory?: string }[]; trackRecord?: unknown };
+    origin: string;
+    fallback?: { reason: string };
+    similar: { incidentId: string; score: number; action: string | null; outcome: string }[];
+    similarFrom?: string;
+  };
+  return {
+    handle,
+    incidentId,
+    payload: proposed.payload as Payload,
+    // The diagnosis as audited, read against its contract.
+    diagnosis: diagnosisSchema.parse(diagnosed.payload['diagnosis']),
+    planningMs: Date.parse(proposed.occurredAt) - Date.parse(planning.occurredAt),
+  };
 }
 
 /** The incident memory points of the test's database (the embedded store). */
@@ -104,6 +118,31 @@ describe('worker — PLANNING through the LLM advisor', () => {
     expect(await remembered(incidentId)).toEqual([{ outcome: 'resolved', kind: 'oom-killed', action: 'raise-memory-limit' }]);
   });
 
+  it("diagnosis — DIAGNOSING attaches the most similar past incidents: the resolved OOM remembered before is in the new OOM incident's diagnosis (audit entry, workflow state) with its outcome, and planning uses that list", async () => {
+    replies.set('shelf', { status: 503 });
+    const { handle, incidentId, payload, diagnosis } = await planned('shelf');
+    // Only the first test's incident is in memory (this one is left out of its own search).
+    expect(diagnosis.similar).toHaveLength(1);
+    const [past] = diagnosis.similar!;
+    expect(past!.incident).toMatchObject({ incidentId: cartIncident, incidentKind: 'oom-killed', outcome: 'resolved', action: { type: 'raise-memory-limit', name: 'cart', memory: '2Gi' } });
+    expect(past!.incident.timeToResolveMs).toBeGreaterThan(0);
+    expect(past!.score).toBeGreaterThan(0.5);
+    expect(past!.score).toBeLessThanOrEqual(1);
+    // Small: what the memory's record says of its signals, diagnosis and rationale stays in the memory.
+    expect(Object.keys(past!.incident).sort()).toEqual(['action', 'incidentId', 'incidentKind', 'outcome', 'timeToResolveMs', 'title']);
+    // The workflow's state (the remediationState query, what the Temporal UI shows) carries the same diagnosis.
+    expect((await h.view(handle)).diagnosis?.similar).toEqual(diagnosis.similar);
+    // Planning took the diagnosis's list instead of asking the memory again.
+    expect(payload.similarFrom).toBe('diagnosis');
+    expect(payload.similar).toEqual([{ incidentId: cartIncident, score: past!.score, action: 'raise-memory-limit', outcome: 'resolved' }]);
+    const messages = stub.callsTo('/chat/completions').at(-1)?.body['messages'] as { content: string }[];
+    expect(messages.map((m) => m.content).join('\n')).toContain(`"similarPastIncidents":[{"similarity":${past!.score},"title":`);
+    // Ended (and remembered) before the next test: what that one finds in memory does not depend on timing.
+    const outcome = (await handle.result()) as RemediationOutcome;
+    expect(outcome.state, outcome.outcome).toBe('RESOLVED');
+    expect(await remembered(incidentId)).toEqual([{ outcome: 'resolved', kind: 'oom-killed', action: 'raise-memory-limit' }]);
+  });
+
   it('advisor — the model answers past the timeout: the heuristic plan within the timeout, saying why, and the remediation goes on', async () => {
     replies.set('basket', { content: proposal(h.namespace, 'basket', '2Gi'), delayMs: LLM_TIMEOUT_MS * 4 });
     const { handle, payload, planningMs } = await planned('basket');
@@ -112,11 +151,12 @@ describe('worker — PLANNING through the LLM advisor', () => {
     expect(payload.plan.source).toBe('heuristic');
     expect(payload.plan.actions[0]?.memory).toBe('1536Mi');
     expect(payload.plan.rationale).toContain('LLM advisor not used: timeout');
-    // Incident memory: the resolved OOM of the first test is the most similar, shown to the model and counted.
-    expect(payload.similar[0]).toMatchObject({ incidentId: cartIncident, outcome: 'resolved' });
+    // Incident memory: the resolved OOMs of the tests before (cart, shelf) are the most similar, shown to the model and counted.
+    expect(payload.similar).toContainEqual(expect.objectContaining({ incidentId: cartIncident, outcome: 'resolved' }));
+    expect(payload.similar).toHaveLength(2);
     const messages = stub.callsTo('/chat/completions').at(-1)?.body['messages'] as { content: string }[];
     expect(messages.map((m) => m.content).join('\n')).toMatch(/"similarPastIncidents":\[\{"similarity":[0-9.]+,"title":"[^"]*","kind":"oom-killed","action":"raise-memory-limit","outcome":"resolved"\}/);
-    expect(payload.plan.trackRecord).toEqual({ incidentKind: 'oom-killed', resolved: 1, total: 1 });
+    expect(payload.plan.trackRecord).toEqual({ incidentKind: 'oom-killed', resolved: 2, total: 2 });
     // The runbook sections of deploy/runbooks closest to the incident are in the prompt too.
     expect(messages.map((m) => m.content).join('\n')).toMatch(/"runbooks":\[\{"heading":"[^"]+","text":/);
     // Not blocked: the plan came within the timeout plus the activity's own work, not after the stub's answer.
@@ -143,5 +183,42 @@ describe('worker — PLANNING through the LLM advisor', () => {
     await expect.poll(async () => (await h.view(handle)).history.map((s) => s.state), WAIT).toContain('APPLYING');
     const metrics = await (await fetch(`${h.worker.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/cortexops_llm_fallbacks_total\{reason="guard-refused"[^}]*\} [1-9]/);
+  });
+});
+
+describe('worker — DIAGNOSING with incident memory unreadable', () => {
+  it('diagnosis — the memory fails (its table gone): the diagnosis is made and audited without similar incidents, a warning names the incident, and planning goes on', async () => {
+    // Every earlier workflow has ended (and written its incident): none writes to memory while it is away.
+    await expect
+      .poll(async () => {
+        let running = 0;
+        for await (const _ of h.client.workflow.list({ query: "ExecutionStatus = 'Running'" })) running++;
+        return running;
+      }, WAIT)
+      .toBe(0);
+    const client = new pg.Client({ connectionString: h.database.url });
+    await client.connect();
+    await client.query('ALTER TABLE knowledge_points RENAME TO knowledge_points_away');
+    try {
+      replies.set('ledger', { status: 503 });
+      const { incidentId, payload, diagnosis } = await planned('ledger');
+      // Diagnosed as ever (the pod, its limit), only without the similar incidents: no field, not an empty list.
+      expect(diagnosis.pods).toHaveLength(1);
+      expect(diagnosis.live?.containers[0]?.memoryLimit).toBe('1Gi');
+      expect(diagnosis).not.toHaveProperty('similar');
+      const warnings = h.worker
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('incident memory: similar incidents unreadable') && line.includes(incidentId));
+      // One from the diagnosis, one from planning asking again (the diagnosis had none).
+      expect(warnings).toHaveLength(2);
+      expect(warnings[0]).toContain('knowledge_points');
+      expect(payload.similarFrom).toBe('planning');
+      expect(payload.similar).toEqual([]);
+      expect(payload.plan.actions[0]?.memory).toBe('1536Mi');
+    } finally {
+      await client.query('ALTER TABLE knowledge_points_away RENAME TO knowledge_points');
+      await client.end();
+    }
   });
 });
