@@ -12,6 +12,7 @@ import {
 } from '@cortexops/contracts';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { reviewMarkdown } from './review.js';
+import { similarIncidentText } from './similar.js';
 
 export interface CliIo {
   out(line: string): void;
@@ -115,6 +116,8 @@ function detailText(d: IncidentDetail): string[] {
     `  signals    ${d.signals.ids.length} (${d.signals.ids.slice(0, 5).join(', ')}${d.signals.ids.length > 5 ? ', …' : ''})`,
   ];
   if (d.diagnosis) lines.push(`  diagnosis  ${d.diagnosis.pods.length} pods, ${d.diagnosis.events.length} events${d.diagnosis.problems.length ? `; ${d.diagnosis.problems.join('; ')}` : ''}`);
+  // Absent: incident memory attached nothing (off, unreadable, or a diagnosis older than it).
+  if (d.diagnosis?.similar) lines.push(...(d.diagnosis.similar.length ? d.diagnosis.similar.map((s) => `  similar    ${similarIncidentText(s)}`) : ['  similar    none in incident memory']));
   if (d.plan) {
     lines.push(`  plan       ${d.plan.source}${d.plan.rule ? ` ${d.plan.rule}` : ''}, risk ${d.plan.risk}: ${d.plan.actions.map((a) => `${a.type} ${'namespace' in a ? `${a.namespace}/` : ''}${a.name}`).join(', ') || 'no action'}`);
     lines.push(`  rationale  ${d.plan.rationale}`);

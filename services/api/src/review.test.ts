@@ -25,6 +25,17 @@ describe('api review — steps and evidence in words', () => {
     expect(described.evidence).toMatch(evidence);
   });
 
+  it('diagnosis — the similar past incidents incident memory attached: id, score, action, outcome; none attached, nothing said', () => {
+    const diagnosis = { pods: [{ restarts: 2, lastTerminationReason: 'OOMKilled' }], events: [], metrics: [], problems: [] };
+    const past = { incidentId: 'inc-past-1', incidentKind: 'oom-killed', title: 't', action: { type: 'raise-memory-limit', kind: 'Deployment', namespace: 'demo', name: 'checkout', container: 'app', memory: '384Mi' }, outcome: 'resolved' };
+    const withSimilar = describeRecord(record('diagnosis.completed', { diagnosis: { ...diagnosis, similar: [{ score: 0.876, incident: past }] } }));
+    expect(withSimilar.evidence).toBe('1 pods, 2 restarts (last termination OOMKilled); similar past incidents: inc-past-1 (score 0.88, raise-memory-limit, resolved)');
+    expect(describeRecord(record('diagnosis.completed', { diagnosis: { ...diagnosis, similar: [] } })).evidence).toContain('no similar past incident in memory');
+    expect(describeRecord(record('diagnosis.completed', { diagnosis })).evidence).not.toContain('similar');
+    // A list that does not read against its contract is left out, not shown half-read.
+    expect(describeRecord(record('diagnosis.completed', { diagnosis: { ...diagnosis, similar: [{ score: 'high', incident: past }] } })).evidence).not.toContain('similar');
+  });
+
   it('does not throw on payloads of unexpected shape (older or hostile records)', () => {
     for (const kind of ['diagnosis.completed', 'plan.proposed', 'dryrun.completed', 'policy.decision', 'verification.measured', 'action.applied'] as const) {
       expect(() => describeRecord(record(kind, { diagnosis: 7, plan: 'x', report: null, verdict: [], measurement: {}, action: 1 }))).not.toThrow();

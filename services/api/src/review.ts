@@ -1,4 +1,5 @@
 import type { Action, AuditRecord, IncidentDetail, IncidentReview, IncidentSummary, ReviewEntry } from '@cortexops/contracts';
+import { similarIncidentsLine, similarIncidentsOf } from './similar.js';
 
 type Payload = Record<string, unknown>;
 
@@ -31,7 +32,7 @@ export function describeRecord(record: AuditRecord): { step: string; evidence: s
       const metrics = list(d['metrics']).map((m) => `${str(obj(m)['name'])}=${obj(m)['value'] === null ? 'none' : str(obj(m)['value'])}`);
       return {
         step: 'diagnosed the target',
-        evidence: joined([`${pods.length} pods, ${restarts} restarts${reasons.length ? ` (last termination ${reasons.join(', ')})` : ''}`, events.length ? `events ${events.join(', ')}` : '', metrics.join(', '), ...list(d['problems']).map(str)]),
+        evidence: joined([`${pods.length} pods, ${restarts} restarts${reasons.length ? ` (last termination ${reasons.join(', ')})` : ''}`, events.length ? `events ${events.join(', ')}` : '', metrics.join(', '), ...list(d['problems']).map(str), similarIncidentsLine(similarIncidentsOf(d))]),
       };
     }
     case 'plan.proposed': {

@@ -113,6 +113,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(status).toBe(200);
       expect(body.signals.ids).toEqual(['sig-a', 'sig-b']);
       expect(body.diagnosis?.pods[0]?.lastTerminationReason).toBe('OOMKilled');
+      expect(body.diagnosis?.similar?.map((s) => [s.score, s.incident.incidentId, s.incident.action?.type, s.incident.outcome])).toEqual([[0.91666, `${resolved.incident.id}-past`, 'raise-memory-limit', 'resolved']]);
       expect(body.plan?.actions[0]).toMatchObject({ type: 'raise-memory-limit', memory: '384Mi' });
       expect(body.dryRun?.actions[0]?.diff).toContain('+  memory: 384Mi');
       expect(body.policy).toMatchObject({ allow: true, requireApproval: true, mode: 'approve' });
@@ -157,6 +158,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(decided).toMatchObject({ actor: 'alice@example.com', step: 'approved by alice@example.com' });
       expect(decided?.evidence).toContain('looks right');
       expect(body.timeline.find((e) => e.kind === 'diagnosis.completed')?.evidence).toContain('OOMKilled');
+      expect(body.timeline.find((e) => e.kind === 'diagnosis.completed')?.evidence).toContain(`similar past incidents: ${resolved.incident.id}-past (score 0.92, raise-memory-limit, resolved)`);
       expect(body.timeline.find((e) => e.kind === 'policy.decision')?.actor).toBe('policy');
       for (const entry of body.timeline) expect(entry.hash).toMatch(/^[0-9a-f]{64}$/);
       expect(body.outcome).toContain('RESOLVED');
@@ -354,6 +356,7 @@ describe('api — incidents, reviews, audit and manual actions against the real 
       expect(detail.code).toBe(0);
       expect(detail.out).toContain('outcome    RESOLVED');
       expect(detail.out).toContain('decision   approve by alice@example.com');
+      expect(detail.out).toContain(`similar    ${resolved.incident.id}-past (score 0.92, raise-memory-limit, resolved)`);
       const review = await cli(['review', resolved.incident.id, ...url()], env());
       expect(review.code).toBe(0);
       expect(review.out).toContain('## Timeline');

@@ -45,6 +45,8 @@ export async function seedRemediation(
     metrics: [{ name: 'workload-available-ratio', query: 'q', value: 0, detail: 'measured' }],
     problems: [],
     observedAt: at(base, 200),
+    // What incident memory attached: a past incident of the same kind, resolved by the same action.
+    similar: [{ score: 0.91666, incident: { incidentId: `${incident.id}-past`, incidentKind: 'oom-killed', title: `${target.name} OOMKilled`, action, outcome: 'resolved', timeToResolveMs: 31_000 } }],
   };
   const plan: RemediationPlan = {
     incidentId: incident.id,
