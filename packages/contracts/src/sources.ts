@@ -6,6 +6,8 @@ import { defineContract } from './validation.js';
 /** Bounded label/annotation maps as producers send them (normalisation bounds them further). */
 const looseStringMap = z.record(z.string().max(256), z.string().max(16 * 1024)).refine((m) => Object.keys(m).length <= 256, 'must have at most 256 entries');
 
+const jsonObject = z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object');
+
 /** One alert of an Alertmanager webhook notification (payload version 4). */
 export const alertmanagerAlertSchema = z.object({
   status: z.enum(['firing', 'resolved']),
@@ -29,7 +31,7 @@ export const alertmanagerWebhookSchema = z.object({
   commonLabels: looseStringMap.default({}),
   commonAnnotations: looseStringMap.default({}),
   externalURL: z.string().max(4096).optional(),
-  // No count limit: the webhook bounds the body's bytes and each alert (one TELEMETRY message each).
+  // No count limit: the webhook bounds the body's bytes and each alert.
   alerts: z.array(alertmanagerAlertSchema).min(1),
 });
 export type AlertmanagerWebhook = z.output<typeof alertmanagerWebhookSchema>;
@@ -37,15 +39,32 @@ export const AlertmanagerWebhook = defineContract('AlertmanagerWebhook', alertma
 
 /**
  * The webhook body as the receiver splits it: the group's fields checked, each alert only a JSON object here — each
- * becomes its own TELEMETRY message, validated there as `AlertmanagerTelemetry` (a bad alert is dead-lettered alone).
+ * is checked by the consumer as `AlertmanagerTelemetry` (a bad alert is dead-lettered alone).
  */
 export const alertmanagerWebhookGroupSchema = alertmanagerWebhookSchema.extend({
-  alerts: z.array(z.custom<Record<string, unknown>>((v) => typeof v === 'object' && v !== null && !Array.isArray(v), 'must be an object')).min(1),
+  alerts: z.array(jsonObject).min(1),
 });
 export type AlertmanagerWebhookGroup = z.output<typeof alertmanagerWebhookGroupSchema>;
 export const AlertmanagerWebhookGroup = defineContract('AlertmanagerWebhookGroup', alertmanagerWebhookGroupSchema);
 
-/** TELEMETRY payload of source `alertmanager`: one alert with its group. */
+/** Most alerts in one TELEMETRY message of source `alertmanager` (its bytes are bounded by `MAX_TELEMETRY_BYTES` too). */
+export const MAX_ALERTS_PER_TELEMETRY = 1000;
+
+/**
+ * TELEMETRY payload of source `alertmanager` as the webhook stores a group: a slice of its alerts, each
+ * `{ alert, ownerChain?, node? }` and checked alone as `AlertmanagerTelemetry` with the group's key and receiver (a bad
+ * one is dead-lettered alone, the others become signals). One message per slice, not per alert: each JetStream publish
+ * is a stored, acknowledged round trip, and a large outage's group must be stored before Alertmanager hears 200.
+ */
+export const alertmanagerGroupTelemetrySchema = z.object({
+  groupKey: z.string().min(1).max(1024),
+  receiver: z.string().max(256).optional(),
+  alerts: z.array(jsonObject).min(1).max(MAX_ALERTS_PER_TELEMETRY),
+});
+export type AlertmanagerGroupTelemetry = z.output<typeof alertmanagerGroupTelemetrySchema>;
+export const AlertmanagerGroupTelemetry = defineContract('AlertmanagerGroupTelemetry', alertmanagerGroupTelemetrySchema);
+
+/** One alert with its group: an entry of `AlertmanagerGroupTelemetry`, or a whole payload as stored before groups were. */
 export const alertmanagerTelemetrySchema = z.object({
   groupKey: z.string().min(1).max(1024),
   receiver: z.string().max(256).optional(),

@@ -142,6 +142,7 @@ async function bareRelay(js: JetStreamClient, jsm: JetStreamManager, layout: Jet
 /** The ingestion service's consumer path: runPullConsumer + the TELEMETRY handler, default tuning. */
 async function ingestion(js: JetStreamClient, jsm: JetStreamManager, layout: JetStreamLayout, expected = MESSAGES): Promise<number> {
   await ensureDurableConsumer(jsm, { stream: layout.streams.telemetry, durable: 'ingestion', ackWaitMs: settings.ackWaitMs, maxDeliver: settings.maxDeliver, maxAckPending: Math.max(settings.batchSize, settings.consumerConcurrency) * 4 });
+  const deadLetter = new DeadLetterPublisher(js, layout, 'ingestion');
   const started = performance.now();
   const running = await runPullConsumer(js, {
     stream: layout.streams.telemetry,
@@ -150,8 +151,8 @@ async function ingestion(js: JetStreamClient, jsm: JetStreamManager, layout: Jet
     concurrency: settings.consumerConcurrency,
     nakDelayMs: settings.nakDelayMs,
     maxDeliver: settings.maxDeliver,
-    deadLetter: new DeadLetterPublisher(js, layout, 'ingestion'),
-    handler: createTelemetryHandler({ js, layout, cluster: 'local', window: new FingerprintWindow(60_000), counters: { ingested: () => undefined, dropped: () => undefined } }),
+    deadLetter,
+    handler: createTelemetryHandler({ js, layout, cluster: 'local', window: new FingerprintWindow(60_000), deadLetter, counters: { ingested: () => undefined, dropped: () => undefined } }),
   });
   await untilStored(jsm, layout, expected);
   const seconds = (performance.now() - started) / 1000;

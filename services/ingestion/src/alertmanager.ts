@@ -1,8 +1,9 @@
 import { Readable } from 'node:stream';
-import { AlertmanagerWebhookGroup, HTTP_PATHS, kubernetesName, kubernetesNamespace, MAX_TELEMETRY_BYTES, type ObjectRef, type TelemetryEnvelope } from '@cortexops/contracts';
+import { AlertmanagerWebhookGroup, HTTP_PATHS, kubernetesName, kubernetesNamespace, type ObjectRef } from '@cortexops/contracts';
 import { publishPipelined, type DeadLetterPublisher, type JetStreamLayout, type OutgoingMessage } from '@cortexops/messaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
+import { sliceAlerts, type SlicedAlert } from './alert-slices.js';
 import { ByteBudget, discardRest, readBounded, unread, type OverLimitBody } from './body.js';
 import { sha256Hex } from './normalise.js';
 import { LOOKUP_PENDING, OwnerLookupQueueFullError, OwnerLookupUnavailableError, type OwnerResolver } from './owners.js';
@@ -96,8 +97,9 @@ interface OversizedAlert {
 }
 
 /**
- * One TELEMETRY message per alert (its group, and the owners of the pod it names), each checked there on its own
- * (`AlertmanagerTelemetry`: a bad alert is dead-lettered alone) and bounded here like any telemetry message.
+ * The group's alerts with the owners (and node) of the pod each names, packed into bounded TELEMETRY messages
+ * (`AlertmanagerGroupTelemetry`); each alert is checked by the consumer on its own (`AlertmanagerTelemetry`: a bad alert
+ * is dead-lettered alone). An alert too large for a message even alone is dead-lettered here.
  */
 async function split(
   webhook: AlertmanagerWebhookGroup,
@@ -112,36 +114,34 @@ async function split(
   const deferred = answers.filter((answer) => !Array.isArray(answer));
   if (deferred.length > 0) return { deferred: deferred.includes('queue_full') ? 'queue_full' : deferred.includes('unavailable') ? 'unavailable' : 'timeout', pods: deferred.length };
   let answered = 0;
-  const messages: OutgoingMessage[] = [];
-  const oversized: OversizedAlert[] = [];
-  for (const [i, alert] of webhook.alerts.entries()) {
-    const chain = chains[i];
+  const sliced: SlicedAlert[] = webhook.alerts.map((alert, index) => {
+    const chain = chains[index];
     const ownerChain = Array.isArray(chain) ? chain : (answers[answered++] as ObjectRef[]);
-    const pod = pods[i];
+    const pod = pods[index];
     // Where the pod runs (kubernetes-mixin's pod alerts carry no node label): the correlator's topology reads it.
     const node = pod === undefined || owners === undefined ? undefined : owners.resolver.nodeOfPod(pod.namespace, pod.pod);
-    // The same alert re-sent (Alertmanager retried the call) gets the same id: TELEMETRY stores it once.
-    const identity = JSON.stringify([webhook.groupKey, alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']);
-    const id = sha256Hex(identity).slice(0, 32);
-    const envelope: TelemetryEnvelope = {
-      id,
-      source: 'alertmanager',
-      cluster,
-      payload: { groupKey: webhook.groupKey, receiver: webhook.receiver, alert, ...(ownerChain.length > 0 ? { ownerChain } : {}), ...(node !== undefined ? { node } : {}) },
+    return {
+      index,
+      json: JSON.stringify({ alert, ...(ownerChain.length > 0 ? { ownerChain } : {}), ...(node !== undefined ? { node } : {}) }),
+      identity: JSON.stringify([alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']),
     };
-    const data = Buffer.from(JSON.stringify(envelope));
-    if (data.length > MAX_TELEMETRY_BYTES) oversized.push({ field: `alerts[${i}]`, msgId: `dl-am-${id}`, original: Buffer.from(JSON.stringify(alert)), reason: `alert of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes per alert` });
-    else messages.push({ subject, data, msgId: `am-${id}` });
-  }
+  });
+  const { messages, tooLarge } = sliceAlerts({ groupKey: webhook.groupKey, receiver: webhook.receiver }, cluster, subject, sliced);
+  const oversized = tooLarge.map(({ alert, bytes, limit }) => ({
+    field: `alerts[${alert.index}]`,
+    msgId: `dl-am-${sha256Hex(`${webhook.groupKey}\n${alert.identity}`).slice(0, 32)}`,
+    original: Buffer.from(JSON.stringify(webhook.alerts[alert.index])),
+    reason: `alert of ${bytes} bytes exceeds the limit of ${limit} bytes per alert`,
+  }));
   return { messages, oversized };
 }
 
 /**
  * Alertmanager's webhook receiver (payload version 4), every request handled here. A body of up to `maxBytes` (a
- * 10,000-alert group is 2–8 MB) is split into one `telemetry.alertmanager` message per alert, firing or resolved,
- * published pipelined; 200 only once TELEMETRY stored them all, else 503 so Alertmanager retries. Each alert is
+ * 10,000-alert group is 2–8 MB) is packed into bounded `telemetry.alertmanager` messages of its alerts, firing or
+ * resolved, published pipelined; 200 only once TELEMETRY stored them all, else 503 so Alertmanager retries. Each alert is
  * bounded on its own: one too large for a TELEMETRY message is dead-lettered alone, one that breaks the alert contract
- * is dead-lettered by the consumer; the others go on. A bad body (not JSON, not version 4, no alerts ...) is
+ * is dead-lettered alone by the consumer; the others go on. A bad body (not JSON, not version 4, no alerts ...) is
  * dead-lettered with the reason and answered 400. A body over the limit, or one that does not fit the bytes in
  * flight, is refused unread with 503 (Alertmanager retries; counted in `cortexops_webhook_refused_total`, logged).
  * With a token configured, a call without it is refused first: 401, nothing read, published or dead-lettered.
@@ -240,7 +240,7 @@ export function registerAlertmanagerRoute(http: FastifyInstance, options: Alertm
         request.log.error({ err: error }, 'TELEMETRY or the dead letter unavailable; Alertmanager will retry');
         return reply.code(503).send({ error: 'telemetry stream unavailable' });
       }
-      return reply.code(200).send({ accepted: messages.length, deadLettered: oversized.length });
+      return reply.code(200).send({ accepted: parsed.value.alerts.length - oversized.length, messages: messages.length, deadLettered: oversized.length });
     } finally {
       budget.release(reserved);
     }

@@ -74,6 +74,7 @@ async function startConsumer(
     cluster: config.cluster,
     window: new FingerprintWindow(config.fingerprintWindowMs),
     counters,
+    deadLetter,
     deliveries: drops,
   });
   const consumer: RunningConsumer = await runPullConsumer(js, {

@@ -1,6 +1,6 @@
 import { PermanentMessageError } from '@cortexops/messaging';
 import { describe, expect, it } from 'vitest';
-import { cleanText, normalise } from './normalise.js';
+import { cleanText, normalise, normaliseTelemetry } from './normalise.js';
 import { FingerprintWindow } from './pipeline.js';
 
 const receivedAt = '2026-11-22T10:00:00.000Z';
@@ -20,6 +20,53 @@ const alert = (status: 'firing' | 'resolved', extra: Record<string, unknown> = {
       ...extra,
     },
   },
+});
+
+/** A group's alerts as the webhook stores them (AlertmanagerGroupTelemetry). */
+const group = (entries: unknown[], extra: Record<string, unknown> = {}) => ({
+  source: 'alertmanager' as const,
+  cluster: 'prod-eu',
+  payload: { groupKey: '{}:{namespace="shop"}', receiver: 'cortexops', alerts: entries, ...extra },
+});
+const entryOf = (status: 'firing' | 'resolved', extra: Record<string, unknown> = {}) => ({ alert: alert(status, extra).payload.alert });
+
+describe('normalise — an Alertmanager group: one signal per alert, a bad alert refused alone', () => {
+  it('group — each alert becomes the signal it would be alone, with the group’s key; owners and node per alert', () => {
+    const owners = [{ kind: 'ReplicaSet', name: 'cart-5d8' }, { kind: 'Deployment', name: 'cart' }];
+    const { signals, refused } = normaliseTelemetry(group([entryOf('firing'), { ...entryOf('resolved', { fingerprint: 'ffff' }), ownerChain: owners, node: 'node-9' }]), receivedAt);
+    expect(refused).toEqual([]);
+    expect(signals).toHaveLength(2);
+    expect(signals[0]).toEqual(normalise({ ...alert('firing'), payload: { ...alert('firing').payload, groupKey: '{}:{namespace="shop"}' } }, receivedAt));
+    expect(signals[1]).toMatchObject({ status: 'resolved', groupKey: '{}:{namespace="shop"}', ownerChain: owners, node: 'node-1' });
+  });
+
+  it('group — a broken alert is refused alone with its own bytes and field; an entry cannot name another group', () => {
+    const broken = entryOf('firing', { labels: { namespace: 'shop' } });
+    const { signals, refused } = normaliseTelemetry(group([entryOf('firing'), broken, { ...entryOf('resolved'), groupKey: 'forged' }]), receivedAt);
+    expect(signals.map((s) => s.status)).toEqual(['firing', 'resolved']);
+    expect(signals[1]?.groupKey).toBe('{}:{namespace="shop"}');
+    expect(refused).toHaveLength(1);
+    // The field as in the part's own message, its dead letter's original.
+    expect(refused[0]).toMatchObject({ index: 1, error: { field: 'payload.alert.labels' } });
+    expect(JSON.parse(refused[0]!.original.toString('utf8')) as unknown).toEqual({ source: 'alertmanager', cluster: 'prod-eu', payload: { ...broken, groupKey: '{}:{namespace="shop"}', receiver: 'cortexops' } });
+  });
+
+  it.each([
+    ['no alerts', group([]), 'payload.alerts'],
+    ['alerts not a list', group({} as unknown as unknown[]), 'payload.alerts'],
+    ['an alert not an object', group([entryOf('firing'), 'x']), 'payload.alerts'],
+    ['more than 1000 alerts', group(Array.from({ length: 1001 }, () => entryOf('firing'))), 'payload.alerts'],
+    ['no group key', group([entryOf('firing')], { groupKey: '' }), 'payload.groupKey'],
+  ])('group — %s: the message is refused whole, naming the field', (_what, envelope, field) => {
+    let refusal: unknown;
+    try {
+      normaliseTelemetry(envelope, receivedAt);
+    } catch (error) {
+      refusal = error;
+    }
+    expect(refusal).toBeInstanceOf(PermanentMessageError);
+    expect((refusal as PermanentMessageError).field.startsWith(field)).toBe(true);
+  });
 });
 
 describe('normalise — Alertmanager', () => {

@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import {
+  AlertmanagerGroupTelemetry,
   AlertmanagerTelemetry,
   CustomTelemetry,
   KubernetesEventTelemetry,
@@ -123,8 +124,9 @@ function finish(envelope: TelemetryEnvelope, draft: Draft, receivedAt: string): 
   return result.value;
 }
 
-function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string): Signal {
-  const parsed = AlertmanagerTelemetry.validate(envelope.payload);
+/** One alert with its group (`AlertmanagerTelemetry`): the envelope's payload, or one alert of a group's. */
+function fromAlertmanager(envelope: TelemetryEnvelope, receivedAt: string, payload: unknown = envelope.payload): Signal {
+  const parsed = AlertmanagerTelemetry.validate(payload);
   if (!parsed.ok) throw permanent(parsed.error, 'payload');
   const { alert, groupKey, ownerChain: resolvedOwners, node: podNode } = parsed.value;
   const labels = cleanMap(alert.labels);
@@ -246,7 +248,57 @@ function fromCustom(envelope: TelemetryEnvelope, receivedAt: string): Signal {
   );
 }
 
-/** Turns a validated envelope into a Signal, or throws `PermanentMessageError` naming the field. */
+/** A part of a TELEMETRY message refused on its own (one alert of a group): the others go on. */
+export interface RefusedPart {
+  readonly index: number;
+  readonly error: PermanentMessageError;
+  /** The part alone, as the single-signal TELEMETRY message it stands for (its dead letter's original). */
+  readonly original: Buffer;
+}
+
+/** What one TELEMETRY message yields: its signals, and the parts refused alone. */
+export interface Normalised {
+  readonly signals: Signal[];
+  readonly refused: RefusedPart[];
+}
+
+function isAlertGroup(envelope: TelemetryEnvelope): boolean {
+  const payload = envelope.payload;
+  return envelope.source === 'alertmanager' && typeof payload === 'object' && payload !== null && 'alerts' in payload;
+}
+
+/** A group's alerts (`AlertmanagerGroupTelemetry`), each read alone: a bad alert is refused, the others become signals. */
+function fromAlertmanagerGroup(envelope: TelemetryEnvelope, receivedAt: string): Normalised {
+  const parsed = AlertmanagerGroupTelemetry.validate(envelope.payload);
+  if (!parsed.ok) throw permanent(parsed.error, 'payload');
+  const { groupKey, receiver, alerts } = parsed.value;
+  const signals: Signal[] = [];
+  const refused: RefusedPart[] = [];
+  alerts.forEach((entry, index) => {
+    // The group's key and receiver are the group's: an entry cannot name others.
+    const payload = { ...entry, groupKey, receiver };
+    try {
+      // Errors name the field as in the refused part's own message (its dead letter's original).
+      signals.push(fromAlertmanager(envelope, receivedAt, payload));
+    } catch (error) {
+      if (!(error instanceof PermanentMessageError)) throw error;
+      // Kept as the one-alert TELEMETRY message it stands for: republished to telemetry.alertmanager, it is read alone.
+      refused.push({ index, error, original: Buffer.from(JSON.stringify({ source: envelope.source, cluster: envelope.cluster, payload })) });
+    }
+  });
+  return { signals, refused };
+}
+
+/**
+ * Turns a validated envelope into its signals — one, or one per alert of an Alertmanager group — or throws
+ * `PermanentMessageError` naming the field when the message as a whole is bad.
+ */
+export function normaliseTelemetry(envelope: TelemetryEnvelope, receivedAt: string = new Date().toISOString()): Normalised {
+  if (isAlertGroup(envelope)) return fromAlertmanagerGroup(envelope, receivedAt);
+  return { signals: [normalise(envelope, receivedAt)], refused: [] };
+}
+
+/** Turns a validated single-signal envelope into a Signal, or throws `PermanentMessageError` naming the field. */
 export function normalise(envelope: TelemetryEnvelope, receivedAt: string = new Date().toISOString()): Signal {
   switch (envelope.source) {
     case 'alertmanager':

@@ -1,11 +1,19 @@
 import { PermanentMessageError, resolveJetStreamLayout } from '@cortexops/messaging';
 import { describe, expect, it } from 'vitest';
-import { toSignal } from './pipeline.js';
+import { toSignals } from './pipeline.js';
 
 const layout = resolveJetStreamLayout();
 const RECEIVED = '2026-03-01T00:00:00.000Z';
 const envelope = (extra: Record<string, unknown>) =>
   Buffer.from(JSON.stringify({ source: 'custom', payload: { title: 'probe failed', reason: 'Probe', severity: 'warning', namespace: 'shop', object: { kind: 'Pod', name: 'cart-1' } }, ...extra }));
+
+/** The one signal of a single-signal message. */
+function toSignal(...args: Parameters<typeof toSignals>) {
+  const { signals, refused } = toSignals(...args);
+  expect(refused).toEqual([]);
+  expect(signals).toHaveLength(1);
+  return signals[0] as (typeof signals)[number];
+}
 
 function refusal(data: Uint8Array): PermanentMessageError {
   try {

@@ -1,7 +1,7 @@
 import { MAX_TELEMETRY_BYTES, TELEMETRY_SOURCES, TelemetryEnvelope, type Signal, type TelemetrySource } from '@cortexops/contracts';
-import { PermanentMessageError, publishWithId, type JetStreamLayout } from '@cortexops/messaging';
+import { PermanentMessageError, publishEach, type DeadLetterPublisher, type JetStreamLayout } from '@cortexops/messaging';
 import type { JetStreamClient, JsMsg } from 'nats';
-import { normalise } from './normalise.js';
+import { normaliseTelemetry, type Normalised } from './normalise.js';
 
 /** Decodes in place (Buffer.from(Uint8Array) would copy every message first); invalid UTF-8 becomes U+FFFD as before. */
 const utf8 = new TextDecoder();
@@ -97,16 +97,21 @@ export interface PipelineOptions {
   readonly cluster: string;
   readonly window: FingerprintWindow;
   readonly counters: PipelineCounters;
+  /** Where an alert of a group refused on its own goes (a message refused whole is the consumer's to dead-letter). */
+  readonly deadLetter: DeadLetterPublisher;
+  /** SIGNALS publishes in flight per message (a group's alerts). */
+  readonly publishWindow?: number;
   /** Sees every delivery first (drop accounting across replicas: `DropAccounting`). */
   readonly deliveries?: { observe(msg: JsMsg): void };
 }
 
-/** Reads one TELEMETRY message to a Signal, or throws `PermanentMessageError` with the reason and field. */
 /**
- * `receivedAt` must be deterministic for a given stored message (its TELEMETRY timestamp): a redelivery then
- * yields the same signal id, and SIGNALS de-duplicates the second publish.
+ * Reads one TELEMETRY message to its signals (one, or one per alert of an Alertmanager group, with the alerts refused
+ * alone), or throws `PermanentMessageError` with the reason and field. `receivedAt` must be deterministic for a given
+ * stored message (its TELEMETRY timestamp): a redelivery then yields the same signal ids, and SIGNALS de-duplicates the
+ * second publish.
  */
-export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Array, cluster: string, receivedAt: string): Signal {
+export function toSignals(layout: JetStreamLayout, subject: string, data: Uint8Array, cluster: string, receivedAt: string): Normalised {
   if (data.length > MAX_TELEMETRY_BYTES) throw new PermanentMessageError(`body of ${data.length} bytes exceeds the limit of ${MAX_TELEMETRY_BYTES} bytes`, '(root)');
   const source = sourceOfSubject(layout, subject);
   if (source === 'unknown') throw new PermanentMessageError(`unknown source in subject ${JSON.stringify(subject.slice(0, 200))}; known: ${TELEMETRY_SOURCES.join(', ')}`, 'source');
@@ -126,44 +131,62 @@ export function toSignal(layout: JetStreamLayout, subject: string, data: Uint8Ar
     throw new PermanentMessageError(`${first?.field ?? '(root)'}: ${first?.problem ?? 'is invalid'}`, first?.field ?? '(root)');
   }
   if (parsed.value.source !== source) throw new PermanentMessageError(`source: ${JSON.stringify(parsed.value.source)} does not match the subject's source ${JSON.stringify(source)}`, 'source');
-  return normalise(parsed.value, receivedAt);
+  return normaliseTelemetry(parsed.value, receivedAt);
 }
 
 /**
- * The TELEMETRY handler: validate, normalise, de-duplicate, publish to SIGNALS. It resolves only after
- * SIGNALS has stored the signal (or it was a known duplicate), so the consumer acks after the effect.
+ * The TELEMETRY handler: validate, normalise, de-duplicate, publish to SIGNALS. It resolves only after SIGNALS has
+ * stored each of the message's signals (or it was a known duplicate) and each alert refused alone is dead-lettered, so
+ * the consumer acks after the effect; any failure redelivers the message (what was stored is then a duplicate).
  */
 export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) => Promise<void> {
-  const { js, layout, cluster, window, counters, deliveries } = options;
+  const { js, layout, cluster, window, counters, deliveries, deadLetter } = options;
   return async (msg) => {
     deliveries?.observe(msg);
     const source = sourceOfSubject(layout, msg.subject);
-    let signal: Signal;
+    let normalised: Normalised;
     try {
-      signal = toSignal(layout, msg.subject, msg.data, cluster, new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString());
+      normalised = toSignals(layout, msg.subject, msg.data, cluster, new Date(Math.floor(msg.info.timestampNanos / 1e6)).toISOString());
     } catch (error) {
       counters.ingested(source, 'rejected');
       throw error;
     }
-    if (window.isPublishing(signal)) {
+    for (const part of normalised.refused) {
+      // The message's sequence and the part's index make the id: a redelivery dead-letters it once.
+      await deadLetter.publish({ subject: msg.subject, original: part.original, reason: part.error.reason, field: part.error.field, msgId: `dl-${msg.info.stream}-${msg.info.streamSequence}-${part.index}` });
+      counters.ingested(source, 'rejected');
+    }
+    const signals = normalised.signals;
+    const waiting = signals.find((signal) => window.isPublishing(signal));
+    if (waiting !== undefined) {
       // Acking this as a duplicate would lose it if the publish in flight fails: redelivered after its outcome.
       counters.ingested(source, 'retried');
-      throw new Error(`signal ${signal.id}: an equal signal's publish to SIGNALS has not answered yet`);
+      throw new Error(`signal ${waiting.id}: an equal signal's publish to SIGNALS has not answered yet`);
     }
-    if (!window.claim(signal)) {
+    const claimed = signals.filter((signal) => {
+      if (window.claim(signal)) return true;
       counters.ingested(source, 'duplicate');
-      return;
-    }
-    try {
-      // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the
-      // signals prefix can only belong to SIGNALS.
-      const ack = await publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id);
-      window.confirm(signal);
-      counters.ingested(source, ack.duplicate ? 'duplicate' : 'accepted');
-    } catch (error) {
-      window.release(signal);
-      counters.ingested(source, 'retried');
-      throw error;
-    }
+      return false;
+    });
+    // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the signals prefix
+    // can only belong to SIGNALS.
+    const outcomes = await publishEach(
+      js,
+      claimed.map((signal) => ({ subject: layout.signalSubject(signal.cluster, signal.namespace), data: Buffer.from(JSON.stringify(signal)), msgId: signal.id })),
+      { window: options.publishWindow ?? 256 },
+    );
+    let failure: Error | undefined;
+    outcomes.forEach((outcome, i) => {
+      const signal = claimed[i] as Signal;
+      if (outcome.status === 'fulfilled') {
+        window.confirm(signal);
+        counters.ingested(source, outcome.value.duplicate ? 'duplicate' : 'accepted');
+      } else {
+        window.release(signal);
+        counters.ingested(source, 'retried');
+        failure ??= outcome.reason instanceof Error ? outcome.reason : new Error(String(outcome.reason));
+      }
+    });
+    if (failure !== undefined) throw failure;
   };
 }

@@ -178,7 +178,7 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="split"}', status: 'firing', receiver: 'r', alerts: [huge, broken, good] });
     const response = await fetch(`${ingestion.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ accepted: 2, deadLettered: 1 });
+    expect(await response.json()).toEqual({ accepted: 2, messages: 1, deadLettered: 1 });
     await waitFor('the good alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.reason === 'SplitGoodAlert'));
     const letters = await waitFor('two dead letters', async () => {
       const all = await deadLetters(nc, names.streams.deadLetter);
@@ -189,6 +189,8 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
     expect(letters.hugeLetter.reason).toMatch(/exceeds the limit of \d+ bytes per alert/);
     expect(JSON.parse(letters.hugeLetter.original.toString())).toEqual(huge);
     expect(letters.brokenLetter.field).toBe('payload.alert.labels');
+    // Its original is the one-alert TELEMETRY message it stands for: republished, it is read alone.
+    expect(JSON.parse(letters.brokenLetter.original.toString())).toMatchObject({ source: 'alertmanager', payload: { groupKey: '{}:{alertname="split"}', alert: broken } });
   });
 
   it('ingestion — a webhook call that does not fit the bytes in flight is refused unread with 503 (busy) and counted, and the next one is taken', async () => {
