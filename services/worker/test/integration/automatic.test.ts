@@ -37,6 +37,11 @@ describe('remediation — the automatic path', () => {
     const positions = order.map((kind) => kinds.indexOf(kind));
     expect(positions.every((p) => p >= 0), kinds.join(', ')).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    // Incident memory is off in this harness (no embedding model): the diagnosis carries no similar incidents (no field,
+    // not an empty list) and planning read none either.
+    expect(trail.find((r) => r.kind === 'diagnosis.completed')?.payload['diagnosis']).not.toHaveProperty('similar');
+    expect(trail.find((r) => r.kind === 'plan.proposed')?.payload).toMatchObject({ similar: [] });
+    expect(trail.find((r) => r.kind === 'plan.proposed')?.payload).not.toHaveProperty('similarFrom');
     expect((await h.audit.verify()).ok).toBe(true);
   });
 });
