@@ -65,7 +65,7 @@ describe('normalise — an Alertmanager group: one signal per alert, a bad alert
       refusal = error;
     }
     expect(refusal).toBeInstanceOf(PermanentMessageError);
-    expect((refusal as PermanentMessageError).field.startsWith(field)).toBe(true);
+    expect((refusal as PermanentMessageError).field?.startsWith(field)).toBe(true);
   });
 });
 
