@@ -3,7 +3,7 @@
  * the kubelet/cAdvisor and node-exporter, with the Prometheus Operator's target labels), for the ingestion bench.
  */
 import { createHash } from 'node:crypto';
-import type { TelemetryEnvelope } from '@cortexops/contracts';
+import { sliceAlerts } from '../src/alert-slices.js';
 
 export interface PodName {
   readonly namespace: string;
@@ -93,7 +93,8 @@ export function alertmanagerApiBody(alerts: readonly BenchAlert[]): string {
   return JSON.stringify(alerts.map((a) => ({ labels: a.labels, annotations: a.annotations, startsAt: a.startsAt, generatorURL: a.generatorURL })));
 }
 
-/** The TELEMETRY message the webhook publishes for one alert (the consumer run's input). */
-export function alertmanagerEnvelope(alert: BenchAlert, group: string): TelemetryEnvelope {
-  return { source: 'alertmanager', cluster: 'local', occurredAt: alert.startsAt, payload: { groupKey: `{}:{namespace="${group}"}`, receiver: 'cortexops-ingestion', alert } };
+/** The TELEMETRY messages the webhook stores for one group of alerts (the consumer run's input), packed as it packs them. */
+export function alertmanagerGroupMessages(alerts: readonly BenchAlert[], group: string): Buffer[] {
+  const sliced = alerts.map((alert, index) => ({ index, json: JSON.stringify({ alert }), identity: JSON.stringify([alert.fingerprint, alert.status, alert.startsAt, alert.endsAt]) }));
+  return sliceAlerts({ groupKey: `{}:{namespace="${group}"}`, receiver: 'cortexops-ingestion' }, 'local', 'unused', sliced).messages.map((m) => Buffer.from(m.data));
 }
