@@ -65,6 +65,12 @@ function podKey(namespace: string, name: string): string {
   return `${namespace}.${name}`;
 }
 
+/** What the shared bucket holds of a pod: its owner chain and the node it ran on. */
+interface RememberedPod {
+  readonly chain: ObjectRef[];
+  readonly node?: string;
+}
+
 function sameChain(a: readonly ObjectRef[] | undefined, b: readonly ObjectRef[]): boolean {
   return a !== undefined && a.length === b.length && a.every((ref, i) => ref.kind === b[i]?.kind && ref.name === b[i]?.name);
 }
@@ -177,25 +183,33 @@ export class OwnerResolver {
     await Promise.all([this.podCache.stop(), this.replicaSetCache.stop()]);
   }
 
-  private async remembered(namespace: string, name: string): Promise<ObjectRef[]> {
+  /** What a replica wrote of a pod while it lived: its owners and node (an older record holds the owners alone). */
+  private async remembered(namespace: string, name: string): Promise<RememberedPod> {
     try {
       const entry = await this.shared?.get(podKey(namespace, name));
-      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return [];
+      if (!entry || entry.operation !== 'PUT' || entry.length === 0) return { chain: [] };
       // What a replica wrote, read back as untrusted input.
-      const chain = ownerChain.safeParse(entry.json());
-      return chain.success ? chain.data : [];
+      const json: unknown = entry.json();
+      const record = Array.isArray(json) ? { ownerChain: json } : (json as { ownerChain?: unknown; node?: unknown });
+      const chain = ownerChain.safeParse(record.ownerChain);
+      const node = kubernetesName.safeParse(record.node);
+      return { chain: chain.success ? chain.data : [], ...(node.success ? { node: node.data } : {}) };
     } catch {
-      return [];
+      return { chain: [] };
     }
   }
 
-  /** Keeps the chain in this process and, once per pod, in the shared bucket; returns it. */
-  private remember(namespace: string, name: string, chain: ObjectRef[]): ObjectRef[] {
+  /** Keeps the chain (and the pod's node) in this process and, once per pod, in the shared bucket; returns the chain. */
+  private remember(namespace: string, name: string, chain: ObjectRef[], node: string | undefined): ObjectRef[] {
     const key = `${namespace}/${name}`;
     const known = this.pods.get(key);
+    const knownNode = this.nodes.get(key);
     this.pods.set(key, chain);
+    if (node !== undefined) this.nodes.set(key, node);
     // Once per pod and process; best effort: a failed write only means another replica (or a restart) reads again.
-    if (chain.length > 0 && !sameChain(known, chain)) void this.shared?.put(podKey(namespace, name), JSON.stringify(chain)).catch(() => undefined);
+    if ((chain.length > 0 || node !== undefined) && (!sameChain(known, chain) || knownNode !== node)) {
+      void this.shared?.put(podKey(namespace, name), JSON.stringify({ ownerChain: chain, ...(node !== undefined ? { node } : {}) })).catch(() => undefined);
+    }
     return chain;
   }
 
@@ -237,10 +251,10 @@ export class OwnerResolver {
     const pod = this.podCache.get(namespace, name);
     if (pod) {
       const owner = controllerOf(pod.metadata?.ownerReferences);
-      if (owner?.kind !== 'ReplicaSet') return this.remember(namespace, name, owner === undefined ? [] : [owner]);
+      if (owner?.kind !== 'ReplicaSet') return this.remember(namespace, name, owner === undefined ? [] : [owner], nodeNameOf(pod));
       const above = this.replicaSetChain(namespace, owner.name);
       // A ReplicaSet the watch has not shown yet: read by ofPod.
-      if (above !== undefined) return this.remember(namespace, name, [owner, ...above]);
+      if (above !== undefined) return this.remember(namespace, name, [owner, ...above], nodeNameOf(pod));
     }
     const key = `${namespace}/${name}`;
     return this.pods.get(key) ?? this.missing.get(key);
@@ -267,17 +281,17 @@ export class OwnerResolver {
         pod = await this.reads(() => this.core.readNamespacedPod({ name, namespace }));
       } catch (error) {
         // The pod is gone (404), or the API server did not answer: what a replica read while it lived, if anything.
-        const chain = await this.remembered(namespace, name);
+        const { chain, node } = await this.remembered(namespace, name);
         // Unanswered and nothing remembered: not known — never "no owners", which would group the pod by the race.
         if (chain.length === 0 && !isNotFound(error)) throw new OwnerLookupUnavailableError(namespace, name, error);
         this.missing.set(`${namespace}/${name}`, chain);
+        // Where the gone pod ran, as a replica saw it: its resolved alerts keep the node their firing ones had.
+        if (node !== undefined && this.nodes.get(`${namespace}/${name}`) === undefined) this.nodes.set(`${namespace}/${name}`, node);
         return chain;
       }
     }
-    const node = nodeNameOf(pod);
-    if (node !== undefined) this.nodes.set(`${namespace}/${name}`, node);
     const owner = controllerOf(pod.metadata?.ownerReferences);
-    return this.remember(namespace, name, owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])]);
+    return this.remember(namespace, name, owner === undefined ? [] : [owner, ...(owner.kind === 'ReplicaSet' ? await this.ofReplicaSet(namespace, owner.name) : [])], nodeNameOf(pod));
   }
 
   /** The ReplicaSet's own owner from the informer, or from what was read before; undefined when neither knows it. */

@@ -148,7 +148,7 @@ describe('ingestion — Alertmanager webhook', () => {
     expect(overcommit.labels).toMatchObject({ alertname: 'KubeCPUOvercommit' });
   });
 
-  it('ingestion — the owners of a pod that is gone come from what was read while it lived, across a restart', async () => {
+  it('ingestion — the owners and node of a pod that is gone come from what was read while it lived, across a restart', async () => {
     const namespace = uniqueName('amown').replace(/[^a-z0-9-]/g, '');
     await kubectl(cluster, ['create', 'namespace', namespace]);
     try {
@@ -162,6 +162,8 @@ describe('ingestion — Alertmanager webhook', () => {
       await postAlerts([{ labels, startsAt }]);
       const firing = await waitFor('firing ledger alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.status === 'firing' && s.reason === 'LedgerCrashLooping'), 60_000);
       expect((firing.ownerChain as { kind: string }[]).map((o) => o.kind)).toEqual(['ReplicaSet', 'Deployment']);
+      // The alert names no node: the one the pod runs on (spec.nodeName).
+      expect(firing.node).toMatch(/^kwok-/);
 
       // The pod goes, and so does this process's memory of it.
       await kubectl(cluster, ['delete', 'pod', podName, '-n', namespace, '--wait=true']);
@@ -170,6 +172,8 @@ describe('ingestion — Alertmanager webhook', () => {
       await postAlerts([{ labels, startsAt, endsAt: new Date().toISOString() }]);
       const resolved = await waitFor('resolved ledger alert', async () => (await signals(nc, names.streams.signals)).find((s) => s.status === 'resolved' && s.reason === 'LedgerCrashLooping'), 60_000);
       expect(resolved.ownerChain).toEqual(firing.ownerChain);
+      // And where it ran: the topology's node stays the same for the resolved alert.
+      expect(resolved.node).toBe(firing.node);
     } finally {
       await kubectl(cluster, ['delete', 'namespace', namespace, '--wait=false']);
     }
