@@ -36,52 +36,26 @@ export interface OutgoingMessage {
   readonly msgId: string;
 }
 
-/** Runs `work` for indexes 0 … count−1, at most `window` at once, starting no more once `stopped()` says so. */
-async function inLanes(count: number, window: number, work: (index: number) => Promise<void>, stopped: () => boolean = () => false): Promise<void> {
-  if (!Number.isInteger(window) || window < 1) throw new InvalidMessagingOptionError('window', 'must be a whole number ≥ 1');
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (!stopped() && next < count) await work(next++);
-  };
-  await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
-}
-
 /**
  * Publishes every message with its `Nats-Msg-Id`, keeping up to `window` publishes in flight (pipelined on the one
  * connection instead of one awaited round trip each; memory bounded by the window). Resolves once the stream stored
  * them all; rejects with the first `PublishError`, after which no further message is started.
  */
 export async function publishPipelined(js: JetStreamClient, messages: readonly OutgoingMessage[], options: PublishOptions & { readonly window?: number } = {}): Promise<void> {
+  const window = options.window ?? 256;
+  if (!Number.isInteger(window) || window < 1) throw new InvalidMessagingOptionError('window', 'must be a whole number ≥ 1');
+  let next = 0;
   let failed = false;
-  await inLanes(
-    messages.length,
-    options.window ?? 256,
-    async (index) => {
-      const message = messages[index] as OutgoingMessage;
+  const lane = async (): Promise<void> => {
+    while (!failed && next < messages.length) {
+      const message = messages[next++] as OutgoingMessage;
       try {
         await publishWithId(js, message.subject, message.data, message.msgId, options);
       } catch (error) {
         failed = true;
         throw error;
       }
-    },
-    () => failed,
-  );
-}
-
-/**
- * Publishes every message with its `Nats-Msg-Id`, up to `window` in flight, and answers each one's outcome in order
- * (unlike `publishPipelined`, a failure stops nothing): for a caller that settles each message on its own.
- */
-export async function publishEach(js: JetStreamClient, messages: readonly OutgoingMessage[], options: PublishOptions & { readonly window?: number } = {}): Promise<PromiseSettledResult<PubAck>[]> {
-  const outcomes = new Array<PromiseSettledResult<PubAck>>(messages.length);
-  await inLanes(messages.length, options.window ?? 256, async (index) => {
-    const message = messages[index] as OutgoingMessage;
-    try {
-      outcomes[index] = { status: 'fulfilled', value: await publishWithId(js, message.subject, message.data, message.msgId, options) };
-    } catch (error) {
-      outcomes[index] = { status: 'rejected', reason: error };
     }
-  });
-  return outcomes;
+  };
+  await Promise.all(Array.from({ length: Math.min(window, messages.length) }, lane));
 }

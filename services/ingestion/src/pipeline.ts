@@ -1,6 +1,7 @@
 import { MAX_TELEMETRY_BYTES, TELEMETRY_SOURCES, TelemetryEnvelope, type Signal, type TelemetrySource } from '@cortexops/contracts';
-import { PermanentMessageError, publishEach, type DeadLetterPublisher, type JetStreamLayout } from '@cortexops/messaging';
+import { PermanentMessageError, publishWithId, type DeadLetterPublisher, type JetStreamLayout } from '@cortexops/messaging';
 import type { JetStreamClient, JsMsg } from 'nats';
+import pLimit from 'p-limit';
 import { normaliseTelemetry, type Normalised } from './normalise.js';
 
 /** Decodes in place (Buffer.from(Uint8Array) would copy every message first); invalid UTF-8 becomes U+FFFD as before. */
@@ -99,8 +100,8 @@ export interface PipelineOptions {
   readonly counters: PipelineCounters;
   /** Where an alert of a group refused on its own goes (a message refused whole is the consumer's to dead-letter). */
   readonly deadLetter: DeadLetterPublisher;
-  /** SIGNALS publishes in flight per message (a group's alerts). */
-  readonly publishWindow?: number;
+  /** SIGNALS publishes in flight in this process, whatever the messages they come from (memory stays bounded). */
+  readonly publishesInFlight?: number;
   /** Sees every delivery first (drop accounting across replicas: `DropAccounting`). */
   readonly deliveries?: { observe(msg: JsMsg): void };
 }
@@ -141,6 +142,7 @@ export function toSignals(layout: JetStreamLayout, subject: string, data: Uint8A
  */
 export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) => Promise<void> {
   const { js, layout, cluster, window, counters, deliveries, deadLetter } = options;
+  const publishSlots = pLimit(options.publishesInFlight ?? 512);
   return async (msg) => {
     deliveries?.observe(msg);
     const source = sourceOfSubject(layout, msg.subject);
@@ -170,10 +172,8 @@ export function createTelemetryHandler(options: PipelineOptions): (msg: JsMsg) =
     });
     // No expected-stream header on the hot path: the server refuses overlapping stream subjects, so the signals prefix
     // can only belong to SIGNALS.
-    const outcomes = await publishEach(
-      js,
-      claimed.map((signal) => ({ subject: layout.signalSubject(signal.cluster, signal.namespace), data: Buffer.from(JSON.stringify(signal)), msgId: signal.id })),
-      { window: options.publishWindow ?? 256 },
+    const outcomes = await Promise.allSettled(
+      claimed.map((signal) => publishSlots(() => publishWithId(js, layout.signalSubject(signal.cluster, signal.namespace), Buffer.from(JSON.stringify(signal)), signal.id))),
     );
     let failure: Error | undefined;
     outcomes.forEach((outcome, i) => {

@@ -10,7 +10,6 @@ import {
   InvalidMessagingOptionError,
   PermanentMessageError,
   PublishError,
-  publishEach,
   publishPipelined,
   publishWithId,
   resolveJetStreamLayout,
@@ -127,23 +126,6 @@ describe('messaging — pipelined publish', () => {
     await expect(publishPipelined(js, messages, { window: 1 })).rejects.toBeInstanceOf(PublishError);
     // Window 1: the failure stopped it before the third message.
     expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(1);
-  });
-
-  it('messaging — publishEach answers every message’s outcome in order: a failure stops nothing; a bad window is refused', async () => {
-    const layout = await isolatedLayout();
-    for (const window of [0, -1, 1.5, Number.NaN]) {
-      await expect(publishEach(js, [], { window })).rejects.toBeInstanceOf(InvalidMessagingOptionError);
-    }
-    const nowhere = `${uniqueName('nowhere').replace(/[^a-z0-9]/g, '')}.x`;
-    const subjects = [layout.telemetrySubject('custom'), nowhere, layout.telemetrySubject('custom'), layout.telemetrySubject('custom')];
-    const messages = subjects.map((subject, i) => ({ subject, data: Buffer.from('x'), msgId: `each-${i % 3}` }));
-    const outcomes = await publishEach(js, messages, { window: 1 });
-    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect(outcomes[1]?.status === 'rejected' && outcomes[1].reason).toBeInstanceOf(PublishError);
-    // The fourth repeats the first's id: stored once.
-    expect(outcomes.map((o) => (o.status === 'fulfilled' ? o.value.duplicate : undefined))).toEqual([false, undefined, false, true]);
-    expect((await jsm.streams.info(layout.streams.telemetry)).state.messages).toBe(2);
-    expect(await publishEach(js, [])).toEqual([]);
   });
 });
 
