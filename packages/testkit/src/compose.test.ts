@@ -81,6 +81,20 @@ describe('docker-compose — the same system on Docker', () => {
     expect(services.ingestion?.ports).toContain(`${url.port}:${url.port}`);
   });
 
+  it('has Alertmanager send the bearer token the ingestion webhook demands: one file, made once, read by both', () => {
+    const alertmanager = parse(read('deploy/alertmanager/alertmanager.compose.yml')) as { receivers: { webhook_configs: { http_config?: { authorization?: { type?: string; credentials_file?: string } } }[] }[] };
+    const authorization = alertmanager.receivers[0]?.webhook_configs[0]?.http_config?.authorization;
+    expect(authorization?.type).toBe('Bearer');
+    const tokenFile = authorization?.credentials_file ?? '';
+    expect(services.ingestion?.environment?.CORTEXOPS_INGESTION_WEBHOOK_TOKEN_FILE).toBe(tokenFile);
+    const mountOf = (name: string) => (services[name]?.volumes ?? []).find((v) => tokenFile.startsWith(`${v.split(':')[1] ?? '-'}/`));
+    const [ingestionMount, alertmanagerMount, writerMount] = ['ingestion', 'alertmanager', 'webhook-token'].map(mountOf);
+    expect(ingestionMount?.split(':')[0]).toBe(writerMount?.split(':')[0]);
+    expect(alertmanagerMount?.split(':')[0]).toBe(writerMount?.split(':')[0]);
+    expect([ingestionMount, alertmanagerMount].every((m) => m?.endsWith(':ro'))).toBe(true);
+    for (const reader of ['ingestion', 'alertmanager']) expect(dependenciesOf(services[reader] ?? {})).toContain('webhook-token');
+  });
+
   it('registers the search attributes the workflows use', () => {
     const setup = JSON.stringify(services['temporal-setup']?.command);
     for (const attribute of Object.keys(SEARCH_ATTRIBUTES)) expect(setup).toContain(attribute);
