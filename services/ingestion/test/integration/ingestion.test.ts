@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MAX_TELEMETRY_BYTES, METRICS } from '@cortexops/contracts';
 import { ensureServers, natsConnectOptions, natsEnv } from '@cortexops/testkit';
-import { connect, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
+import { connect, DiscardPolicy, type JetStreamClient, type JetStreamManager, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubePrometheusAlerts, webhookBody } from '../../bench/alerts.js';
 import { counterValue, deadLetters, deleteStreams, isolatedNames, signals, startInProcess, streamCount, waitFor, type InProcessIngestion } from './support.js';
@@ -351,6 +351,43 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
       return ci.num_ack_pending === 0 && ci.num_pending === 0 ? ci : undefined;
     });
     expect(info.num_redelivered).toBe(0);
+  });
+});
+
+describe('ingestion — a group of alerts is acked only once SIGNALS stored every one', () => {
+  it('ingestion — a group whose signals SIGNALS refuses in part is never acked as handled: redelivered until SIGNALS takes them, then each alert is stored once', async () => {
+    const part = isolatedNames('part');
+    const replica = await startInProcess({ ...natsVars, CORTEXOPS_JS_NAK_DELAY_MS: '200', CORTEXOPS_JS_MAX_DELIVER: '1000' }, { layout: part, durable: part.durable });
+    try {
+      // For now SIGNALS takes two signals and refuses more (its limit, discard new): four alerts of six are refused.
+      const { config } = await jsm.streams.info(part.streams.signals);
+      await jsm.streams.update(part.streams.signals, { ...config, max_msgs: 2, discard: DiscardPolicy.New });
+      const startsAt = new Date().toISOString();
+      const alerts = [1, 2, 3, 4, 5, 6].map((i) => ({ status: 'firing', labels: { alertname: 'PartAlert', namespace: 'part', deployment: `d${i}` }, startsAt }));
+      const body = JSON.stringify({ version: '4', groupKey: '{}:{alertname="PartAlert"}', status: 'firing', receiver: 'r', alerts });
+      const response = await fetch(`${replica.baseUrl}/v1/alertmanager`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(await response.json()).toEqual({ accepted: 6, messages: 1, deadLettered: 0 });
+      const retried = async () => counterValue(await (await fetch(`${replica.baseUrl}/metrics`)).text(), METRICS.eventsIngestedTotal, { source: 'alertmanager', outcome: 'retried' });
+      // Delivered again and again: each time the two stored are duplicates and the four refused are retried.
+      await waitFor('the group redelivered twice', async () => ((await retried()) >= 8 ? true : undefined));
+      expect(await streamCount(jsm, part.streams.signals)).toBe(2);
+      // Never acked meanwhile (a handler that settled for what it stored would have acked it at the first delivery).
+      expect((await jsm.consumers.info(part.streams.telemetry, part.durable)).ack_floor.stream_seq).toBe(0);
+
+      // SIGNALS takes them again: the next delivery stores the four, and the message is acked.
+      await jsm.streams.update(part.streams.signals, config);
+      const stored = await waitFor('six signals', async () => {
+        const all = await signals(nc, part.streams.signals);
+        return all.length >= 6 ? all : undefined;
+      });
+      expect(stored).toHaveLength(6);
+      expect(new Set(stored.map((s) => s.fingerprint)).size).toBe(6);
+      await waitFor('the group acked', async () => ((await jsm.consumers.info(part.streams.telemetry, part.durable)).ack_floor.stream_seq === 1 ? true : undefined));
+      expect(await deadLetters(nc, part.streams.deadLetter)).toEqual([]);
+    } finally {
+      await replica.handle.shutdown('test done');
+      await deleteStreams(jsm, part.streams);
+    }
   });
 });
 
