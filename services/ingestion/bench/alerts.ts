@@ -3,7 +3,7 @@
  * the kubelet/cAdvisor and node-exporter, with the Prometheus Operator's target labels), for the ingestion bench.
  */
 import { createHash } from 'node:crypto';
-import { sliceAlerts } from '../src/alert-slices.js';
+import { sliceAlert, sliceAlerts } from '../src/alert-slices.js';
 
 export interface PodName {
   readonly namespace: string;
@@ -95,6 +95,6 @@ export function alertmanagerApiBody(alerts: readonly BenchAlert[]): string {
 
 /** The TELEMETRY messages the webhook stores for one group of alerts (the consumer run's input), packed as it packs them. */
 export function alertmanagerGroupMessages(alerts: readonly BenchAlert[], group: string): Buffer[] {
-  const sliced = alerts.map((alert, index) => ({ index, json: JSON.stringify({ alert }), identity: JSON.stringify([alert.fingerprint, alert.status, alert.startsAt, alert.endsAt]) }));
+  const sliced = alerts.map((alert, index) => sliceAlert(index, { ...alert }));
   return sliceAlerts({ groupKey: `{}:{namespace="${group}"}`, receiver: 'cortexops-ingestion' }, 'local', 'unused', sliced).messages.map((m) => Buffer.from(m.data));
 }

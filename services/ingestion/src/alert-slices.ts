@@ -1,4 +1,4 @@
-import { MAX_ALERTS_PER_TELEMETRY, MAX_TELEMETRY_BYTES } from '@cortexops/contracts';
+import { MAX_ALERTS_PER_TELEMETRY, MAX_TELEMETRY_BYTES, type ObjectRef } from '@cortexops/contracts';
 import type { OutgoingMessage } from '@cortexops/messaging';
 import { sha256Hex } from './normalise.js';
 
@@ -9,6 +9,19 @@ export interface SlicedAlert {
   readonly json: string;
   /** Equal for the same alert re-sent (Alertmanager retried the call): a retried call's messages are stored once. */
   readonly identity: string;
+}
+
+/**
+ * One alert as a TELEMETRY message carries it — with the owners and node of the pod it names — and its identity: the
+ * alert's fingerprint (else its labels), status and times, equal when Alertmanager sends the same alert again.
+ */
+export function sliceAlert(index: number, alert: Readonly<Record<string, unknown>>, pod: { readonly ownerChain?: readonly ObjectRef[]; readonly node?: string | undefined } = {}): SlicedAlert {
+  const ownerChain = pod.ownerChain ?? [];
+  return {
+    index,
+    json: JSON.stringify({ alert, ...(ownerChain.length > 0 ? { ownerChain } : {}), ...(pod.node !== undefined ? { node: pod.node } : {}) }),
+    identity: JSON.stringify([alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']),
+  };
 }
 
 export interface AlertSlices {

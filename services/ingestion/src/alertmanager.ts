@@ -3,7 +3,7 @@ import { AlertmanagerWebhookGroup, HTTP_PATHS, kubernetesName, kubernetesNamespa
 import { publishPipelined, type DeadLetterPublisher, type JetStreamLayout, type OutgoingMessage } from '@cortexops/messaging';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { JetStreamClient } from 'nats';
-import { sliceAlerts, type SlicedAlert } from './alert-slices.js';
+import { sliceAlert, sliceAlerts } from './alert-slices.js';
 import { ByteBudget, discardRest, readBounded, unread, type OverLimitBody } from './body.js';
 import { sha256Hex } from './normalise.js';
 import { LOOKUP_PENDING, OwnerLookupQueueFullError, OwnerLookupUnavailableError, type OwnerResolver } from './owners.js';
@@ -114,17 +114,13 @@ async function split(
   const deferred = answers.filter((answer) => !Array.isArray(answer));
   if (deferred.length > 0) return { deferred: deferred.includes('queue_full') ? 'queue_full' : deferred.includes('unavailable') ? 'unavailable' : 'timeout', pods: deferred.length };
   let answered = 0;
-  const sliced: SlicedAlert[] = webhook.alerts.map((alert, index) => {
+  const sliced = webhook.alerts.map((alert, index) => {
     const chain = chains[index];
     const ownerChain = Array.isArray(chain) ? chain : (answers[answered++] as ObjectRef[]);
     const pod = pods[index];
     // Where the pod runs (kubernetes-mixin's pod alerts carry no node label): the correlator's topology reads it.
     const node = pod === undefined || owners === undefined ? undefined : owners.resolver.nodeOfPod(pod.namespace, pod.pod);
-    return {
-      index,
-      json: JSON.stringify({ alert, ...(ownerChain.length > 0 ? { ownerChain } : {}), ...(node !== undefined ? { node } : {}) }),
-      identity: JSON.stringify([alert.fingerprint ?? alert.labels, alert.status, alert.startsAt, alert.endsAt ?? '']),
-    };
+    return sliceAlert(index, alert, { ownerChain, node });
   });
   const { messages, tooLarge } = sliceAlerts({ groupKey: webhook.groupKey, receiver: webhook.receiver }, cluster, subject, sliced);
   const oversized = tooLarge.map(({ alert, bytes, limit }) => ({

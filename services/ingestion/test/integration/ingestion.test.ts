@@ -121,6 +121,10 @@ describe('ingestion — TELEMETRY to SIGNALS', () => {
       reason: /"payments" is not the event's own namespace "attacker"/,
     },
     { name: 'invalid UTF-8 bytes', subject: 'custom', body: Uint8Array.from([0xff, 0xfe, 0x00, 0x7b]), field: '(root)', reason: /malformed JSON/ },
+    // An Alertmanager group as the webhook stores it, broken as a whole (one bad alert inside is dead-lettered alone).
+    { name: 'Alertmanager group without alerts', subject: 'alertmanager', body: JSON.stringify({ source: 'alertmanager', payload: { groupKey: 'g', alerts: [] } }), field: 'payload.alerts', reason: />=1 items/ },
+    { name: 'Alertmanager group whose alert is no object', subject: 'alertmanager', body: JSON.stringify({ source: 'alertmanager', payload: { groupKey: 'g', alerts: [{ alert: {} }, 'x'] } }), field: 'payload.alerts[1]', reason: /must be an object/ },
+    { name: 'Alertmanager group of 1001 alerts', subject: 'alertmanager', body: JSON.stringify({ source: 'alertmanager', payload: { groupKey: 'g', alerts: Array.from({ length: 1001 }, () => ({})) } }), field: 'payload.alerts', reason: /<=1000 items/ },
   ];
 
   it.each(badInputs)('ingestion — $name lands in the dead letter with its reason and original bytes', async ({ subject: source, body, field, reason }) => {
